@@ -1,0 +1,48 @@
+# Two commands: `make run` (set up + serve the app) and `make test` (set up + run the tests).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup samples demo browser run test test-fast lint bench-import clean
+
+setup: $(STAMP)
+
+# torch first: the pinned CPU wheel where one is on disk, the normal build elsewhere.
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip >/dev/null
+	$(PY) -m pip install torch==2.13.0
+	$(PY) -m pip install -r requirements.txt
+	touch $(STAMP)
+
+samples: setup
+	$(PY) -m workbench samples fetch
+
+demo: samples
+	$(PY) -m workbench demo
+
+# Debian's Chromium for the end-to-end test (never a browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+run: demo
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+
+test: samples browser
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m pytest
+
+test-fast: setup
+	$(PY) -m pytest -m "not slow and not e2e"
+
+lint: setup
+	$(PY) -m ruff check .
+
+bench-import: setup
+	$(PY) -m workbench.bench import --rows 100000
+
+clean:
+	rm -rf $(VENV) data/samples data/workbench.db* data/models

@@ -1,0 +1,1 @@
+"""ML services: pure Python; heavy imports (torch, transformers) happen inside functions."""

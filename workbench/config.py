@@ -1,0 +1,74 @@
+"""Paths and dataclass configuration, validated on construction."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from workbench.errors import ValidationError
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("WORKBENCH_DATA", ROOT / "data"))
+SAMPLES_DIR = DATA_DIR / "samples"
+MODELS_DIR = DATA_DIR / "models"
+DEFAULT_DB = DATA_DIR / "workbench.db"
+DEFAULT_ENCODER = "minilm"  # alias for the packaged sentence-transformers/all-MiniLM-L6-v2
+
+
+def db_path() -> Path:
+    """The SQLite file to use: ``$WORKBENCH_DB`` or ``data/workbench.db``."""
+    return Path(os.environ.get("WORKBENCH_DB", DEFAULT_DB))
+
+
+class _Config:
+    """Mixin: ``to_dict`` and ``from_dict`` that rejects unknown keys."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None):
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValidationError(
+                f"unknown {cls.__name__} field(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}"
+            )
+        return cls(**data)
+
+
+@dataclass
+class ProjectSettings(_Config):
+    """Per-project active-learning settings, stored as JSON on the project.
+
+    Attributes
+    ----------
+    retrain_every : int
+        Start a background retrain after this many new labels (0 = only on demand).
+    model : str
+        Adapter name used for retraining (see ``services.models.ADAPTERS``).
+    strategy : str
+        Query strategy name (see ``services.active_learning.STRATEGIES``).
+    encoder : str
+        Sentence-embedding model: ``"minilm"`` (packaged) or an HF id / local path.
+    recheck_share : float
+        Share of the annotate queue that re-checks labelled records with low
+        label-quality scores (the mixed queue); 0 turns it off.
+    """
+
+    retrain_every: int = 10
+    model: str = "logreg"
+    strategy: str = "margin"
+    encoder: str = DEFAULT_ENCODER
+    recheck_share: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.retrain_every, int) or self.retrain_every < 0:
+            raise ValidationError(f"retrain_every must be an integer >= 0, got {self.retrain_every!r}")
+        if not 0.0 <= float(self.recheck_share) <= 1.0:
+            raise ValidationError(f"recheck_share must be between 0 and 1, got {self.recheck_share!r}")
+        if not self.model or not self.strategy or not self.encoder:
+            raise ValidationError("model, strategy and encoder must be non-empty names")

@@ -1,0 +1,25 @@
+"""SQLite store (sqlite-utils connection, WAL, foreign keys, named migrations)."""
+
+from __future__ import annotations
+
+from workbench.store.annotations import Annotation, AnnotationsMixin, derive_state
+from workbench.store.base import StoreBase, dumps, loads, now
+from workbench.store.models import ModelsMixin
+from workbench.store.projects import Project, ProjectsMixin
+from workbench.store.records import NewRecord, Record, RecordsMixin
+
+
+class Store(ProjectsMixin, RecordsMixin, AnnotationsMixin, ModelsMixin, StoreBase):
+    """The one entry point to the database. See :class:`StoreBase` for threading rules."""
+
+
+def open_store(path=None) -> Store:
+    """Open the configured database (``$WORKBENCH_DB`` or ``data/workbench.db``)."""
+    from workbench.config import db_path
+
+    return Store(path or db_path())
+
+
+__all__ = [
+    "Annotation", "NewRecord", "Project", "Record", "Store", "derive_state", "dumps", "loads", "now", "open_store",
+]

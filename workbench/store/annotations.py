@@ -1,0 +1,180 @@
+"""Append-only annotation history and the record state derived from it.
+
+Nothing here deletes or edits an annotation row. Undo appends a ``retract`` row
+pointing at the row it cancels. After every append, the record's derived state
+(``status``, current ``label``, ``excluded``, who labelled it) is recomputed
+from its history in the same transaction, so pages can filter on indexed
+columns instead of replaying history.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from workbench.errors import NotFoundError, ValidationError
+from workbench.store.base import dumps, loads, now
+from workbench.types import ANNOTATION_KINDS, validate_value
+
+LABEL_KINDS = ("label", "relabel", "keep")
+VALUE_KINDS = ("label", "relabel")
+LEASE_SECONDS = 600
+
+
+@dataclass
+class Annotation:
+    id: int
+    record_id: int
+    annotator: str
+    kind: str
+    value: Any
+    target_id: int | None
+    audit_issue_id: int | None
+    created_at: str
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "Annotation":
+        return cls(
+            id=row["id"], record_id=row["record_id"], annotator=row["annotator"], kind=row["kind"],
+            value=loads(row["value"]), target_id=row["target_id"], audit_issue_id=row["audit_issue_id"],
+            created_at=row["created_at"],
+        )
+
+
+def derive_state(rows: list[Annotation]) -> dict[str, Any]:
+    """Replay one record's history (oldest first) into its current state.
+
+    Returns
+    -------
+    dict
+        ``status`` (unlabelled | labelled | skipped), ``label`` (value or None),
+        ``excluded`` (bool), ``annotators`` (who currently has a label on it).
+    """
+    retracted = {r.target_id for r in rows if r.kind == "retract"}
+    label, excluded, skipped = None, False, False
+    per_annotator: dict[str, Any] = {}
+    for r in rows:
+        if r.id in retracted or r.kind == "retract":
+            continue
+        if r.kind in VALUE_KINDS:
+            label = r.value
+            per_annotator[r.annotator] = r.value
+        elif r.kind == "exclude":
+            excluded = True
+        elif r.kind == "skip":
+            skipped = True
+    status = "labelled" if label is not None else ("skipped" if skipped else "unlabelled")
+    return {"status": status, "label": label, "excluded": excluded, "annotators": sorted(per_annotator)}
+
+
+class AnnotationsMixin:
+    def annotate(
+        self, project, record_id: int, annotator: str, kind: str, value: Any = None, *,
+        target_id: int | None = None, audit_issue_id: int | None = None,
+    ) -> int:
+        """Append one annotation row and refresh the record's state; return the row id.
+
+        Parameters
+        ----------
+        project : Project
+            Owner of the record; its task and labels validate ``value``.
+        kind : str
+            One of :data:`workbench.types.ANNOTATION_KINDS`. ``label``/``relabel``
+            need a ``value``; ``retract`` needs ``target_id``.
+        """
+        annotator = (annotator or "").strip()
+        if not annotator:
+            raise ValidationError("annotator name must not be empty; set it in the sidebar or with --annotator")
+        if kind not in ANNOTATION_KINDS:
+            raise ValidationError(f"unknown annotation kind {kind!r}; valid: {', '.join(ANNOTATION_KINDS)}")
+        with self.atomic():
+            rec = self.one("SELECT project_id, text FROM records WHERE id = ?", (record_id,))
+            if rec is None or rec["project_id"] != project.id:
+                raise NotFoundError(f"record {record_id} is not in project {project.name!r}")
+            if kind in VALUE_KINDS:
+                value = validate_value(project.task, project.labels, value, rec["text"])
+            elif kind == "keep" and value is not None:
+                value = validate_value(project.task, project.labels, value, rec["text"])
+            elif kind == "retract":
+                target = self.one("SELECT record_id FROM annotations WHERE id = ?", (target_id,))
+                if target is None or target["record_id"] != record_id:
+                    raise ValidationError(f"retract needs target_id of an annotation on record {record_id}")
+            cur = self.execute(
+                "INSERT INTO annotations (project_id, record_id, annotator, kind, value, target_id, audit_issue_id,"
+                " created_at) VALUES (?,?,?,?,?,?,?,?)",
+                (project.id, record_id, annotator, kind, None if value is None else dumps(value), target_id,
+                 audit_issue_id, now()),
+            )
+            self.refresh_record_state(record_id)
+            self.execute("DELETE FROM leases WHERE record_id = ?", (record_id,))
+        return cur.lastrowid
+
+    def refresh_record_state(self, record_id: int) -> dict[str, Any]:
+        state = derive_state(self.history(record_id))
+        self.execute(
+            "UPDATE records SET status = ?, label = ?, excluded = ?, annotators = ?, updated_at = ? WHERE id = ?",
+            (state["status"], None if state["label"] is None else dumps(state["label"]), int(state["excluded"]),
+             "," + ",".join(state["annotators"]) + "," if state["annotators"] else "", now(), record_id),
+        )
+        return state
+
+    def history(self, record_id: int) -> list[Annotation]:
+        """Every annotation row of a record, oldest first."""
+        return [Annotation.from_row(r) for r in self.query(
+            "SELECT * FROM annotations WHERE record_id = ? ORDER BY id", (record_id,))]
+
+    def undo_last(self, project, annotator: str) -> int | None:
+        """Retract the annotator's most recent live decision; return the retracted row id (None if nothing)."""
+        with self.atomic():
+            row = self.one(
+                "SELECT a.id, a.record_id FROM annotations a WHERE a.project_id = ? AND a.annotator = ?"
+                " AND a.kind != 'retract'"
+                " AND NOT EXISTS (SELECT 1 FROM annotations r WHERE r.kind = 'retract' AND r.target_id = a.id)"
+                " ORDER BY a.id DESC LIMIT 1", (project.id, annotator),
+            )
+            if row is None:
+                return None
+            self.annotate(project, row["record_id"], annotator, "retract", target_id=row["id"])
+        return row["id"]
+
+    def recent_annotations(self, project, annotator: str | None = None, limit: int = 10) -> list[Annotation]:
+        """Latest live (not retracted, not retract) rows, newest first."""
+        who = " AND a.annotator = ?" if annotator else ""
+        params = (project.id, annotator, limit) if annotator else (project.id, limit)
+        return [Annotation.from_row(r) for r in self.query(
+            "SELECT a.* FROM annotations a WHERE a.project_id = ?" + who +
+            " AND a.kind != 'retract'"
+            " AND NOT EXISTS (SELECT 1 FROM annotations r WHERE r.kind = 'retract' AND r.target_id = a.id)"
+            " ORDER BY a.id DESC LIMIT ?", params)]
+
+    def live_labels(self, project) -> list[dict[str, Any]]:
+        """Each annotator's current label per record: rows of record_id, annotator, value."""
+        rows = self.query(
+            "SELECT a.id, a.record_id, a.annotator, a.value FROM annotations a WHERE a.project_id = ?"
+            " AND a.kind IN ('label','relabel')"
+            " AND NOT EXISTS (SELECT 1 FROM annotations r WHERE r.kind = 'retract' AND r.target_id = a.id)"
+            " ORDER BY a.id", (project.id,))
+        latest: dict[tuple[int, str], Any] = {}
+        for r in rows:
+            latest[(r["record_id"], r["annotator"])] = loads(r["value"])
+        return [{"record_id": k[0], "annotator": k[1], "value": v} for k, v in latest.items()]
+
+    # -- queue leases -----------------------------------------------------
+    def lease(self, project, record_id: int, annotator: str, seconds: int = LEASE_SECONDS) -> bool:
+        """Reserve a record for one annotator; False if someone else holds a live lease."""
+        t = time.time()
+        with self.atomic():
+            held = self.one("SELECT annotator, expires_at FROM leases WHERE record_id = ?", (record_id,))
+            if held and held["annotator"] != annotator and held["expires_at"] > t:
+                return False
+            self.execute(
+                "INSERT INTO leases (record_id, project_id, annotator, expires_at) VALUES (?,?,?,?)"
+                " ON CONFLICT (record_id) DO UPDATE SET annotator = excluded.annotator, expires_at = excluded.expires_at",
+                (record_id, project.id, annotator, t + seconds),
+            )
+        return True
+
+    def release_leases(self, project, annotator: str) -> None:
+        with self.atomic():
+            self.execute("DELETE FROM leases WHERE project_id = ? AND annotator = ?", (project.id, annotator))

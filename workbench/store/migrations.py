@@ -1,0 +1,190 @@
+"""Named, append-only schema migrations.
+
+Never edit a migration that has shipped: append a new one. Each runs once, in
+order, inside a transaction, and its name is recorded in ``_migrations``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Callable
+
+Migration = tuple[str, Callable[[sqlite3.Connection], None]]
+
+
+def _statements(sql: str) -> list[str]:
+    return [s.strip() for s in sql.split(";\n") if s.strip()]
+
+
+def _run(conn: sqlite3.Connection, sql: str) -> None:
+    for statement in _statements(sql):
+        conn.execute(statement)
+
+
+def m001_initial(conn: sqlite3.Connection) -> None:
+    _run(conn, """
+CREATE TABLE projects (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    task TEXT NOT NULL CHECK (task IN ('classification', 'multilabel', 'ner')),
+    labels TEXT NOT NULL,
+    guidelines TEXT NOT NULL DEFAULT '',
+    settings TEXT NOT NULL DEFAULT '{}',
+    active_model_version INTEGER,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE records (
+    id INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    uid TEXT NOT NULL,
+    external_id TEXT,
+    text TEXT NOT NULL,
+    meta TEXT NOT NULL DEFAULT '{}',
+    split TEXT,
+    status TEXT NOT NULL DEFAULT 'unlabelled',
+    label TEXT,
+    excluded INTEGER NOT NULL DEFAULT 0,
+    annotators TEXT NOT NULL DEFAULT '',
+    updated_at TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (project_id, uid)
+);
+CREATE INDEX records_status ON records(project_id, status, id);
+CREATE INDEX records_external ON records(project_id, external_id);
+CREATE TABLE annotations (
+    id INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+    annotator TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('label','skip','retract','relabel','exclude','keep','ambiguous')),
+    value TEXT,
+    target_id INTEGER REFERENCES annotations(id),
+    audit_issue_id INTEGER,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX annotations_record ON annotations(record_id, id);
+CREATE INDEX annotations_project ON annotations(project_id, id);
+CREATE INDEX annotations_annotator ON annotations(project_id, annotator, id);
+CREATE TABLE reference_labels (
+    record_id INTEGER PRIMARY KEY REFERENCES records(id) ON DELETE CASCADE,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    value TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT 'import',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX reference_project ON reference_labels(project_id);
+CREATE TABLE model_versions (
+    id INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    adapter TEXT NOT NULL,
+    path TEXT,
+    labels TEXT NOT NULL,
+    config TEXT NOT NULL DEFAULT '{}',
+    metrics TEXT NOT NULL DEFAULT '{}',
+    n_labels INTEGER NOT NULL DEFAULT 0,
+    train_seconds REAL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX model_versions_project ON model_versions(project_id, id);
+CREATE TABLE suggestions (
+    id INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+    model_version_id INTEGER NOT NULL REFERENCES model_versions(id) ON DELETE CASCADE,
+    value TEXT NOT NULL,
+    score REAL,
+    uncertainty REAL,
+    probs TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (model_version_id, record_id)
+);
+CREATE INDEX suggestions_record ON suggestions(record_id, model_version_id);
+CREATE INDEX suggestions_queue ON suggestions(model_version_id, uncertainty);
+CREATE TABLE rounds (
+    id INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    model_version_id INTEGER REFERENCES model_versions(id) ON DELETE SET NULL,
+    strategy TEXT NOT NULL,
+    run TEXT NOT NULL DEFAULT 'live',
+    n_labels INTEGER NOT NULL,
+    metrics TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX rounds_project ON rounds(project_id, run, id);
+CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY,
+    project_id INTEGER REFERENCES projects(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued','running','done','failed')),
+    progress REAL NOT NULL DEFAULT 0,
+    message TEXT NOT NULL DEFAULT '',
+    error TEXT,
+    params TEXT NOT NULL DEFAULT '{}',
+    result TEXT,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT
+);
+CREATE INDEX jobs_project ON jobs(project_id, kind, status);
+CREATE TABLE audits (
+    id INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    source TEXT NOT NULL,
+    config TEXT NOT NULL DEFAULT '{}',
+    summary TEXT NOT NULL DEFAULT '{}',
+    model_version TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE audit_issues (
+    id INTEGER PRIMARY KEY,
+    audit_id INTEGER NOT NULL REFERENCES audits(id) ON DELETE CASCADE,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+    issue_type TEXT NOT NULL,
+    given TEXT,
+    suggested TEXT,
+    quality REAL,
+    is_issue INTEGER NOT NULL DEFAULT 1,
+    details TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX audit_issues_audit ON audit_issues(audit_id, is_issue, quality);
+CREATE INDEX audit_issues_record ON audit_issues(record_id);
+CREATE TABLE leases (
+    record_id INTEGER PRIMARY KEY REFERENCES records(id) ON DELETE CASCADE,
+    project_id INTEGER NOT NULL,
+    annotator TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE INDEX leases_project ON leases(project_id, annotator);
+CREATE TABLE embeddings (
+    model TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (model, text_hash)
+) WITHOUT ROWID
+""")
+
+
+def m002_fts(conn: sqlite3.Connection) -> None:
+    """Full-text search over record texts (external-content FTS5, kept by triggers)."""
+    conn.execute("CREATE VIRTUAL TABLE records_fts USING fts5(text, content='records', content_rowid='id')")
+    conn.execute(
+        "CREATE TRIGGER records_fts_ai AFTER INSERT ON records BEGIN "
+        "INSERT INTO records_fts(rowid, text) VALUES (new.id, new.text); END"
+    )
+    conn.execute(
+        "CREATE TRIGGER records_fts_ad AFTER DELETE ON records BEGIN "
+        "INSERT INTO records_fts(records_fts, rowid, text) VALUES ('delete', old.id, old.text); END"
+    )
+    conn.execute(
+        "CREATE TRIGGER records_fts_au AFTER UPDATE OF text ON records BEGIN "
+        "INSERT INTO records_fts(records_fts, rowid, text) VALUES ('delete', old.id, old.text); "
+        "INSERT INTO records_fts(rowid, text) VALUES (new.id, new.text); END"
+    )
+
+
+MIGRATIONS: list[Migration] = [
+    ("001_initial", m001_initial),
+    ("002_fts", m002_fts),
+]

@@ -1,0 +1,145 @@
+"""Projects: create, look up, settings and per-project counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from workbench.config import ProjectSettings
+from workbench.errors import ConflictError, NotFoundError, ValidationError
+from workbench.store.base import dumps, loads, now
+from workbench.types import check_labels, check_task
+
+MAX_NAME_LEN = 100
+
+
+@dataclass
+class Project:
+    """A labelling project. ``labels`` is the ordered schema (probability column order)."""
+
+    id: int
+    name: str
+    task: str
+    labels: list[str]
+    guidelines: str = ""
+    settings: ProjectSettings = field(default_factory=ProjectSettings)
+    active_model_version: int | None = None
+    created_at: str = ""
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "Project":
+        return cls(
+            id=row["id"], name=row["name"], task=row["task"], labels=loads(row["labels"]),
+            guidelines=row["guidelines"], settings=ProjectSettings.from_dict(loads(row["settings"])),
+            active_model_version=row["active_model_version"], created_at=row["created_at"],
+        )
+
+
+def check_project_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("project name must not be empty")
+    if len(name) > MAX_NAME_LEN:
+        raise ValidationError(f"project name is longer than {MAX_NAME_LEN} characters")
+    return name
+
+
+class ProjectsMixin:
+    def create_project(
+        self, name: str, task: str, labels: Sequence[str], guidelines: str = "",
+        settings: ProjectSettings | None = None,
+    ) -> Project:
+        """Create a project; raise :class:`ConflictError` if the name is taken."""
+        name = check_project_name(name)
+        check_task(task)
+        labels = check_labels(labels)
+        settings = settings or ProjectSettings()
+        with self.atomic():
+            if self.scalar("SELECT 1 FROM projects WHERE name = ?", (name,)):
+                raise ConflictError(f"a project named {name!r} already exists; pick another name")
+            self.execute(
+                "INSERT INTO projects (name, task, labels, guidelines, settings, created_at) VALUES (?,?,?,?,?,?)",
+                (name, task, dumps(labels), guidelines or "", dumps(settings.to_dict()), now()),
+            )
+        return self.get_project(name)
+
+    def get_project(self, name_or_id: str | int) -> Project:
+        """Look a project up by name (or integer id)."""
+        if isinstance(name_or_id, int):
+            row = self.one("SELECT * FROM projects WHERE id = ?", (name_or_id,))
+        else:
+            row = self.one("SELECT * FROM projects WHERE name = ?", (name_or_id,))
+        if row is None:
+            names = [r["name"] for r in self.query("SELECT name FROM projects ORDER BY name")]
+            hint = f"existing projects: {', '.join(names)}" if names else "there are no projects yet"
+            raise NotFoundError(f"no project named {name_or_id!r}; {hint}")
+        return Project.from_row(row)
+
+    def find_project(self, name: str) -> Project | None:
+        try:
+            return self.get_project(name)
+        except NotFoundError:
+            return None
+
+    def list_projects(self) -> list[Project]:
+        return [Project.from_row(r) for r in self.query("SELECT * FROM projects ORDER BY id")]
+
+    def update_project(
+        self, project: Project, *, guidelines: str | None = None, settings: ProjectSettings | None = None,
+        labels: Sequence[str] | None = None,
+    ) -> Project:
+        """Change guidelines, settings or the label list (schema edits that rewrite
+        annotations live in :mod:`workbench.schema`)."""
+        with self.atomic():
+            if guidelines is not None:
+                self.execute("UPDATE projects SET guidelines = ? WHERE id = ?", (guidelines, project.id))
+            if settings is not None:
+                self.execute("UPDATE projects SET settings = ? WHERE id = ?", (dumps(settings.to_dict()), project.id))
+            if labels is not None:
+                self.execute("UPDATE projects SET labels = ? WHERE id = ?", (dumps(check_labels(labels)), project.id))
+        return self.get_project(project.id)
+
+    def project_stats(self, project: Project) -> dict[str, Any]:
+        """Counts for one project.
+
+        Returns
+        -------
+        dict
+            ``records``, ``annotated`` (records with a current human label),
+            ``skipped``, ``excluded``, ``reference`` (records with a reference
+            label), ``annotations`` (rows), ``per_label`` (current human labels
+            per label name, schema order) and ``reference_per_label``.
+        """
+        pid = project.id
+        counts = self.one(
+            "SELECT COUNT(*) AS records,"
+            " COALESCE(SUM(status = 'labelled'), 0) AS annotated,"
+            " COALESCE(SUM(status = 'skipped'), 0) AS skipped,"
+            " COALESCE(SUM(excluded), 0) AS excluded"
+            " FROM records WHERE project_id = ?", (pid,),
+        )
+        counts["reference"] = self.scalar("SELECT COUNT(*) FROM reference_labels WHERE project_id = ?", (pid,))
+        counts["annotations"] = self.scalar("SELECT COUNT(*) FROM annotations WHERE project_id = ?", (pid,))
+        counts["per_label"] = self._label_counts(project, "SELECT label AS value FROM records WHERE project_id = ? AND status = 'labelled'")
+        counts["reference_per_label"] = self._label_counts(project, "SELECT value FROM reference_labels WHERE project_id = ?")
+        return counts
+
+    def _label_counts(self, project: Project, sql: str) -> dict[str, int]:
+        per = {label: 0 for label in project.labels}
+        if project.task == "classification":
+            grouped = f"SELECT value, COUNT(*) AS n FROM ({sql}) GROUP BY value"
+            for row in self.query(grouped, (project.id,)):
+                name = loads(row["value"])
+                per[name] = per.get(name, 0) + row["n"]
+            return per
+        # multilabel lists and NER span lists: count every label occurrence
+        items = "SELECT je.value AS v FROM ({sql}) AS t, json_each(t.value) AS je".format(sql=sql)
+        if project.task == "ner":
+            items = "SELECT json_extract(je.value, '$.label') AS v FROM ({sql}) AS t, json_each(t.value) AS je".format(sql=sql)
+        for row in self.query(f"SELECT v, COUNT(*) AS n FROM ({items}) GROUP BY v", (project.id,)):
+            per[row["v"]] = per.get(row["v"], 0) + row["n"]
+        return per
+
+    def delete_project(self, project: Project) -> None:
+        with self.atomic():
+            self.execute("DELETE FROM projects WHERE id = ?", (project.id,))
