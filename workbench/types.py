@@ -11,8 +11,9 @@ A label *value* is stored as JSON and its shape depends on the task:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 from workbench.errors import ValidationError
 

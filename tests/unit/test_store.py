@@ -4,11 +4,10 @@ import sqlite3
 
 import pytest
 
+from tests.conftest import add_texts
 from workbench.errors import ConflictError, NotFoundError, ValidationError
 from workbench.store import Store, derive_state
 from workbench.store.migrations import MIGRATIONS
-
-from tests.conftest import add_texts
 
 
 def test_store_sets_wal_foreign_keys_and_migrations(store):

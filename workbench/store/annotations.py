@@ -34,7 +34,7 @@ class Annotation:
     created_at: str
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> "Annotation":
+    def from_row(cls, row: dict[str, Any]) -> Annotation:
         return cls(
             id=row["id"], record_id=row["record_id"], annotator=row["annotator"], kind=row["kind"],
             value=loads(row["value"]), target_id=row["target_id"], audit_issue_id=row["audit_issue_id"],

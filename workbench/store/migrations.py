@@ -7,7 +7,7 @@ order, inside a transaction, and its name is recorded in ``_migrations``.
 from __future__ import annotations
 
 import sqlite3
-from typing import Callable
+from collections.abc import Callable
 
 Migration = tuple[str, Callable[[sqlite3.Connection], None]]
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from workbench.config import ProjectSettings
 from workbench.errors import ConflictError, NotFoundError, ValidationError
@@ -27,7 +28,7 @@ class Project:
     created_at: str = ""
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> "Project":
+    def from_row(cls, row: dict[str, Any]) -> Project:
         return cls(
             id=row["id"], name=row["name"], task=row["task"], labels=loads(row["labels"]),
             guidelines=row["guidelines"], settings=ProjectSettings.from_dict(loads(row["settings"])),
@@ -133,9 +134,9 @@ class ProjectsMixin:
                 per[name] = per.get(name, 0) + row["n"]
             return per
         # multilabel lists and NER span lists: count every label occurrence
-        items = "SELECT je.value AS v FROM ({sql}) AS t, json_each(t.value) AS je".format(sql=sql)
+        items = f"SELECT je.value AS v FROM ({sql}) AS t, json_each(t.value) AS je"
         if project.task == "ner":
-            items = "SELECT json_extract(je.value, '$.label') AS v FROM ({sql}) AS t, json_each(t.value) AS je".format(sql=sql)
+            items = f"SELECT json_extract(je.value, '$.label') AS v FROM ({sql}) AS t, json_each(t.value) AS je"
         for row in self.query(f"SELECT v, COUNT(*) AS n FROM ({items}) GROUP BY v", (project.id,)):
             per[row["v"]] = per.get(row["v"], 0) + row["n"]
         return per

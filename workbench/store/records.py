@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from workbench.errors import NotFoundError
 from workbench.store.base import dumps, loads, now
@@ -25,7 +26,7 @@ class Record:
     excluded: bool
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> "Record":
+    def from_row(cls, row: dict[str, Any]) -> Record:
         return cls(
             id=row["id"], project_id=row["project_id"], uid=row["uid"], external_id=row["external_id"],
             text=row["text"], meta=loads(row["meta"]) or {}, split=row["split"], status=row["status"],
