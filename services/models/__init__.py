@@ -1,0 +1,6 @@
+"""Model adapters. Importing this package registers the built-in adapters
+(their heavy imports stay inside methods)."""
+
+from services.models.base import ADAPTERS, ModelAdapter, get_adapter, load_adapter, register
+
+__all__ = ["ADAPTERS", "ModelAdapter", "get_adapter", "load_adapter", "register"]
