@@ -184,7 +184,15 @@ def m002_fts(conn: sqlite3.Connection) -> None:
     )
 
 
+def m004_queue_indexes(conn: sqlite3.Connection) -> None:
+    """Indexes for the mixed annotate queue (undecided audit issues) and the browse page."""
+    conn.execute("CREATE INDEX IF NOT EXISTS annotations_audit_issue ON annotations(audit_issue_id)"
+                 " WHERE audit_issue_id IS NOT NULL")
+    conn.execute("CREATE INDEX IF NOT EXISTS audits_project ON audits(project_id, id)")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", m001_initial),
     ("002_fts", m002_fts),
+    ("004_queue_indexes", m004_queue_indexes),
 ]
