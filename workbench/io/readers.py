@@ -1,0 +1,451 @@
+"""Format readers: turn a file into a stream of ``(line, row dict)`` pairs.
+
+A reader knows a file format and nothing about projects. It yields raw rows
+(column name -> value) with the 1-based line (or row) number where each starts,
+so that the importer can name the line of any problem. Readers stream: none of
+them holds more than one batch of rows in memory.
+
+CoNLL/BIO and Hugging Face token-classification data are normalised to the
+span form here: ``{"text", "spans", "tokens"}``, with ``text`` the tokens
+joined by single spaces and ``spans`` character offsets into it.
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import gzip
+import json
+import os
+import re
+import socket
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workbench.errors import DataFileError, MissingDependencyError, OfflineError
+
+Rows = Iterator[tuple[int, dict[str, Any]]]
+
+# Large texts (a 1 MB document) must pass; csv's default cap is 128 KiB.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+BATCH = 1000
+HUB_PROBE = ("huggingface.co", 443)
+HUB_PROBE_TIMEOUT = 3.0
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+_TAG = re.compile(r"^(O|[BI]-.+)$")
+
+
+@dataclass
+class Table:
+    """An opened data file.
+
+    Attributes
+    ----------
+    columns : list of str or None
+        Column names known up front (CSV header, Parquet/HF schema); None for
+        formats where each row may differ (JSONL), which are checked per row.
+    rows : iterator of (int, dict)
+        1-based line/row number and the row's values, streamed.
+    unit : str
+        What the numbers count, for messages: ``"line"`` or ``"row"``.
+    """
+
+    columns: list[str] | None
+    rows: Rows
+    unit: str = "line"
+    label_hint: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Release the file even when the rows were never (fully) read."""
+        for it in (self.rows, self.extra.get("lines")):
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()
+
+
+# -- plumbing ------------------------------------------------------------
+def _open_binary(path: Path):
+    """Open a file for binary reading; ``.gz`` and ``.bz2`` are decompressed on the fly."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".gz":
+            return gzip.open(path, "rb")
+        if suffix == ".bz2":
+            return bz2.open(path, "rb")
+        return open(path, "rb")
+    except OSError as exc:
+        raise DataFileError(str(path), None, f"cannot open file: {exc.strerror or exc}") from exc
+
+
+def decoded_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Yield ``(line number, text)`` for each line, decoding UTF-8 line by line.
+
+    Decoding per line (not per file) lets an encoding error name its line.
+    A UTF-8 byte-order mark on the first line is dropped.
+    """
+    with _open_binary(path) as fh:
+        try:
+            for lineno, raw in enumerate(fh, 1):
+                try:
+                    yield lineno, raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+                except UnicodeDecodeError as exc:
+                    bad = raw[exc.start:exc.start + 1]
+                    raise DataFileError(
+                        str(path), lineno,
+                        f"invalid UTF-8 (byte {bad!r} at position {exc.start + 1} of the line); "
+                        "re-save the file as UTF-8, e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`",
+                    ) from None
+        except (OSError, EOFError) as exc:  # truncated .gz/.bz2
+            raise DataFileError(str(path), None, f"cannot read file: {exc}") from exc
+
+
+# -- CSV / TSV -------------------------------------------------------------
+def _delimited(path: Path, delimiter: str) -> Table:
+    lines = decoded_lines(path)
+    tracker = _LineTracker(lines)
+    reader = csv.reader(tracker, delimiter=delimiter)
+    try:
+        header = next(reader, None)
+        while header is not None and not any(h.strip() for h in header):
+            header = next(reader, None)  # leading blank lines
+    except csv.Error as exc:
+        raise DataFileError(str(path), tracker.lineno, f"malformed header: {exc}") from None
+    if header is None:
+        raise DataFileError(str(path), None, "the file is empty; expected a header line with column names, e.g. 'text,label'")
+    header = [h.strip() for h in header]
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise DataFileError(str(path), tracker.lineno, f"duplicate column name {dupes[0]!r} in the header; rename it")
+
+    def rows() -> Rows:
+        start = tracker.lineno + 1
+        try:
+            for values in reader:
+                line, start = start, tracker.lineno + 1
+                if not values or (len(values) == 1 and not values[0].strip()):
+                    continue  # blank line
+                if len(values) != len(header):
+                    raise DataFileError(
+                        str(path), line,
+                        f"row has {len(values)} fields but the header has {len(header)}; "
+                        f"quote fields that contain the delimiter {delimiter!r} or a newline",
+                    )
+                yield line, dict(zip(header, values))
+        except csv.Error as exc:
+            raise DataFileError(str(path), start, f"malformed row: {exc}; check the quoting") from None
+        finally:
+            lines.close()
+
+    return Table(columns=header, rows=rows(), extra={"lines": lines})
+
+
+class _LineTracker:
+    """Feeds decoded lines to ``csv.reader`` while remembering the last line number."""
+
+    def __init__(self, lines: Iterator[tuple[int, str]]):
+        self._lines = lines
+        self.lineno = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        self.lineno, text = next(self._lines)
+        return text
+
+
+def read_csv(path: Path, **_: Any) -> Table:
+    """Comma-separated values with a header line (RFC 4180 quoting)."""
+    return _delimited(path, ",")
+
+
+def read_tsv(path: Path, **_: Any) -> Table:
+    """Tab-separated values with a header line."""
+    return _delimited(path, "\t")
+
+
+# -- JSON lines ------------------------------------------------------------
+def read_jsonl(path: Path, **_: Any) -> Table:
+    """One JSON object per line; blank lines are skipped."""
+    lines = decoded_lines(path)
+
+    def rows() -> Rows:
+        seen = False
+        for lineno, text in lines:
+            if not text.strip():
+                continue
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise DataFileError(
+                    str(path), lineno,
+                    f"invalid JSON ({exc.msg} at column {exc.colno}); each line must be one JSON object",
+                ) from None
+            if not isinstance(obj, dict):
+                raise DataFileError(str(path), lineno, f"expected a JSON object, found {type(obj).__name__}")
+            seen = True
+            yield lineno, obj
+        if not seen:
+            raise DataFileError(str(path), None, "the file is empty; expected one JSON object per line")
+
+    return Table(columns=None, rows=rows())
+
+
+def read_spans(path: Path, **_: Any) -> Table:
+    """Span JSON lines: ``{"text": ..., "spans": [{"start", "end", "label"}]}`` per line."""
+    table = read_jsonl(path)
+    table.label_hint = "spans"
+    return table
+
+
+# -- Parquet ---------------------------------------------------------------
+def read_parquet(path: Path, **_: Any) -> Table:
+    """Apache Parquet, read in batches of :data:`BATCH` rows."""
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(str(path))
+    except Exception as exc:  # pyarrow raises several types for a bad file
+        raise DataFileError(str(path), None, f"not a readable Parquet file ({exc})") from None
+    columns = list(pf.schema_arrow.names)
+
+    def rows() -> Rows:
+        n = 0
+        for batch in pf.iter_batches(batch_size=BATCH):
+            for row in batch.to_pylist():
+                n += 1
+                yield n, row
+        if n == 0:
+            raise DataFileError(str(path), None, "the Parquet file has no rows")
+
+    return Table(columns=columns, rows=rows(), unit="row")
+
+
+# -- CoNLL / BIO -----------------------------------------------------------
+def bio_to_spans(tokens: Sequence[str], tags: Sequence[str]) -> tuple[str, list[dict[str, Any]]]:
+    """Join tokens with single spaces and turn BIO tags into character spans.
+
+    Parameters
+    ----------
+    tokens, tags : sequence of str, same length T
+        ``tags`` are ``O``, ``B-TYPE`` or ``I-TYPE``. An ``I-`` tag that does
+        not continue an entity of its type starts one (IOB1 leniency).
+
+    Returns
+    -------
+    text : str
+    spans : list of dict
+        ``{"start", "end", "label"}``, end exclusive, sorted.
+    """
+    spans: list[dict[str, Any]] = []
+    offset, current = 0, None
+    for token, tag in zip(tokens, tags):
+        start, end = offset, offset + len(token)
+        offset = end + 1
+        kind, _, label = tag.partition("-")
+        if kind == "B" or (kind == "I" and (current is None or current["label"] != label)):
+            current = {"start": start, "end": end, "label": label}
+            spans.append(current)
+        elif kind == "I":
+            current["end"] = end
+        else:
+            current = None
+    return " ".join(tokens), spans
+
+
+def read_conll(path: Path, **_: Any) -> Table:
+    """CoNLL/BIO: ``token<TAB or space>tag`` per line, a blank line between sentences.
+
+    ``-DOCSTART-`` lines are skipped. Extra middle columns (POS, chunk) are
+    ignored: the token is the first field, the tag the last.
+    """
+    lines = decoded_lines(path)
+
+    def rows() -> Rows:
+        tokens: list[str] = []
+        tags: list[str] = []
+        first = 0
+        seen = False
+        for lineno, text in lines:
+            stripped = text.strip()
+            if not stripped or stripped.startswith("-DOCSTART-"):
+                if tokens:
+                    seen = True
+                    yield first, _sentence(tokens, tags)
+                    tokens, tags = [], []
+                continue
+            parts = stripped.split("\t") if "\t" in stripped else stripped.split()
+            parts = [p.strip() for p in parts if p.strip()]
+            if len(parts) < 2:
+                raise DataFileError(
+                    str(path), lineno,
+                    f"expected 'token<TAB>tag', found {stripped[:40]!r}; "
+                    "put the BIO tag after the token and a blank line between sentences",
+                )
+            tag = parts[-1]
+            if not _TAG.match(tag):
+                raise DataFileError(str(path), lineno, f"tag {tag!r} is not BIO; use O, B-TYPE or I-TYPE")
+            if not tokens:
+                first = lineno
+            tokens.append(parts[0])
+            tags.append(tag)
+        if tokens:
+            seen = True
+            yield first, _sentence(tokens, tags)
+        if not seen:
+            raise DataFileError(str(path), None, "the file is empty; expected 'token<TAB>tag' lines")
+
+    return Table(columns=None, rows=rows(), label_hint="spans")
+
+
+def _sentence(tokens: list[str], tags: list[str]) -> dict[str, Any]:
+    text, spans = bio_to_spans(tokens, tags)
+    return {"text": text, "spans": spans, "tokens": list(tokens)}
+
+
+# -- Hugging Face datasets -------------------------------------------------
+def hub_available() -> bool:
+    """True when the Hugging Face hub may be reached (offline flag unset, socket probe answers)."""
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        return False
+    try:
+        with socket.create_connection(HUB_PROBE, timeout=HUB_PROBE_TIMEOUT):
+            return True
+    except OSError:
+        return False
+
+
+def looks_like_hub_id(source: str) -> bool:
+    return bool(_HUB_ID.match(source)) and not Path(source).exists()
+
+
+def read_hf(path: Path | str, *, hub_id: str | None = None, **_: Any) -> Table:
+    """A ``datasets.save_to_disk`` directory, or a hub id (only when online).
+
+    ``ClassLabel`` values become their names; a ``tokens`` + ``ner_tags``
+    dataset without a text column is converted to text and spans. Each split
+    of a ``DatasetDict`` is read in turn and its name becomes the record split.
+    """
+    try:
+        import datasets
+    except ImportError as exc:  # pragma: no cover - datasets is a requirement
+        raise MissingDependencyError("reading Hugging Face datasets needs: pip install datasets") from exc
+    if hub_id:
+        if not hub_available():
+            raise OfflineError(
+                f"cannot load {hub_id!r} from the Hugging Face hub: no network (or HF_HUB_OFFLINE is set); "
+                "on a machine with internet run `datasets.load_dataset(...).save_to_disk(DIR)` and import DIR"
+            )
+        try:
+            loaded = datasets.load_dataset(hub_id)
+        except Exception as exc:
+            raise DataFileError(hub_id, None, f"cannot load the hub dataset: {exc}") from None
+        where = hub_id
+    else:
+        try:
+            loaded = datasets.load_from_disk(str(path))
+        except Exception as exc:
+            raise DataFileError(
+                str(path), None,
+                f"not a Hugging Face dataset directory ({exc}); expected the output of save_to_disk()",
+            ) from None
+        where = str(path)
+    splits = list(loaded.items()) if isinstance(loaded, datasets.DatasetDict) else [(None, loaded)]
+    features = splits[0][1].features
+    columns = list(features)
+    ner_tags = "ner_tags" in features and "tokens" in features
+    if ner_tags and "text" not in features:
+        columns = [c for c in columns if c != "ner_tags"] + ["text", "spans"]
+    if len(splits) > 1 and "split" not in columns:
+        columns.append("split")
+
+    def rows() -> Rows:
+        n = 0
+        for split_name, ds in splits:
+            decode = _feature_decoders(ds.features)
+            for batch in ds.iter(batch_size=BATCH):
+                keys = list(batch)
+                for i in range(len(batch[keys[0]]) if keys else 0):
+                    row = {k: decode[k](batch[k][i]) if k in decode else batch[k][i] for k in keys}
+                    if ner_tags and "text" not in row:
+                        text, spans = bio_to_spans(row["tokens"], row.pop("ner_tags"))
+                        row["text"], row["spans"] = text, spans
+                    if split_name is not None and "split" not in row:
+                        row["split"] = split_name
+                    n += 1
+                    yield n, row
+        if n == 0:
+            raise DataFileError(where, None, "the dataset has no rows")
+
+    return Table(columns=columns, rows=rows(), unit="row")
+
+
+def _feature_decoders(features) -> dict[str, Callable[[Any], Any]]:
+    """Per column, a function turning ClassLabel ints into names (plain or in lists)."""
+    import datasets
+
+    out: dict[str, Callable[[Any], Any]] = {}
+    for name, feat in features.items():
+        if isinstance(feat, datasets.ClassLabel):
+            out[name] = lambda v, f=feat: None if v is None or v < 0 else f.int2str(v)
+        else:
+            inner = getattr(feat, "feature", None)
+            if isinstance(inner, datasets.ClassLabel):
+                out[name] = lambda v, f=inner: None if v is None else [f.int2str(x) for x in v]
+    return out
+
+
+IMPORT_FORMATS: dict[str, Callable[..., Table]] = {
+    "csv": read_csv,
+    "tsv": read_tsv,
+    "jsonl": read_jsonl,
+    "parquet": read_parquet,
+    "hf": read_hf,
+    "conll": read_conll,
+    "spans": read_spans,
+}
+
+_SUFFIXES = {
+    ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
+    ".parquet": "parquet", ".pq": "parquet", ".conll": "conll", ".bio": "conll", ".iob": "conll",
+    ".iob2": "conll", ".conllu": "conll",
+}
+
+
+def infer_format(path: Path | str, format: str | None = None) -> str:
+    """The import format: ``format`` if given (checked), else from the suffix or directory.
+
+    Raises
+    ------
+    DataFileError
+        If the format is unknown or cannot be inferred.
+    """
+    if format is not None:
+        if format not in IMPORT_FORMATS:
+            raise DataFileError(
+                str(path), None, f"unknown import format {format!r}; valid formats: {', '.join(IMPORT_FORMATS)}")
+        return format
+    p = Path(path)
+    if p.is_dir():
+        if any((p / marker).exists() for marker in ("dataset_dict.json", "dataset_info.json", "state.json")):
+            return "hf"
+        raise DataFileError(str(p), None, "a directory, but not a Hugging Face save_to_disk() dataset")
+    if not p.exists():
+        if looks_like_hub_id(str(path)):
+            return "hf"
+        raise DataFileError(str(p), None, "no such file; check the path")
+    suffixes = [s.lower() for s in p.suffixes]
+    if suffixes and suffixes[-1] in (".gz", ".bz2"):
+        suffixes = suffixes[:-1]
+    fmt = _SUFFIXES.get(suffixes[-1]) if suffixes else None
+    if fmt is None:
+        raise DataFileError(
+            str(p), None,
+            f"cannot tell the format from the name; pass format= (--format) with one of: {', '.join(IMPORT_FORMATS)}",
+        )
+    return fmt
