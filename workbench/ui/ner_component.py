@@ -1,0 +1,285 @@
+"""NER span annotator: a Streamlit custom component (components v2, inline, no iframe).
+
+The browser side (``ner_component.js`` / ``.css`` next to this file, read once)
+shows the text with its spans coloured by label, a legend with keys ``1``-``9``,
+and lets the annotator select tokens with the mouse or the keyboard, label them
+with a key, click a span to remove it and accept all suggestions with ``Enter``.
+
+Offsets are character (code point) offsets into the original text, ``end``
+exclusive, exactly as :func:`workbench.types.validate_spans` expects. The pure
+helpers below (tokenising, snapping, overlap checks) need no Streamlit; only
+:func:`ner_annotator` imports it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from workbench.errors import ValidationError
+from workbench.types import Span, validate_spans
+
+_HERE = Path(__file__).resolve().parent
+COMPONENT_NAME = "workbench.ner_annotator"
+#: Session-state key prefix for this component's bookkeeping (one set per widget key).
+STATE_PREFIX = "ner_annotator."
+#: Nine distinguishable label colours (Okabe-Ito based); label ``i`` gets ``PALETTE[i % 9]``.
+PALETTE: tuple[str, ...] = (
+    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00",
+    "#56B4E9", "#8C6D31", "#7B3FA0", "#5A7D2A",
+)
+
+# URLs stay whole, @mentions/#hashtags and hyphen/apostrophe compounds are one
+# token, any other non-space character (punctuation, emoji) is a token of its own.
+_TOKEN_RE = re.compile(r"https?://\S+|www\.\S+|[@#]?\w+(?:['\u2019\-]\w+)*|\S", re.UNICODE)
+
+
+def tokenize(text: str) -> list[tuple[int, int]]:
+    """Split ``text`` into tokens and return their ``(start, end)`` character offsets.
+
+    Parameters
+    ----------
+    text : str
+        The original record text.
+
+    Returns
+    -------
+    list of (int, int)
+        (T,) token offsets, ``end`` exclusive, increasing, never covering whitespace.
+    """
+    return [m.span() for m in _TOKEN_RE.finditer(text)]
+
+
+def snap_to_tokens(start: int, end: int, tokens: Sequence[tuple[int, int]]) -> tuple[int, int] | None:
+    """Grow a character selection to whole tokens.
+
+    Every token that shares at least one character with ``[start, end)`` is
+    included; an empty selection (``start == end``) picks the token under it.
+
+    Parameters
+    ----------
+    start, end : int
+        Selected character range, ``end`` exclusive (order does not matter).
+    tokens : sequence of (int, int)
+        (T,) token offsets from :func:`tokenize`.
+
+    Returns
+    -------
+    (int, int) or None
+        The snapped range, or None when the selection touches no token (only whitespace).
+    """
+    if end < start:
+        start, end = end, start
+    if start == end:
+        hit = [t for t in tokens if t[0] <= start < t[1]]
+    else:
+        hit = [t for t in tokens if t[0] < end and start < t[1]]
+    if not hit:
+        return None
+    return hit[0][0], hit[-1][1]
+
+
+def _as_span(span: Span | dict[str, Any]) -> Span:
+    if isinstance(span, Span):
+        return span
+    return Span(int(span["start"]), int(span["end"]), str(span["label"]))
+
+
+def find_overlap(spans: Iterable[Span | dict[str, Any]], start: int, end: int) -> Span | None:
+    """Return the first span that shares a character with ``[start, end)``, else None."""
+    for span in map(_as_span, spans):
+        if span.start < end and start < span.end:
+            return span
+    return None
+
+
+def add_span(
+    spans: Sequence[Span | dict[str, Any]], new: Span | dict[str, Any], text: str | None = None,
+) -> list[dict[str, Any]]:
+    """Return ``spans`` plus ``new``, sorted; refuse a span that overlaps another.
+
+    Raises
+    ------
+    ValidationError
+        If ``new`` overlaps an existing span (the message names it and its text).
+    """
+    new = _as_span(new)
+    clash = find_overlap(spans, new.start, new.end)
+    if clash is not None:
+        shown = f" {text[clash.start:clash.end]!r}" if text is not None else ""
+        raise ValidationError(
+            f"span {new.start}-{new.end} overlaps{shown} ({clash.label}, {clash.start}-{clash.end}); "
+            "remove that span first"
+        )
+    out = [_as_span(s) for s in spans] + [new]
+    return [s.to_dict() for s in sorted(out, key=lambda s: (s.start, s.end))]
+
+
+def merge_spans(
+    spans: Sequence[Span | dict[str, Any]], suggested: Sequence[Span | dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Accept suggestions into ``spans`` without ever creating an overlap.
+
+    Suggestions are taken in text order; one that overlaps a kept span (an
+    existing one or an earlier suggestion) is refused. An exact duplicate of an
+    existing span is neither added nor counted as refused.
+
+    Returns
+    -------
+    (merged, refused) : (list of dict, list of dict)
+        ``merged`` is sorted by start; ``refused`` lists the suggestions left out.
+    """
+    kept = [_as_span(s) for s in spans]
+    existing = set(kept)
+    refused: list[Span] = []
+    for sug in sorted(map(_as_span, suggested), key=lambda s: (s.start, s.end)):
+        if sug in existing:
+            continue
+        if find_overlap(kept, sug.start, sug.end) is not None:
+            refused.append(sug)
+            continue
+        kept.append(sug)
+    kept.sort(key=lambda s: (s.start, s.end))
+    return [s.to_dict() for s in kept], [s.to_dict() for s in refused]
+
+
+def remove_span(spans: Sequence[Span | dict[str, Any]], start: int, end: int) -> list[dict[str, Any]]:
+    """Return ``spans`` without those that share a character with ``[start, end)``."""
+    return [s.to_dict() for s in map(_as_span, spans) if not (s.start < end and start < s.end)]
+
+
+def usable_suggestions(
+    suggested: Sequence[dict[str, Any]] | None, labels: Sequence[str], text: str,
+) -> list[dict[str, Any]]:
+    """Keep the suggestions that are valid spans for this text and schema, without overlaps.
+
+    Model output may predate a schema edit or disagree with itself; the
+    annotator should still see the valid part rather than an error.
+    """
+    if not suggested:
+        return []
+    valid = []
+    allowed = set(labels)
+    for s in suggested:
+        try:
+            span = _as_span(s)
+        except (KeyError, TypeError, ValueError):
+            continue
+        if span.label in allowed and 0 <= span.start < span.end <= len(text):
+            valid.append(span)
+    merged, _ = merge_spans([], valid)
+    return merged
+
+
+def component_data(
+    text: str, spans: Sequence[dict[str, Any]], labels: Sequence[str],
+    suggested: Sequence[dict[str, Any]] | None = None, *, error: str | None = None, revision: int = 0,
+) -> dict[str, Any]:
+    """Build the JSON payload the browser side renders (validated spans, tokens, colours)."""
+    labels = list(labels)
+    return {
+        "text": text,
+        "tokens": [list(t) for t in tokenize(text)],
+        "spans": [s.to_dict() for s in validate_spans(spans, labels, text)],
+        "suggested": usable_suggestions(suggested, labels, text),
+        "labels": labels,
+        "colors": [PALETTE[i % len(PALETTE)] for i in range(len(labels))],
+        "error": error,
+        "revision": revision,
+        "autofocus": True,
+    }
+
+
+def check_edit(payload: Any, labels: Sequence[str], text: str) -> list[dict[str, Any]]:
+    """Validate what the browser sent (``{"spans": [...], "text_length": n}``); return the spans.
+
+    Raises
+    ------
+    ValidationError
+        If the payload is malformed, was made for another text, or its spans are invalid.
+    """
+    if not isinstance(payload, dict) or not isinstance(payload.get("spans"), list):
+        raise ValidationError(f"the annotator sent {payload!r}; expected an object with a list of spans")
+    if payload.get("text_length") not in (None, len(text)):
+        raise ValidationError("the annotator sent spans for a different text; the page was reloaded, try again")
+    return [s.to_dict() for s in validate_spans(payload["spans"], labels, text)]
+
+
+@functools.cache
+def _assets() -> tuple[str, str]:
+    return ((_HERE / "ner_component.css").read_text(encoding="utf-8"),
+            (_HERE / "ner_component.js").read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _component():
+    # Registered on first use so importing this module never imports streamlit.
+    import streamlit as st
+
+    css, js = _assets()
+    return st.components.v2.component(COMPONENT_NAME, css=css, js=js, isolate_styles=True)
+
+
+def _keys(key: str) -> tuple[str, str, str]:
+    return f"{STATE_PREFIX}{key}.pending", f"{STATE_PREFIX}{key}.error", f"{STATE_PREFIX}{key}.revision"
+
+
+def _on_edit(key: str, labels: list[str], text: str) -> None:
+    """Widget callback: runs before the rerun, so the new spans can be drawn in it."""
+    import streamlit as st
+
+    pending_key, error_key, revision_key = _keys(key)
+    # Every edit bumps the revision so the browser redraws from Python's spans
+    # even when they equal the previous ones (e.g. an edit refused here).
+    st.session_state[revision_key] = st.session_state.get(revision_key, 0) + 1
+    payload = (st.session_state.get(key) or {}).get("edit")
+    try:
+        st.session_state[pending_key] = check_edit(payload, labels, text)
+    except ValidationError as exc:
+        st.session_state[error_key] = str(exc)
+
+
+def ner_annotator(
+    text: str, spans: list[dict], labels: list[str], suggested_spans: list[dict] | None = None, *,
+    key: str,
+) -> list[dict] | None:
+    """Show the span annotator for one text; return the new spans when the annotator changed them.
+
+    Parameters
+    ----------
+    text : str
+        The record text (shown literally: HTML or script in it is never interpreted).
+    spans : list of dict
+        Current spans ``{"start", "end", "label"}``, character offsets, ``end`` exclusive.
+    labels : list of str
+        The label schema; the first nine get the keys ``1``-``9``.
+    suggested_spans : list of dict, optional
+        Model suggestions, drawn dashed; ``Enter`` accepts all that do not overlap.
+        Invalid ones (unknown label, out of bounds, overlapping) are not shown.
+    key : str
+        Widget key; keep it the same across records so focus and layout stay put.
+
+    Returns
+    -------
+    list of dict or None
+        The complete new list of validated spans (sorted) in the run right after
+        the annotator added, removed or accepted spans; None in every other run.
+        The caller stores it; the component already shows it.
+    """
+    import streamlit as st
+
+    labels = list(labels)
+    pending_key, error_key, revision_key = _keys(key)
+    pending = st.session_state.pop(pending_key, None)
+    error = st.session_state.pop(error_key, None)
+    shown = pending if pending is not None else spans
+    data = component_data(text, shown, labels, suggested_spans, error=error,
+                          revision=st.session_state.get(revision_key, 0))
+    _component()(
+        key=key, data=data, width="stretch", height="content",
+        on_edit_change=functools.partial(_on_edit, key, labels, text),
+    )
+    return pending
