@@ -1,0 +1,115 @@
+"""The annotate queue: order, leases, never twice, mixed re-check share."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import add_texts
+from workbench.config import ProjectSettings
+from workbench.errors import NotFoundError, ValidationError
+from workbench.queue import decide, next_item, next_record, open_record, queue_preview
+from workbench.store import now
+
+
+def test_import_order_and_never_twice(store, clf_project):
+    project, ids = clf_project
+    served = []
+    while (item := next_item(store, project, "ann")) is not None:
+        served.append(item.record.id)
+        kind = "skip" if len(served) == 2 else "label"
+        decide(store, project, "ann", item, kind, "pos" if kind == "label" else None)
+    assert served == ids  # import order, each exactly once (skipped one not served again)
+    assert next_record(store, project, "ann") is None
+
+
+def test_reload_serves_the_same_leased_record(store, clf_project):
+    project, ids = clf_project
+    first = next_item(store, project, "ann")
+    again = next_item(store, project, "ann")
+    assert first.record.id == again.record.id == ids[0] and again.source == "lease"
+
+
+def test_two_annotators_never_get_the_same_unlabelled_record(store, clf_project):
+    project, ids = clf_project
+    a = next_record(store, project, "alice")
+    b = next_record(store, project, "bob")
+    assert a.id != b.id
+    # a lease taken a moment ago by someone else is refused
+    assert store.lease(project, a.id, "bob") is False
+    assert {a.id, b.id} == set(ids[:2])
+
+
+def test_skipped_by_someone_else_is_served_last(store, clf_project):
+    project, ids = clf_project
+    item = next_item(store, project, "alice")
+    decide(store, project, "alice", item, "skip")
+    order = []
+    while (item := next_item(store, project, "bob")) is not None:
+        order.append(item.record.id)
+        decide(store, project, "bob", item, "label", "neg")
+    assert order == ids[1:] + ids[:1]
+    assert next_item(store, project, "alice") is None  # alice skipped it, bob labelled the rest
+
+
+def test_active_learning_order_highest_uncertainty_first(store, clf_project):
+    project, ids = clf_project
+    version = store.add_model_version(project, "logreg", project.labels)
+    store.write_suggestions(project, version, [(ids[0], "pos", 0.9, 0.1, None), (ids[1], "neg", 0.5, 0.8, None),
+                                               (ids[2], "pos", 0.6, 0.5, None)])
+    store.activate_model_version(project, version)
+    project = store.get_project(project.id)
+    assert [r.id for r in queue_preview(store, project, "ann", n=4)] == [ids[1], ids[2], ids[0], ids[3]]
+    item = next_item(store, project, "ann")
+    assert (item.record.id, item.source) == (ids[1], "active-learning")
+
+
+def _audit(store, project, ids, qualities):
+    cur = store.execute("INSERT INTO audits (project_id, source, created_at) VALUES (?, 'annotations', ?)",
+                        (project.id, now()))
+    for rid, q in zip(ids, qualities):
+        store.execute("INSERT INTO audit_issues (audit_id, project_id, record_id, issue_type, given, suggested,"
+                      " quality, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                      (cur.lastrowid, project.id, rid, "label_issue", '"pos"', '"neg"', q, now()))
+
+
+def test_mixed_queue_serves_about_the_share_of_rechecks(store):
+    project = store.create_project("mix", "classification", ["pos", "neg"],
+                                   settings=ProjectSettings(recheck_share=0.25))
+    ids = add_texts(store, project, [f"text number {i}" for i in range(60)])
+    for rid in ids[:12]:
+        store.annotate(project, rid, "lead", "label", "pos")
+    _audit(store, project, ids[:12], [0.5 - i / 100 for i in range(12)])
+    kinds, recheck_ids = [], []
+    for _ in range(40):
+        item = next_item(store, project, "ann")
+        kinds.append(item.kind)
+        if item.kind == "recheck":
+            recheck_ids.append(item.record.id)
+            assert item.audit_issue["suggested"] == "neg"
+        decide(store, project, "ann", item, "label", "neg")
+    assert kinds.count("recheck") == 10  # 25 % of 40
+    assert recheck_ids == list(reversed(ids[:12]))[:10]  # lowest quality first
+    # a decided issue is linked to its annotation (relabel, since the label changed) and not served again
+    rows = store.query("SELECT kind FROM annotations WHERE audit_issue_id IS NOT NULL")
+    assert len(rows) == 10 and {r["kind"] for r in rows} == {"relabel"}
+
+
+def test_recheck_keep_when_label_confirmed(store, clf_project):
+    project, ids = clf_project
+    store.annotate(project, ids[0], "lead", "label", "pos")
+    _audit(store, project, ids[:1], [0.1])
+    project = store.update_project(project, settings=ProjectSettings(recheck_share=1.0))
+    item = next_item(store, project, "ann")
+    assert item.kind == "recheck"
+    decide(store, project, "ann", item, "label", "pos")
+    assert store.history(ids[0])[-1].kind == "keep"
+    assert next_item(store, project, "ann").kind == "new"
+
+
+def test_open_record_and_errors(store, clf_project, ner_project):
+    project, ids = clf_project
+    assert open_record(store, project, ids[2]).kind == "revisit"
+    with pytest.raises(NotFoundError):
+        open_record(store, project, ner_project[1][0])
+    with pytest.raises(ValidationError):
+        next_item(store, project, "  ")
