@@ -1,0 +1,140 @@
+"""Query strategies on hand-made probabilities: exact picks and pool errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from services.active_learning import (
+    STRATEGIES,
+    cold_start,
+    needs_cold_start,
+    queue_scores,
+    select,
+    sentence_probs,
+    uncertainty_scores,
+    zero_shot,
+)
+from workbench.errors import EmptyPoolError, PoolExhaustedError, ValidationError
+
+# rows: confident, tie between two, flat over three, mildly unsure
+PROBS = np.array([
+    [0.98, 0.01, 0.01],
+    [0.45, 0.45, 0.10],
+    [0.34, 0.33, 0.33],
+    [0.70, 0.20, 0.10],
+])
+
+
+def _unit(v):
+    v = np.asarray(v, dtype=np.float32)
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def test_margin_picks_the_tie_first():
+    # margins: .97, .00, .01, .50
+    assert select("margin", PROBS, 4).tolist() == [1, 2, 3, 0]
+
+
+def test_least_confidence_and_entropy_pick_the_flat_row_first():
+    assert select("least_confidence", PROBS, 2).tolist() == [2, 1]
+    assert select("entropy", PROBS, 2).tolist() == [2, 1]
+
+
+def test_ties_keep_pool_order():
+    probs = np.array([[0.5, 0.5], [0.9, 0.1], [0.5, 0.5]])
+    assert select("margin", probs, 2).tolist() == [0, 2]
+
+
+def test_random_is_seeded_and_a_permutation():
+    a = select("random", PROBS, 4, seed=3)
+    assert sorted(a.tolist()) == [0, 1, 2, 3]
+    assert a.tolist() == select("random", PROBS, 4, seed=3).tolist()
+
+
+def test_uncertainty_scores_direction_and_range():
+    s = uncertainty_scores("margin", PROBS)
+    assert s.shape == (4,)
+    assert s[1] == pytest.approx(1.0) and s[0] == pytest.approx(0.03)
+    for name in ("least_confidence", "entropy"):
+        s = uncertainty_scores(name, PROBS)
+        assert 0 <= s.min() and s.max() <= 1.0 + 1e-9 and int(np.argmax(s)) == 2
+
+
+def test_multilabel_uses_the_label_closest_to_threshold():
+    probs = np.array([[0.9, 0.05], [0.55, 0.99], [0.2, 0.7]])
+    assert select("margin", probs, 3, multilabel=True).tolist() == [1, 2, 0]
+
+
+def test_ner_sentence_aggregation_max_and_mean():
+    sure = np.array([[0.99, 0.01], [0.98, 0.02]])
+    one_unsure = np.array([[0.99, 0.01], [0.5, 0.5], [0.99, 0.01], [0.99, 0.01]])
+    all_meh = np.array([[0.7, 0.3], [0.7, 0.3]])
+    probs_max = sentence_probs([sure, one_unsure, all_meh, np.zeros((0, 2))], "max")
+    assert select("margin", probs_max, 4).tolist() == [1, 2, 0, 3]
+    probs_mean = sentence_probs([sure, one_unsure, all_meh], "mean")
+    assert select("margin", probs_mean, 3).tolist() == [2, 1, 0]
+
+
+def test_empty_pool_and_exhausted_pool_errors():
+    for name in STRATEGIES:
+        with pytest.raises(EmptyPoolError):
+            select(name, np.zeros((0, 3)), 1, embeddings=np.zeros((0, 4)))
+        with pytest.raises(PoolExhaustedError, match="only 4 remain"):
+            select(name, PROBS, 5, embeddings=_unit(np.eye(4)))
+
+
+def test_unknown_strategy_lists_valid_ones():
+    with pytest.raises(ValidationError, match="valid strategies: random, least_confidence, margin"):
+        select("bald", PROBS, 1)
+
+
+def test_diversity_strategy_needs_embeddings():
+    with pytest.raises(ValidationError, match="needs pool embeddings"):
+        select("margin_kcenter", PROBS, 2)
+
+
+def test_diverse_batch_skips_near_duplicates():
+    # rows 0 and 1 are the two most uncertain but the same text; row 2 is elsewhere
+    probs = np.array([[0.5, 0.5], [0.51, 0.49], [0.6, 0.4], [0.9, 0.1]])
+    emb = _unit([[1, 0, 0], [1, 0.01, 0], [0, 1, 0], [0, 0, 1]])
+    assert select("margin", probs, 2).tolist() == [0, 1]
+    assert select("margin_diverse", probs, 2, embeddings=emb).tolist() == [0, 2]
+    assert select("margin_kcenter", probs, 2, embeddings=emb, candidate_factor=2).tolist() == [0, 2]
+
+
+def test_kcenter_treats_labelled_region_as_covered():
+    probs = np.array([[0.5, 0.5], [0.52, 0.48], [0.9, 0.1]])
+    emb = _unit([[1, 0], [0, 1], [0.7, 0.7]])
+    labelled = _unit([[1, 0.05]])
+    assert select("margin_kcenter", probs, 1, embeddings=emb, labelled_embeddings=labelled,
+                  candidate_factor=2).tolist() == [1]
+
+
+def test_queue_scores_put_the_selected_batch_first_in_pick_order():
+    emb = _unit(np.eye(4))
+    scores = queue_scores("margin", PROBS, head=2, embeddings=emb)
+    assert np.argsort(-scores).tolist() == [1, 2, 3, 0]
+    assert scores[1] > scores[2] > 1.0 >= scores[3]
+
+
+def test_cold_start_picks_one_per_cluster():
+    rng = np.random.default_rng(0)
+    centres = _unit(rng.normal(size=(3, 8)))
+    emb = _unit(np.vstack([c + 0.05 * rng.normal(size=(10, 8)) for c in centres]))
+    picks = cold_start(emb, 3, seed=0)
+    assert sorted(set(p // 10 for p in picks.tolist())) == [0, 1, 2]
+    with pytest.raises(PoolExhaustedError):
+        cold_start(emb, 31)
+
+
+def test_needs_cold_start_until_two_labels_per_class():
+    assert needs_cold_start({"a": 5, "b": 1}, ["a", "b"])
+    assert not needs_cold_start({"a": 2, "b": 2}, ["a", "b"])
+
+
+def test_zero_shot_prefers_the_closest_label_name():
+    labels = _unit([[1, 0], [0, 1]])
+    probs = zero_shot(_unit([[0.9, 0.1], [0.2, 0.8]]), labels)
+    assert probs.shape == (2, 2) and np.allclose(probs.sum(axis=1), 1)
+    assert probs.argmax(axis=1).tolist() == [0, 1]
