@@ -243,8 +243,8 @@ def _on_edit(key: str, labels: list[str], text: str) -> None:
 
 
 def ner_annotator(
-    text: str, spans: list[dict], labels: list[str], suggested_spans: list[dict] | None = None, *,
-    key: str,
+    text: str, spans: list[dict], labels: list[str], suggested_spans: list[dict] | None = None,
+    key: str = "ner_annotator",
 ) -> list[dict] | None:
     """Show the span annotator for one text; return the new spans when the annotator changed them.
 
