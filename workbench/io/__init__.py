@@ -11,7 +11,11 @@ an unknown name lists the valid ones. Heavy libraries (pyarrow, datasets,
 sklearn) are imported inside the functions that need them.
 """
 
+from workbench.io.exporter import EXPORT_FORMATS, ExportReport, export_project
 from workbench.io.importer import ImportReport, import_file, preview_file
 from workbench.io.readers import IMPORT_FORMATS
 
-__all__ = ["IMPORT_FORMATS", "ImportReport", "import_file", "preview_file"]
+__all__ = [
+    "EXPORT_FORMATS", "IMPORT_FORMATS", "ExportReport", "ImportReport", "export_project", "import_file",
+    "preview_file",
+]

@@ -30,8 +30,8 @@ from workbench.types import text_hash, validate_value
 CHUNK = 1000
 MAX_DUPLICATES_LISTED = 1000
 PREVIEW_CHARS = 60
-#: Columns written by our exports for provenance; not copied into record metadata on re-import.
-PROVENANCE_COLUMNS = ("annotator", "annotated_at", "label_source")
+#: Columns written by our exports (provenance, HF BIO tags); not copied into record metadata on re-import.
+PROVENANCE_COLUMNS = ("annotator", "annotated_at", "label_source", "ner_tags")
 #: Label column picked when ``label_col`` is None, by task, first present wins.
 LABEL_COLUMNS = {
     "classification": ("label", "labels"),
