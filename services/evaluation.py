@@ -1,0 +1,196 @@
+"""Held-out evaluation of a model version, and the stopping hint.
+
+Metrics per task:
+
+- classification: ``accuracy``, ``macro_f1`` and per-class precision / recall /
+  F1 / support (scikit-learn);
+- multilabel: ``micro_f1``, ``macro_f1``, subset ``accuracy`` and per-class;
+- NER: entity-level ``f1`` / ``precision`` / ``recall`` from seqeval over
+  whitespace tokens tagged with BIO from the character spans, plus per-type.
+
+Every result also carries ``n`` (evaluated records) and a ``primary`` metric
+name the curves plot by default.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from workbench.errors import ValidationError
+from workbench.store import loads
+
+_TOKEN = re.compile(r"\S+")
+PRIMARY = {"classification": "accuracy", "multilabel": "micro_f1", "ner": "f1"}
+
+
+def _per_class(y_true, y_pred, labels: Sequence[str], indices: Sequence[int]) -> dict[str, dict[str, float]]:
+    from sklearn.metrics import precision_recall_fscore_support
+
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=list(indices), zero_division=0)
+    return {label: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+            for i, label in enumerate(labels)}
+
+
+def classification_metrics(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
+    """Accuracy, macro-F1 (over the schema's labels) and per-class metrics of label names."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    index = {label: i for i, label in enumerate(labels)}
+    y_true = [index.get(g, -1) for g in gold]
+    y_pred = [index.get(p, -1) for p in predicted]
+    ks = list(range(len(labels)))
+    return {
+        "n": len(gold), "primary": PRIMARY["classification"],
+        "accuracy": float(accuracy_score(y_true, y_pred)) if gold else 0.0,
+        "macro_f1": float(f1_score(y_true, y_pred, labels=ks, average="macro", zero_division=0)) if gold else 0.0,
+        "per_class": _per_class(y_true, y_pred, labels, ks) if gold else {},
+    }
+
+
+def multilabel_metrics(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]],
+                       labels: Sequence[str]) -> dict[str, Any]:
+    """Micro / macro F1, subset accuracy and per-class metrics of label-name lists."""
+    from sklearn.metrics import f1_score
+
+    def matrix(values):
+        m = np.zeros((len(values), len(labels)), dtype=int)
+        index = {label: i for i, label in enumerate(labels)}
+        for row, value in enumerate(values):
+            for label in value:
+                if label in index:
+                    m[row, index[label]] = 1
+        return m
+
+    t, p = matrix(gold), matrix(predicted)
+    if not len(t):
+        return {"n": 0, "primary": PRIMARY["multilabel"], "micro_f1": 0.0, "macro_f1": 0.0, "accuracy": 0.0,
+                "per_class": {}}
+    per = {}
+    for k, label in enumerate(labels):
+        tp = int((t[:, k] & p[:, k]).sum())
+        prec = tp / max(int(p[:, k].sum()), 1)
+        rec = tp / max(int(t[:, k].sum()), 1)
+        per[label] = {"precision": prec, "recall": rec, "f1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0,
+                      "support": int(t[:, k].sum())}
+    return {
+        "n": len(t), "primary": PRIMARY["multilabel"],
+        "micro_f1": float(f1_score(t, p, average="micro", zero_division=0)),
+        "macro_f1": float(f1_score(t, p, average="macro", zero_division=0)),
+        "accuracy": float((t == p).all(axis=1).mean()),
+        "per_class": per,
+    }
+
+
+def spans_to_bio(text: str, spans: Sequence[dict[str, Any]]) -> list[str]:
+    """BIO tags of the whitespace tokens of ``text``; a token belongs to the span it overlaps."""
+    tags = []
+    for m in _TOKEN.finditer(text):
+        tag = "O"
+        for span in spans:
+            if m.start() < span["end"] and span["start"] < m.end():
+                inside = tags and tags[-1] != "O" and tags[-1][2:] == span["label"] and m.start() > span["start"]
+                tag = ("I-" if inside else "B-") + span["label"]
+                break
+        tags.append(tag)
+    return tags
+
+
+def ner_metrics(texts: Sequence[str], gold: Sequence[Sequence[dict]], predicted: Sequence[Sequence[dict]],
+                labels: Sequence[str]) -> dict[str, Any]:
+    """Entity-level (seqeval) precision / recall / F1 overall and per entity type."""
+    from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
+
+    y_true = [spans_to_bio(t, g) for t, g in zip(texts, gold)]
+    y_pred = [spans_to_bio(t, p) for t, p in zip(texts, predicted)]
+    if not y_true:
+        return {"n": 0, "primary": PRIMARY["ner"], "f1": 0.0, "precision": 0.0, "recall": 0.0, "per_class": {}}
+    report = classification_report(y_true, y_pred, output_dict=True, zero_division=0)
+    per = {label: {"precision": float(report[label]["precision"]), "recall": float(report[label]["recall"]),
+                   "f1": float(report[label]["f1-score"]), "support": int(report[label]["support"])}
+           for label in labels if label in report}
+    return {
+        "n": len(y_true), "primary": PRIMARY["ner"],
+        "f1": float(f1_score(y_true, y_pred, zero_division=0)),
+        "precision": float(precision_score(y_true, y_pred, zero_division=0)),
+        "recall": float(recall_score(y_true, y_pred, zero_division=0)),
+        "per_class": per,
+    }
+
+
+def evaluate(task: str, labels: Sequence[str], gold: Sequence[Any], predicted: Sequence[Any],
+             texts: Sequence[str] | None = None) -> dict[str, Any]:
+    """Metrics of predicted label values against gold ones (same shapes as stored labels).
+
+    Parameters
+    ----------
+    task : {"classification", "multilabel", "ner"}
+    gold, predicted : sequences of label values
+        Names, name lists or span lists, one per evaluated record.
+    texts : sequence of str
+        Needed for NER (spans are character offsets into them).
+    """
+    if len(gold) != len(predicted):
+        raise ValidationError(f"got {len(gold)} gold values but {len(predicted)} predictions")
+    if task == "classification":
+        return classification_metrics(gold, predicted, labels)
+    if task == "multilabel":
+        return multilabel_metrics(gold, predicted, labels)
+    if task == "ner":
+        if texts is None:
+            raise ValidationError("NER evaluation needs the texts the spans point into")
+        return ner_metrics(texts, gold, predicted, labels)
+    raise ValidationError(f"unknown task {task!r}; valid tasks: classification, multilabel, ner")
+
+
+# -- stopping hint ---------------------------------------------------------------------
+
+def prediction_agreement(store, version_a: int, version_b: int) -> float | None:
+    """Share of records both versions predicted for whose suggested value is unchanged (None: no overlap)."""
+    row = store.one(
+        "SELECT COUNT(*) AS n, COALESCE(SUM(a.value = b.value), 0) AS same FROM suggestions a"
+        " JOIN suggestions b ON b.record_id = a.record_id AND b.model_version_id = ?"
+        " WHERE a.model_version_id = ?", (version_b, version_a))
+    return None if not row or not row["n"] else row["same"] / row["n"]
+
+
+def stopping_hint(store, project, *, run: str = "live", window: int = 3, min_gain: float = 0.005,
+                  min_agreement: float = 0.99) -> dict[str, Any]:
+    """Is labelling still paying off?
+
+    Returns
+    -------
+    dict
+        ``agreement`` (share of pool predictions unchanged between the last two
+        model versions, or None), ``gains`` (metric change of each of the last
+        ``window`` rounds), ``metric``, ``stop`` (bool: predictions stable and
+        gains below ``min_gain``) and ``message`` (one sentence for the UI).
+    """
+    versions = store.query("SELECT id, metrics FROM model_versions WHERE project_id = ? ORDER BY id DESC LIMIT 2",
+                           (project.id,))
+    agreement = None
+    if len(versions) == 2:
+        stored = (loads(versions[0]["metrics"]) or {}).get("pool_agreement")
+        agreement = stored if stored is not None else prediction_agreement(store, versions[0]["id"], versions[1]["id"])
+    metric = PRIMARY.get(project.task, "accuracy")
+    rounds = [r for r in store.rounds(project) if r["run"] == run and metric in (r["metrics"] or {})]
+    values = [r["metrics"][metric] for r in rounds][-(window + 1):]
+    gains = [b - a for a, b in zip(values, values[1:])]
+    stable = agreement is not None and agreement >= min_agreement
+    flat = len(gains) >= window and max(gains) < min_gain
+    if not rounds and agreement is None:
+        message = "Not enough rounds yet: train at least two model versions to get a stopping hint."
+    elif stable and flat:
+        message = (f"Consider stopping: {agreement:.1%} of pool predictions did not change and the last "
+                   f"{len(gains)} rounds gained less than {min_gain:.1%} {metric}.")
+    elif flat:
+        message = f"The last {len(gains)} rounds gained less than {min_gain:.1%} {metric}; predictions still move."
+    elif agreement is not None:
+        message = f"Keep labelling: {1 - agreement:.1%} of pool predictions changed in the last retrain."
+    else:
+        message = "Keep labelling: the model is still improving."
+    return {"agreement": agreement, "gains": gains, "metric": metric, "stop": bool(stable and flat),
+            "message": message}

@@ -1,0 +1,154 @@
+"""The training job runner on a real store with the real logreg adapter."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from services.models.base import ADAPTERS, register
+from services.training import (
+    JOB_KIND,
+    ZERO_SHOT,
+    eval_ids,
+    labels_since_training,
+    maybe_retrain,
+    model_status,
+    run_training_job,
+    start_training,
+)
+from tests.conftest import add_texts
+from workbench.config import ProjectSettings
+from workbench.errors import ConflictError, JobError
+
+POS = ["a wonderful, moving film with great acting", "I loved every minute of this brilliant movie",
+       "charming, funny and beautifully shot", "one of the best films of the year",
+       "a delightful story that warms the heart", "superb performances and a clever script",
+       "an absolute joy to watch", "gorgeous, touching and memorable", "the cast is excellent and the plot gripping",
+       "a triumph of storytelling"]
+NEG = ["a dull, boring mess of a movie", "I hated this tedious film", "the plot makes no sense and the acting is awful",
+       "a waste of two hours", "badly written and poorly directed", "the worst movie I have seen in years",
+       "lifeless, predictable and far too long", "an embarrassing failure", "clumsy dialogue and wooden acting",
+       "painfully unfunny from start to finish"]
+
+
+@pytest.fixture
+def project(store, tmp_path, monkeypatch):
+    monkeypatch.setattr("services.training.MODELS_DIR", tmp_path / "models")
+    p = store.create_project("films", "classification", ["pos", "neg"],
+                             settings=ProjectSettings(retrain_every=3))
+    texts = [t for pair in zip(POS, NEG) for t in pair]
+    refs = ["pos", "neg"] * len(POS)
+    ids = add_texts(store, p, texts, refs)
+    return p, ids, refs
+
+
+def _label(store, project, ids, refs, n, held_out=()):
+    done = 0
+    for rid, ref in zip(ids, refs):
+        if rid in held_out or store.get_record(rid).status == "labelled":
+            continue
+        store.annotate(project, rid, "ann", "label", ref)
+        done += 1
+        if done == n:
+            return
+
+
+def test_job_trains_evaluates_writes_suggestions_and_activates(store, project, tmp_path):
+    p, ids, refs = project
+    held = eval_ids(store, p)
+    assert held and len(held) < len(ids)  # deterministic hash-based 20%-ish share
+    _label(store, p, ids, refs, 6, held)
+    job_id = start_training(store, p, wait=True)
+    job = store.job(job_id)
+    assert job["status"] == "done" and job["progress"] == 1
+    p = store.get_project(p.id)
+    version = store.model_version(p.active_model_version)
+    assert version["adapter"] == "logreg" and version["n_labels"] == 6
+    assert (tmp_path / "models" / str(p.id) / str(version["id"]) / "adapter.json").exists()
+    assert 0.0 <= version["metrics"]["accuracy"] <= 1.0 and version["metrics"]["n"] == len(held)
+    # every pool record (unlabelled, not held out) got a suggestion with probabilities
+    pool = [i for i in ids if i not in held and store.get_record(i).status == "unlabelled"]
+    sugg = store.query("SELECT record_id, uncertainty, probs FROM suggestions WHERE model_version_id = ?",
+                       (version["id"],))
+    assert sorted(r["record_id"] for r in sugg) == sorted(pool)
+    assert all(r["uncertainty"] is not None and r["probs"] for r in sugg)
+    rounds = store.rounds(p)
+    assert [r["n_labels"] for r in rounds] == [6] and rounds[0]["model_version_id"] == version["id"]
+    assert labels_since_training(store, p) == 0
+
+
+def test_crash_mid_training_leaves_previous_version_and_labels(store, project):
+    p, ids, refs = project
+    _label(store, p, ids, refs, 6, eval_ids(store, p))
+    start_training(store, p, wait=True)
+    p = store.get_project(p.id)
+    before_version = p.active_model_version
+    before_labels = store.scalar("SELECT COUNT(*) FROM annotations")
+    before_sugg = store.scalar("SELECT COUNT(*) FROM suggestions WHERE model_version_id = ?", (before_version,))
+
+    @register("exploding")
+    class Exploding:  # a plug-in adapter whose fit dies halfway, like an out-of-memory error
+        name, tasks = "exploding", ("classification",)
+
+        def __init__(self, task, labels, **config):
+            self.task, self.labels = task, labels
+
+        def fit(self, texts, targets):
+            raise RuntimeError("CUDA out of memory (simulated)")
+
+    try:
+        with pytest.raises(JobError, match="out of memory.*previous model version stays active"):
+            start_training(store, p, model="exploding", wait=True)
+    finally:
+        ADAPTERS.pop("exploding", None)
+    job = store.latest_job(p, JOB_KIND)
+    assert job["status"] == "failed" and "out of memory" in job["error"]
+    p = store.get_project(p.id)
+    assert p.active_model_version == before_version
+    assert len(store.model_versions(p)) == 1
+    assert store.scalar("SELECT COUNT(*) FROM annotations") == before_labels
+    assert store.scalar("SELECT COUNT(*) FROM suggestions WHERE model_version_id = ?",
+                        (before_version,)) == before_sugg
+    # and a crash does not make maybe_retrain loop on the same labels
+    assert maybe_retrain(store, p) is None
+
+
+def test_never_two_trainings_of_one_project(store, project):
+    p, ids, refs = project
+    store.create_job(p, JOB_KIND, {})
+    with pytest.raises(ConflictError, match="already queued"):
+        start_training(store, p, wait=True)
+
+
+def test_maybe_retrain_after_retrain_every_labels_runs_in_background(store, project):
+    p, ids, refs = project
+    held = eval_ids(store, p)
+    _label(store, p, ids, refs, 2, held)
+    assert maybe_retrain(store, p) is None  # 2 < retrain_every = 3
+    _label(store, p, ids, refs, 2, held)
+    job_id = maybe_retrain(store, p)
+    assert job_id is not None
+    deadline = time.time() + 60
+    while store.job(job_id)["status"] in ("queued", "running") and time.time() < deadline:
+        time.sleep(0.1)
+    assert store.job(job_id)["status"] == "done", store.job(job_id)["error"]
+    status = model_status(store, p)
+    assert status["active"]["n_labels"] == 4 and status["labels_since"] == 0
+
+
+def test_cold_start_gives_zero_shot_version_and_diverse_queue(store, project):
+    p, ids, refs = project
+    held = eval_ids(store, p)
+    first_pos = next(i for i, r in zip(ids, refs) if r == "pos" and i not in held)
+    store.annotate(p, first_pos, "ann", "label", "pos")  # one class only: cold start
+    job_id = store.create_job(p, JOB_KIND, {"model": "logreg", "strategy": "margin"})
+    result = run_training_job(store.path, p.name, job_id)
+    assert result["cold_start"] is True and result["adapter"] == ZERO_SHOT
+    p = store.get_project(p.id)
+    rows = store.query("SELECT value, uncertainty FROM suggestions WHERE model_version_id = ?"
+                       " ORDER BY uncertainty DESC", (p.active_model_version,))
+    assert {r["value"] for r in rows} <= {'"pos"', '"neg"'}
+    head = [r["uncertainty"] for r in rows if r["uncertainty"] > 1]
+    assert len(head) == min(20, len(rows)) and np.all(np.diff(head) < 0)
