@@ -1,0 +1,37 @@
+"""Annotate: one record at a time, keyboard first (see workbench.ui.annotate_panel)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from workbench.config import ProjectSettings
+from workbench.errors import WorkbenchError
+from workbench.ui import loaders, state
+from workbench.ui.annotate_panel import annotation_panel
+
+
+def _save_recheck_share(project_name: str, key: str) -> None:
+    try:
+        with loaders.ui_store() as store:
+            project = store.get_project(project_name)
+            settings = ProjectSettings.from_dict({**project.settings.to_dict(),
+                                                  "recheck_share": float(st.session_state[key])})
+            store.update_project(project, settings=settings)
+    except WorkbenchError as exc:
+        st.session_state[state.ANNOTATE_MESSAGE] = ("error", str(exc))
+
+
+st.title("Annotate")
+with loaders.ui_store() as store:
+    project = loaders.current_project(store)
+if project is not None:
+    with st.expander("Guidelines", expanded=False):
+        st.markdown(project.guidelines or "_No guidelines yet: add them on the Projects page._")
+    with st.expander("Queue options"):
+        key = f"{state.ANNOTATE_RECHECK}.{project.id}"
+        st.slider("Mix in re-checks", 0.0, 0.5, value=float(project.settings.recheck_share), step=0.05, key=key,
+                  on_change=_save_recheck_share, args=(project.name, key),
+                  help="Share of your queue that re-checks labelled records the latest audit flagged "
+                       "(lowest label quality first). 0 turns it off.")
+    st.caption("Keys: 1–9 label · Enter accept suggestion · s skip · z undo")
+annotation_panel()

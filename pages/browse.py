@@ -1,0 +1,80 @@
+"""Browse: full-text search and filters over a project's records, one page at a time."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from workbench.browse import STATUSES, BrowseFilter, annotator_names, browse
+from workbench.errors import WorkbenchError
+from workbench.ui import components, loaders, state
+
+ANY = "(any)"
+K = "browse."
+PAGE_SIZE = 25
+
+
+def _open(record_id: int) -> None:
+    st.session_state[state.ANNOTATE_OPEN] = record_id
+
+
+def _reset_page() -> None:
+    st.session_state[state.BROWSE_PAGE] = 1
+
+
+st.title("Browse")
+with loaders.ui_store() as store:
+    project = loaders.current_project(store)
+    if project is None:
+        st.info("Select or create a project first (Projects page).")
+        st.stop()
+    c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
+    text = c1.text_input("Search text", key=K + "text", on_change=_reset_page,
+                         placeholder="words (all must appear); film* for prefixes")
+    label = c2.selectbox("Label", [ANY, *project.labels], key=K + "label", on_change=_reset_page)
+    annotator = c3.selectbox("Annotator", [ANY, *annotator_names(store, project)], key=K + "annotator",
+                             on_change=_reset_page)
+    status = c4.selectbox("Status", [ANY, *STATUSES], key=K + "status", on_change=_reset_page)
+    c1, c2 = st.columns(2)
+    score = quality = None
+    if project.active_model_version is not None:
+        score = c1.slider("Model confidence", 0.0, 1.0, (0.0, 1.0), step=0.05, key=K + "score",
+                          on_change=_reset_page)
+    if store.scalar("SELECT 1 FROM audits WHERE project_id = ? LIMIT 1", (project.id,)):
+        quality = c2.slider("Audit label quality at most", 0.0, 1.0, 1.0, step=0.05, key=K + "quality",
+                            on_change=_reset_page)
+    try:
+        filters = BrowseFilter(
+            text=text, label=None if label == ANY else label, annotator=None if annotator == ANY else annotator,
+            status=None if status == ANY else status,
+            score_min=score[0] if score and score[0] > 0 else None,
+            score_max=score[1] if score and score[1] < 1 else None,
+            quality_max=quality if quality is not None and quality < 1 else None)
+        page_no = st.session_state.get(state.BROWSE_PAGE, 1)
+        result = browse(store, project, filters, page=page_no, page_size=PAGE_SIZE)
+    except WorkbenchError as exc:
+        st.error(str(exc))
+        st.stop()
+
+st.caption(f"{result.total:,} records · page {result.page} of {result.pages}")
+header = st.columns([1, 6, 2, 2, 1, 1])
+for col, name in zip(header, ["Id", "Text", "Label", "Suggestion", "Quality", ""]):
+    col.markdown(f"**{name}**" if name else "")
+for row in result.rows:
+    c = st.columns([1, 6, 2, 2, 1, 1])
+    c[0].text(str(row["external_id"] or row["id"]))
+    c[1].text(components.snippet(row["text"], 140))
+    c[2].text(("excluded · " if row["excluded"] else "") + (components.value_text(row["label"])
+                                                            if row["label"] is not None else row["status"]))
+    suggestion = "" if row["suggested"] is None else components.value_text(row["suggested"])
+    c[3].text(suggestion + ("" if row["score"] is None else f" ({row['score']:.2f})"))
+    c[4].text("" if row["quality"] is None else f"{row['quality']:.2f}")
+    if c[5].button("Open", key=f"{K}open.{row['id']}", on_click=_open, args=(row["id"],)):
+        st.switch_page("pages/annotate.py")
+
+p1, p2, _ = st.columns([1, 1, 6])
+if p1.button("◀ Previous", disabled=result.page <= 1, key=K + "prev"):
+    st.session_state[state.BROWSE_PAGE] = result.page - 1
+    st.rerun()
+if p2.button("Next ▶", disabled=result.page >= result.pages, key=K + "next"):
+    st.session_state[state.BROWSE_PAGE] = result.page + 1
+    st.rerun()

@@ -1,0 +1,51 @@
+"""Progress: counts per label and per annotator, labels over time."""
+
+from __future__ import annotations
+
+import altair as alt
+import streamlit as st
+
+from workbench import progress
+from workbench.ui import loaders
+
+st.title("Progress")
+with loaders.ui_store() as store:
+    project = loaders.current_project(store)
+    if project is None:
+        st.info("Select or create a project first (Projects page).")
+        st.stop()
+    done, total = progress.labelled_count(store, project)
+    per_label = progress.label_counts(store, project)
+    per_annotator = progress.annotator_counts(store, project)
+    freq = st.segmented_control("Bucket", ["day", "hour"], default="day", key="progress.freq") or "day"
+    over_time = progress.labels_over_time(store, project, freq)
+
+c1, c2, c3 = st.columns(3)
+c1.metric("Records", f"{total:,}")
+c2.metric("Labelled", f"{done:,}", f"{done / total:.0%}" if total else None, delta_color="off")
+c3.metric("Annotators", len(per_annotator))
+
+st.subheader("Per label")
+long = [{"label": r["label"], "source": source, "count": r[source]}
+        for r in per_label for source in ("annotated", "reference")]
+st.altair_chart(alt.Chart(alt.Data(values=long)).mark_bar().encode(
+    x=alt.X("count:Q", title="records"), y=alt.Y("label:N", sort=project.labels, title=None),
+    color=alt.Color("source:N", title=None), yOffset="source:N",
+    tooltip=["label:N", "source:N", "count:Q"]), width="stretch")
+
+st.subheader("Per annotator")
+if per_annotator:
+    st.dataframe(per_annotator, hide_index=True, width="stretch")
+    st.altair_chart(alt.Chart(alt.Data(values=per_annotator)).mark_bar().encode(
+        x=alt.X("labels:Q", title="labels"), y=alt.Y("annotator:N", sort="-x", title=None),
+        tooltip=["annotator:N", "labels:Q", "skips:Q"]), width="stretch")
+else:
+    st.info("No annotations yet.")
+
+st.subheader("Labels over time")
+if over_time:
+    st.altair_chart(alt.Chart(alt.Data(values=over_time)).mark_bar().encode(
+        x=alt.X("period:O", title=f"{freq} (UTC)"), y=alt.Y("sum(labels):Q", title="labels"),
+        color=alt.Color("annotator:N"), tooltip=["period:O", "annotator:N", "labels:Q"]), width="stretch")
+else:
+    st.caption("Nothing labelled yet.")

@@ -1,0 +1,218 @@
+"""Projects: counts, create, import (upload or server path) with preview and column mapping,
+label-schema edits and guidelines."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from workbench import progress, schema
+from workbench.errors import WorkbenchError
+from workbench.types import TASKS
+from workbench.ui import loaders, state
+from workbench.ui.components import show_notice
+
+NONE = "(none)"
+NEW_PROJECT = "➕ new project"
+K = "projects."  # widget-key prefix of this page
+
+
+def _notice(level: str, text: str) -> None:
+    st.session_state[state.PROJECTS_NOTICE] = (level, text)
+
+
+def _run(action, success: str | None = None):
+    """Call ``action(store)``; report WorkbenchError as a notice instead of raising."""
+    try:
+        with loaders.ui_store() as store:
+            result = action(store)
+    except WorkbenchError as exc:
+        _notice("error", str(exc))
+        return None
+    if success:
+        _notice("success", success)
+    return result
+
+
+# -- callbacks (run before the rerun, so the page draws the new state) -----------
+def _create() -> None:
+    ss = st.session_state
+    name = (ss.get(K + "new.name") or "").strip()
+    project = _run(lambda s: s.create_project(name, ss[K + "new.task"], (ss.get(K + "new.labels") or "").split(","),
+                                              ss.get(K + "new.guidelines") or ""),
+                   f"Created project {name!r}.")
+    if project is not None:
+        ss[state.PROJECT_REQUEST] = project.name
+
+
+def _schema(op: str, project_name: str, project_id: int) -> None:
+    ss = st.session_state
+    order_key, guide_key = f"{K}order.{project_id}", f"{K}guidelines.{project_id}"
+
+    def act(store):
+        project = store.get_project(project_name)
+        if op == "add":
+            return schema.add_label(store, project, ss.get(K + "add") or "")
+        if op == "rename":
+            return schema.rename_label(store, project, ss[K + "rename.old"], ss.get(K + "rename.new") or "")
+        if op == "merge":
+            return schema.merge_labels(store, project, ss[K + "merge.source"], ss[K + "merge.target"])
+        if op == "order":
+            return schema.reorder_labels(store, project, (ss.get(order_key) or "").split(","))
+        return schema.set_guidelines(store, project, ss.get(guide_key) or "")
+
+    updated = _run(act)
+    if updated is not None:
+        _notice("success", "Saved. Labels: " + ", ".join(updated.labels))
+        for key in (K + "add", K + "rename.new", order_key, guide_key):
+            ss.pop(key, None)  # refill from the saved project on the next run
+
+
+def _import(path: str, shown_name: str, mapping: dict) -> None:
+    def act(store):
+        from workbench.io import import_file
+
+        return import_file(store, path=path, **mapping)
+
+    try:
+        with loaders.ui_store() as store:
+            report = act(store)
+    except WorkbenchError as exc:
+        # name the user's file, not our temporary copy of it
+        _notice("error", str(exc).replace(path, shown_name))
+        return
+    _notice("success", report.summary())
+    st.session_state[state.PROJECT_REQUEST] = report.project.name
+
+
+# -- sections ----------------------------------------------------------------------
+def _projects_table(store) -> None:
+    rows = progress.project_rows(store)
+    if not rows:
+        st.info("No projects yet: create one below or import a file.")
+        return
+    st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def _create_form() -> None:
+    with st.form(K + "create", clear_on_submit=False):
+        st.text_input("Name", key=K + "new.name")
+        st.selectbox("Task", TASKS, key=K + "new.task")
+        st.text_input("Labels (comma-separated, in order)", key=K + "new.labels", placeholder="positive,negative")
+        st.text_area("Guidelines (Markdown)", key=K + "new.guidelines")
+        st.form_submit_button("Create project", on_click=_create)
+
+
+def _uploaded_copy(upload) -> str:
+    """Save an upload to a temporary file that keeps its suffix (the format comes from it)."""
+    suffixes = Path(upload.name).suffixes
+    keep = "".join(suffixes[-2:]) if suffixes and suffixes[-1].lower() in (".gz", ".bz2") else "".join(suffixes[-1:])
+    folder = Path(tempfile.gettempdir()) / "workbench-uploads"
+    folder.mkdir(exist_ok=True)
+    target = folder / f"{upload.file_id}{keep}"
+    if not target.exists():
+        target.write_bytes(upload.getvalue())
+    return str(target)
+
+
+def _import_section(store, selected) -> None:
+    source = st.radio("Source", ["Upload a file", "Path on the server"], horizontal=True, key=K + "import.source",
+                      help="A path also accepts a Hugging Face save_to_disk() directory")
+    if source == "Upload a file":
+        upload = st.file_uploader("Data file", key=K + "import.file",
+                                  type=["csv", "tsv", "jsonl", "json", "parquet", "conll", "bio", "txt", "gz", "bz2"])
+        if upload is None:
+            return
+        path, shown = _uploaded_copy(upload), upload.name
+    else:
+        path = (st.text_input("Path", key=K + "import.path") or "").strip()
+        if not path:
+            return
+        shown = path
+    from workbench.io import preview_file
+
+    try:
+        preview = preview_file(path)
+    except WorkbenchError as exc:
+        st.error(str(exc).replace(path, shown))
+        return
+    columns = preview["columns"]
+    st.caption(f"Format: {preview['format']} · first {len(preview['rows'])} rows")
+    st.dataframe([{k: str(v) for k, v in row.items()} for row in preview["rows"]], hide_index=True, width="stretch")
+
+    names = [p.name for p in store.list_projects()]
+    options = [NEW_PROJECT, *names]
+    default = options.index(selected.name) if selected is not None and selected.name in names else 0
+    target = st.selectbox("Into project", options, index=default, key=K + "import.project")
+    c1, c2, c3 = st.columns(3)
+    text_col = c1.selectbox("Text column", columns, key=K + "import.text",
+                            index=columns.index("text") if "text" in columns else 0)
+    guess = next((c for c in ("label", "labels", "spans", "tags") if c in columns), NONE)
+    label_col = c2.selectbox("Label column (becomes reference labels)", [NONE, *columns],
+                             index=[NONE, *columns].index(guess), key=K + "import.label")
+    id_col = c3.selectbox("Id column", [NONE, *columns], key=K + "import.id",
+                          index=[NONE, *columns].index("id") if "id" in columns else 0)
+    rest = [c for c in columns if c not in (text_col, label_col, id_col)]
+    meta = st.multiselect("Metadata columns", rest, default=rest, key=K + "import.meta")
+    mapping = {"text_col": text_col, "label_col": None if label_col == NONE else label_col,
+               "id_col": None if id_col == NONE else id_col, "meta_cols": meta, "format": preview["format"]}
+    if target == NEW_PROJECT:
+        c1, c2, c3 = st.columns(3)
+        mapping["project"] = c1.text_input("New project name", key=K + "import.name").strip()
+        mapping["task"] = c2.selectbox("Task", TASKS, key=K + "import.task")
+        mapping["labels"] = [x for x in c3.text_input("Labels (comma-separated)", key=K + "import.labels").split(",")
+                             if x.strip()]
+    else:
+        mapping["project"] = target
+    st.button("Import", type="primary", key=K + "import.go", on_click=_import, args=(path, shown, mapping))
+
+
+def _schema_section(project) -> None:
+    labels = project.labels
+    st.caption(f"{project.task} · labels in order: " + ", ".join(labels))
+    add, rename, merge, order = st.tabs(["Add", "Rename", "Merge", "Reorder"])
+    with add, st.form(K + "add.form"):
+        st.text_input("New label", key=K + "add")
+        st.form_submit_button("Add label", on_click=_schema, args=("add", project.name, project.id))
+    with rename, st.form(K + "rename.form"):
+        st.selectbox("Label", labels, key=K + "rename.old")
+        st.text_input("New name", key=K + "rename.new")
+        st.form_submit_button("Rename", on_click=_schema, args=("rename", project.name, project.id),
+                              help="Current labels are rewritten in one transaction; history keeps the old name")
+    with merge, st.form(K + "merge.form"):
+        st.selectbox("Merge this label", labels, key=K + "merge.source")
+        st.selectbox("into this one", labels, index=min(1, len(labels) - 1), key=K + "merge.target")
+        st.form_submit_button("Merge", on_click=_schema, args=("merge", project.name, project.id))
+    with order, st.form(K + "order.form"):
+        order_key = f"{K}order.{project.id}"
+        if order_key not in st.session_state:
+            st.session_state[order_key] = ",".join(labels)
+        st.text_input("Labels in the new order (comma-separated)", key=order_key)
+        st.form_submit_button("Save order", on_click=_schema, args=("order", project.name, project.id))
+
+
+def _guidelines_section(project) -> None:
+    with st.form(K + "guidelines.form"):
+        guide_key = f"{K}guidelines.{project.id}"
+        if guide_key not in st.session_state:
+            st.session_state[guide_key] = project.guidelines
+        st.text_area("Guidelines (Markdown, shown on the Annotate page)", key=guide_key, height=200)
+        st.form_submit_button("Save guidelines", on_click=_schema, args=("guidelines", project.name, project.id))
+
+
+st.title("Projects")
+show_notice(state.PROJECTS_NOTICE)
+with loaders.ui_store() as store:
+    project = loaders.current_project(store)
+    _projects_table(store)
+    with st.expander("Create a project", expanded=not store.list_projects()):
+        _create_form()
+    with st.expander("Import data", expanded=False):
+        _import_section(store, project)
+if project is not None:
+    st.subheader(f"Label schema · {project.name}")
+    _schema_section(project)
+    with st.expander("Guidelines"):
+        _guidelines_section(project)

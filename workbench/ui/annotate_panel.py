@@ -1,0 +1,274 @@
+"""The annotation panel: one record, label keys, suggestion, undo, history.
+
+It is an ``st.fragment``: a label action reruns only this panel, not the page.
+Actions run as button callbacks (before the rerun), so the rerun already shows
+the next record. The queue itself lives in :mod:`workbench.queue`.
+
+Keys: ``1``-``9`` label, ``Enter`` accept the suggestion (multi-label: submit),
+``s`` skip, ``z`` undo; NER: the span component's own keys, ``n`` save and next.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from workbench import progress
+from workbench.errors import WorkbenchError
+from workbench.queue import QueueItem, decide, next_item, open_record
+from workbench.store import Record
+from workbench.ui import components, loaders, state
+from workbench.ui.state import annotate_key
+
+MAX_KEYED_LABELS = 9
+
+
+# -- current item (kept in session state as plain data; the record is re-read) -----
+def _save_item(project, annotator: str, item: QueueItem | None) -> None:
+    if item is None:
+        st.session_state.pop(state.ANNOTATE_CURRENT, None)
+        return
+    st.session_state[state.ANNOTATE_CURRENT] = {
+        "project_id": project.id, "annotator": annotator, "record_id": item.record.id, "kind": item.kind,
+        "source": item.source, "audit_issue": item.audit_issue,
+    }
+
+
+def _load_item(store, project, annotator: str) -> QueueItem | None:
+    saved = st.session_state.get(state.ANNOTATE_CURRENT)
+    if not saved or saved["project_id"] != project.id or saved["annotator"] != annotator:
+        return None
+    try:
+        record = store.get_record(saved["record_id"])
+    except WorkbenchError:
+        return None
+    return QueueItem(record, saved["kind"], saved["source"], saved["audit_issue"])
+
+
+def current_item(store, project, annotator: str) -> QueueItem | None:
+    """The item on screen: an explicit open request, the saved one, else the queue's next."""
+    opened = st.session_state.pop(state.ANNOTATE_OPEN, None)
+    if opened is not None:
+        try:
+            item = open_record(store, project, opened)
+        except WorkbenchError as exc:
+            st.session_state[state.ANNOTATE_MESSAGE] = ("error", str(exc))
+        else:
+            _save_item(project, annotator, item)
+            return item
+    item = _load_item(store, project, annotator)
+    if item is None:
+        item = next_item(store, project, annotator)
+        _save_item(project, annotator, item)
+    return item
+
+
+# -- actions (button callbacks) ---------------------------------------------------------
+def _act(kind: str, value: Any = None, advance: bool = True) -> None:
+    annotator = loaders.annotator_name()
+    try:
+        with loaders.ui_store() as store:
+            project = loaders.current_project(store)
+            item = _load_item(store, project, annotator) if project else None
+            if item is None:
+                return
+            decide(store, project, annotator, item, kind, value)
+            if advance:
+                _save_item(project, annotator, None)
+    except WorkbenchError as exc:
+        st.session_state[state.ANNOTATE_MESSAGE] = ("error", str(exc))
+
+
+def _undo() -> None:
+    annotator = loaders.annotator_name()
+    try:
+        with loaders.ui_store() as store:
+            project = loaders.current_project(store)
+            if project is None:
+                return
+            target = store.undo_last(project, annotator)
+            if target is None:
+                st.session_state[state.ANNOTATE_MESSAGE] = ("warning", "Nothing to undo.")
+                return
+            record_id = store.scalar("SELECT record_id FROM annotations WHERE id = ?", (target,))
+            record = store.get_record(record_id)
+            # Back to the undone record; a new lease keeps others off it while it is on screen.
+            kind = "new" if record.status == "unlabelled" else "revisit"
+            if kind == "new":
+                store.lease(project, record.id, annotator)
+            _save_item(project, annotator, QueueItem(record, kind, "undo"))
+            st.session_state[state.ANNOTATE_MESSAGE] = ("info", "Undone: the decision was retracted.")
+    except WorkbenchError as exc:
+        st.session_state[state.ANNOTATE_MESSAGE] = ("error", str(exc))
+
+
+def _toggle(record_id: int, label: str) -> None:
+    chosen = st.session_state.setdefault(state.ANNOTATE_MULTI, {}).setdefault(record_id, [])
+    if label in chosen:
+        chosen.remove(label)
+    else:
+        chosen.append(label)
+
+
+def _submit_multi(record_id: int) -> None:
+    chosen = st.session_state.get(state.ANNOTATE_MULTI, {}).pop(record_id, [])
+    _act("label", chosen)
+
+
+def _open(record_id: int) -> None:
+    st.session_state[state.ANNOTATE_OPEN] = record_id
+
+
+def _next_ner(record_id: int, spans: list) -> None:
+    if st.session_state.get(state.ANNOTATE_NER_SAVED) == record_id:
+        _skip_to_next()
+    else:
+        _act("label", spans)  # nothing saved on this visit: the shown spans (maybe none) are the answer
+    st.session_state.pop(state.ANNOTATE_NER_SAVED, None)
+
+
+def _skip_to_next() -> None:
+    st.session_state.pop(state.ANNOTATE_CURRENT, None)
+
+
+# -- rendering -------------------------------------------------------------------------------
+@st.fragment
+def annotation_panel() -> None:
+    """Draw the panel for the sidebar's project and annotator (reruns on its own)."""
+    annotator = loaders.annotator_name()
+    with loaders.ui_store() as store:
+        project = loaders.current_project(store)
+        if project is None:
+            st.info("Select or create a project first (Projects page).")
+            return
+        if not annotator:
+            st.warning("Enter your name in the sidebar to start annotating.")
+            return
+        try:
+            item = current_item(store, project, annotator)
+        except WorkbenchError as exc:
+            st.error(str(exc))
+            return
+        _progress(store, project, annotator)
+        components.show_notice(state.ANNOTATE_MESSAGE)
+        if item is None:
+            st.success("Nothing left in your queue. Thank you!")
+            st.button("Undo last (z)", key=annotate_key("undo"), shortcut="z", on_click=_undo)
+        else:
+            _record(store, project, annotator, item)
+        _history(store, project, annotator)
+
+
+def _progress(store, project, annotator: str) -> None:
+    done, total = progress.labelled_count(store, project)
+    rate = progress.labels_per_hour(store, project, annotator)
+    st.progress(done / total if total else 0.0,
+                text=f"{done:,} / {total:,} labelled · you: {rate:.0f} labels in the last hour")
+
+
+def _record(store, project, annotator: str, item: QueueItem) -> None:
+    record = item.record
+    suggestion = store.suggestion(project, record.id)
+    where = {"new": "New", "recheck": "Re-check (flagged by the audit)", "revisit": "Revisit"}[item.kind]
+    st.caption(f"{where} · record {record.external_id or record.id} · status {record.status}"
+               + (f" · current label: {components.value_text(record.label)}" if record.label is not None else ""))
+    if item.kind == "recheck" and item.audit_issue:
+        issue = item.audit_issue
+        quality = "" if issue.get("quality") is None else f" (label quality {issue['quality']:.2f})"
+        st.warning(f"The audit doubts this label{quality}: given {components.value_text(issue.get('given'))}, "
+                   f"suggested {components.value_text(issue.get('suggested'))}. Pick the right one.")
+    if project.task == "ner":
+        _ner(project, annotator, record, suggestion)
+    else:
+        components.record_text(record.text)
+        if suggestion is not None:
+            score = "" if suggestion.get("score") is None else f" ({suggestion['score']:.2f})"
+            st.caption(f"Model suggests: **{components.value_text(suggestion['value'])}**{score}")
+        if project.task == "classification":
+            _classification_keys(project, record, suggestion)
+        else:
+            _multilabel_keys(project, record, suggestion)
+    c1, c2, c3 = st.columns([1, 1, 4])
+    c1.button("Skip", key=annotate_key("skip"), shortcut="s", on_click=_act, args=("skip",))
+    c2.button("Undo", key=annotate_key("undo"), shortcut="z", on_click=_undo)
+    _explanation(store, project, record)
+
+
+def _classification_keys(project, record: Record, suggestion: dict | None) -> None:
+    suggested = suggestion["value"] if suggestion else None
+    columns = st.columns(min(len(project.labels), 6))
+    for i, label in enumerate(project.labels):
+        columns[i % len(columns)].button(
+            label, key=annotate_key("label", i), width="stretch",
+            shortcut=str(i + 1) if i < MAX_KEYED_LABELS else None,
+            type="primary" if label == suggested else "secondary",
+            on_click=_act, args=("label", label))
+    st.button("Accept suggestion", key=annotate_key("accept"), shortcut="Enter", disabled=suggested is None,
+              on_click=_act, args=("label", suggested))
+
+
+def _multilabel_keys(project, record: Record, suggestion: dict | None) -> None:
+    selections = st.session_state.setdefault(state.ANNOTATE_MULTI, {})
+    if record.id not in selections:
+        # start from the current label, else the suggestion (pre-selected)
+        start = record.label if record.label is not None else (suggestion["value"] if suggestion else [])
+        selections[record.id] = list(start or [])
+    chosen = selections[record.id]
+    columns = st.columns(min(len(project.labels), 6))
+    for i, label in enumerate(project.labels):
+        on = label in chosen
+        columns[i % len(columns)].button(
+            ("☑ " if on else "☐ ") + label, key=annotate_key("toggle", i), width="stretch",
+            shortcut=str(i + 1) if i < MAX_KEYED_LABELS else None, type="primary" if on else "secondary",
+            on_click=_toggle, args=(record.id, label))
+    st.button("Submit", key=annotate_key("submit"), shortcut="Enter", type="primary",
+              on_click=_submit_multi, args=(record.id,),
+              help="Saves the selected labels (none selected = no label applies)")
+
+
+def _ner(project, annotator: str, record: Record, suggestion: dict | None) -> None:
+    spans = record.label or []
+    if not loaders.has_module("workbench.ui.ner_component"):
+        components.record_text(record.text)
+        st.caption("Span editing needs the NER component; current spans:")
+        st.text(components.spans_text(record.text, spans))
+        return
+    from workbench.ui.ner_component import ner_annotator
+
+    suggested = suggestion["value"] if suggestion else None
+    new = ner_annotator(record.text, spans, project.labels, suggested, key=annotate_key("ner"))
+    if new is not None and new != spans:
+        _act("label", new, advance=False)
+        st.session_state[state.ANNOTATE_NER_SAVED] = record.id
+        spans = new
+    st.button("Save & next", key=annotate_key("ner_next"), shortcut="n", type="primary",
+              on_click=_next_ner, args=(record.id, spans),
+              help="Keeps the spans shown (none = no entities) and moves on")
+
+
+def _explanation(store, project, record: Record) -> None:
+    if not loaders.has_module("workbench.ui.explanations"):
+        return
+    with st.expander("Why this suggestion?"):
+        try:
+            from workbench.ui.explanations import render_explanation
+
+            render_explanation(store, project, record)
+        except ImportError as exc:  # its services are not installed yet
+            st.caption(f"Explanations are not available: {exc}")
+        except WorkbenchError as exc:
+            st.caption(str(exc))
+
+
+def _history(store, project, annotator: str) -> None:
+    recent = store.recent_annotations(project, annotator, limit=10)
+    if not recent:
+        return
+    texts = {r.id: r.text for r in store.get_records([a.record_id for a in recent])}
+    with st.expander("Your last 10 decisions", expanded=False):
+        for a in recent:
+            c1, c2, c3 = st.columns([6, 2, 1])
+            c1.text(components.snippet(texts.get(a.record_id, ""), 90))
+            c2.text(a.kind if a.kind not in ("label", "relabel") else components.value_text(a.value))
+            c3.button("Edit", key=annotate_key("edit", a.id), on_click=_open, args=(a.record_id,))

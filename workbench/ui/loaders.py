@@ -1,0 +1,68 @@
+"""Store access for pages: one connection per use, never cached across reruns.
+
+Streamlit runs every rerun in a thread; a short-lived :class:`Store` per use is
+cheap and avoids sharing a connection between threads (DESIGN.md, Store).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from workbench.errors import WorkbenchError
+from workbench.store import open_store
+from workbench.ui import state
+
+
+@contextmanager
+def ui_store() -> Iterator:
+    """Open the configured database (``$WORKBENCH_DB``) for one block; always closed."""
+    store = open_store()
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def current_project(store):
+    """The project selected in the sidebar, or None (no projects, or it was deleted)."""
+    name = st.session_state.get(state.PROJECT)
+    return store.find_project(name) if name else None
+
+
+def annotator_name() -> str:
+    return (st.session_state.get(state.ANNOTATOR) or "").strip()
+
+
+def has_module(name: str) -> bool:
+    """True when an optional module (written by another feature) is present."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def ensure_demo_once(store) -> None:
+    """On the first run of a session with an empty DB, import the demo projects.
+
+    Missing sample files are reported with ``st.info`` (run ``make samples``),
+    never raised.
+    """
+    if st.session_state.get(state.DEMO_CHECKED):
+        return
+    st.session_state[state.DEMO_CHECKED] = True
+    if store.list_projects() or not has_module("workbench.demo"):
+        return
+    from workbench.demo import ensure_demo
+
+    try:
+        with st.spinner("Importing the demo projects from the sample data..."):
+            created = ensure_demo(store)
+    except WorkbenchError as exc:
+        st.info(f"No demo projects: {exc}")
+        return
+    if created:
+        st.toast("Demo projects ready: " + ", ".join(created))

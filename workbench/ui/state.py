@@ -1,0 +1,32 @@
+"""Session-state keys, in one place (DESIGN.md: no session_state sprawl).
+
+Keys shared across pages are plain names; page-local keys carry the page name
+as a prefix (``"annotate.current"``).
+"""
+
+from __future__ import annotations
+
+# -- shared by every page (sidebar widgets) --------------------------------------
+PROJECT = "project"                   # selected project name (sidebar selectbox)
+ANNOTATOR = "annotator"               # annotator name (sidebar text input)
+PROJECT_REQUEST = "project.request"   # a page asks the sidebar to select this project on the next run
+DEMO_CHECKED = "app.demo_checked"     # start-up demo import tried once per session
+
+# -- annotate page ------------------------------------------------------------------
+ANNOTATE_CURRENT = "annotate.current"  # dict: project_id, annotator, record_id, kind, source, audit_issue
+ANNOTATE_OPEN = "annotate.open"        # record id to open on purpose (browse page, history)
+ANNOTATE_MESSAGE = "annotate.message"  # (level, text) shown once after an action
+ANNOTATE_MULTI = "annotate.multi"      # multilabel: {record_id: [selected labels]}
+ANNOTATE_NER_SAVED = "annotate.ner_saved"  # record id whose spans were saved during this visit
+ANNOTATE_RECHECK = "annotate.recheck"  # slider bound to ProjectSettings.recheck_share
+
+# -- browse page ----------------------------------------------------------------------
+BROWSE_PAGE = "browse.page"
+
+# -- projects page --------------------------------------------------------------------
+PROJECTS_NOTICE = "projects.notice"    # (level, text) shown once after a form action
+
+
+def annotate_key(name: str, *parts: object) -> str:
+    """A widget key on the annotate page, e.g. ``annotate_key("label", 2)`` -> ``"annotate.label.2"``."""
+    return ".".join(["annotate", name, *(str(p) for p in parts)])
