@@ -78,7 +78,8 @@ class ImportReport:
             parts.append(f"{self.already_present} already present")
         if self.n_duplicates:
             first = self.duplicates[0]
-            parts.append(f"{self.n_duplicates} duplicate texts kept as separate records "
+            noun = "text" if self.n_duplicates == 1 else "texts"
+            parts.append(f"{self.n_duplicates} duplicate {noun} kept as separate records "
                          f"(e.g. line {first['line']} repeats line {first['first_line']})")
         parts.append(f"{self.reference_labels} reference labels")
         return ", ".join(parts) + f" in {self.seconds:.1f} s"
