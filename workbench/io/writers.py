@@ -96,8 +96,11 @@ class JsonlWriter:
 
 # -- CSV / TSV -------------------------------------------------------------
 class CsvWriter:
-    """Header + one row per record. Multi-label values are ``|``-joined names,
-    spans and non-string metadata JSON text; formula-like cells are neutralised."""
+    """Header + one row per record; formula-like cells are neutralised.
+
+    Multi-label values are ``|``-joined names (``[]`` for none); spans and
+    non-string metadata are JSON text.
+    """
 
     suffix = ".csv"
     delimiter = ","
@@ -116,7 +119,8 @@ class CsvWriter:
                 cells.append("")
                 continue
             if col == "labels" and self.schema.task == "multilabel":
-                value = "|".join(value)
+                # "[]" keeps "labelled: no category" apart from an empty cell (unlabelled)
+                value = "|".join(value) if value else "[]"
             elif not isinstance(value, str):
                 value = json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
             cells.append(neutralise(value))
