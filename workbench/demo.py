@@ -114,7 +114,8 @@ def ensure_demo(store, samples_dir: Path | str | None = None) -> list[str]:
             return []
         for demo in DEMO_PROJECTS:
             labels = list(demo.labels) or ner_labels(paths[demo.name])
-            import_file(store, demo.name, paths[demo.name], text_col="text", id_col="id" if demo.meta_cols else None,
+            # The CSV's "id" column is picked up as the external id by default.
+            import_file(store, demo.name, paths[demo.name],
                         meta_cols=list(demo.meta_cols) if demo.meta_cols is not None else None,
                         task=demo.task, labels=labels, guidelines=demo.guidelines)
             created.append(demo.name)
