@@ -12,6 +12,7 @@ simulations and audits have ground truth.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,7 +129,8 @@ def ner_labels(conll_path: Path) -> list[str]:
         raw = Path(conll_path).read_bytes()
     except OSError as exc:
         raise WorkbenchError(f"cannot read {conll_path}: {exc}; run `{samples.FETCH_HINT}`") from exc
-    types = samples.entity_types(samples.parse_conll(raw, str(conll_path)))
+    # A regex over the tag column: the importer validates every line right after this.
+    types = sorted(set(re.findall(r"\t[BI]-(\S+)", raw.decode("utf-8", errors="replace"))))
     if not types:
         raise WorkbenchError(f"{conll_path} has no entity tags; run `{samples.FETCH_HINT} --force`")
     return types
