@@ -117,6 +117,16 @@ def test_parquet_import_streams_rows(store, tmp_path):
     assert next(store.iter_records(rep.project.id)).meta == {"score": 1.5}
 
 
+def test_parquet_bad_row_is_named_by_row_number(store, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"text": ["one", ""], "label": ["pos", "neg"]}), tmp_path / "d.parquet")
+    with pytest.raises(DataFileError, match=r"d\.parquet: row 2: text is empty"):
+        import_file(store, "p", tmp_path / "d.parquet", **new_project())
+    assert store.list_projects() == []
+
+
 def test_hf_directory_with_classlabel_and_token_tags(store, tmp_path):
     import datasets
 

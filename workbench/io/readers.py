@@ -339,7 +339,8 @@ def read_hf(path: Path | str, *, hub_id: str | None = None, **_: Any) -> Table:
         if not hub_available():
             raise OfflineError(
                 f"cannot load {hub_id!r} from the Hugging Face hub: no network (or HF_HUB_OFFLINE is set); "
-                "on a machine with internet run `datasets.load_dataset(...).save_to_disk(DIR)` and import DIR"
+                "on a machine with internet run `datasets.load_dataset(...).save_to_disk(DIR)` and import DIR "
+                "(if you meant a local path: it does not exist)"
             )
         try:
             loaded = datasets.load_dataset(hub_id)
