@@ -97,6 +97,9 @@ def test_span_jsonl_and_multilabel_jsonl(store, tmp_path):
     rep = import_file(store, "ml", ml, task="multilabel", labels=["a", "b"])
     assert list(store.reference_labels(rep.project.id).values()) == [["a", "b"], []]
     assert next(store.iter_records(rep.project.id)).meta == {"n": 3}
+    # Explicit metadata columns: a JSON line without an optional key is fine.
+    rep = import_file(store, "ml2", ml, meta_cols=["n"], task="multilabel", labels=["a", "b"])
+    assert [r.meta for r in store.iter_records(rep.project.id)] == [{"n": 3}, {}]
 
 
 @pytest.mark.parametrize("cell,expected", [('"[""a"", ""b""]"', ["a", "b"]), ("b|a", ["a", "b"]), ("a", ["a"])])
@@ -215,6 +218,7 @@ BAD_INPUTS = [
     ("not_object.jsonl", '{"text": "ok"}\n["x"]\n', 2, "expected a JSON object"),
     ("missing_key.jsonl", '{"text": "ok"}\n{"body": "x"}\n', 2, "missing text column 'text'; keys present: body"),
     ("empty.jsonl", "\n\n", None, "the file is empty"),
+    ("array.json", '[{"text": "a"}]\n', 1, "the file is a JSON array"),
 ]
 
 

@@ -54,9 +54,14 @@ def test_neutralise(cell, expected):
 
 def test_infer_format(tmp_path):
     for name, fmt in [("a.csv", "csv"), ("a.TSV", "tsv"), ("a.jsonl", "jsonl"), ("a.csv.gz", "csv"),
-                      ("a.parquet", "parquet"), ("a.conll", "conll"), ("a.bio", "conll")]:
+                      ("a.parquet", "parquet"), ("a.conll", "conll"), ("a.bio", "conll"), ("a.json", "jsonl")]:
         (tmp_path / name).write_text("")
         assert infer_format(tmp_path / name) == fmt
+    (tmp_path / "ner.txt").write_text("Bob B-per\nran O\n\nhi\tO\n")
+    assert infer_format(tmp_path / "ner.txt") == "conll"
+    (tmp_path / "notes.txt").write_text("just some notes\n")
+    with pytest.raises(DataFileError, match="cannot tell the format"):
+        infer_format(tmp_path / "notes.txt")
     (tmp_path / "ds").mkdir()
     (tmp_path / "ds" / "dataset_dict.json").write_text("{}")
     assert infer_format(tmp_path / "ds") == "hf"

@@ -231,10 +231,8 @@ def _map_row(source, project, m: _Mapping, line: int, raw: dict[str, Any], unit:
     if m.meta is None:
         meta = {k: v for k, v in raw.items() if k not in taken and k not in PROVENANCE_COLUMNS}
     else:
-        missing = [c for c in m.meta if c not in raw]
-        if missing:
-            fail(f"missing metadata column {missing[0]!r}; keys present: {', '.join(map(str, raw))}")
-        meta = {k: raw[k] for k in m.meta}
+        # Header formats were checked up front; a JSON line may simply lack an optional key.
+        meta = {k: raw[k] for k in m.meta if k in raw}
     return (text, None if external in (None, "") else str(external), meta,
             None if split in (None, "") else str(split), label)
 

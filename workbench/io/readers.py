@@ -179,6 +179,12 @@ def read_jsonl(path: Path, **_: Any) -> Table:
         for lineno, text in lines:
             if not text.strip():
                 continue
+            if not seen and text.lstrip().startswith("["):
+                raise DataFileError(
+                    str(path), lineno,
+                    "the file is a JSON array; write one JSON object per line (JSON lines), "
+                    "e.g. `jq -c '.[]' in.json > out.jsonl`",
+                )
             try:
                 obj = json.loads(text)
             except json.JSONDecodeError as exc:
@@ -414,8 +420,27 @@ IMPORT_FORMATS: dict[str, Callable[..., Table]] = {
 _SUFFIXES = {
     ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
     ".parquet": "parquet", ".pq": "parquet", ".conll": "conll", ".bio": "conll", ".iob": "conll",
-    ".iob2": "conll", ".conllu": "conll",
+    ".iob2": "conll", ".conllu": "conll", ".json": "jsonl",
 }
+SNIFF_LINES = 20
+
+
+def _looks_like_conll(path: Path) -> bool:
+    """True when the first non-blank lines of a ``.txt`` file are all ``token<TAB or space>BIO-tag``."""
+    checked = 0
+    try:
+        for _, text in decoded_lines(path):
+            parts = text.split()
+            if not parts:
+                continue
+            if len(parts) < 2 or not _TAG.match(parts[-1]):
+                return False
+            checked += 1
+            if checked >= SNIFF_LINES:
+                break
+    except DataFileError:
+        return False
+    return checked > 0
 
 
 def infer_format(path: Path | str, format: str | None = None) -> str:
@@ -444,6 +469,8 @@ def infer_format(path: Path | str, format: str | None = None) -> str:
     if suffixes and suffixes[-1] in (".gz", ".bz2"):
         suffixes = suffixes[:-1]
     fmt = _SUFFIXES.get(suffixes[-1]) if suffixes else None
+    if fmt is None and suffixes and suffixes[-1] == ".txt" and _looks_like_conll(p):
+        fmt = "conll"
     if fmt is None:
         raise DataFileError(
             str(p), None,
