@@ -9,8 +9,9 @@ tag set the adapter exposes in ``labels``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Literal, Protocol, Sequence, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from workbench.errors import ValidationError
 
@@ -23,14 +24,14 @@ class ModelAdapter(Protocol):
     task: TaskName
     labels: Sequence[str]
 
-    def fit(self, texts: Sequence[str], targets: Sequence[Any]) -> "ModelAdapter": ...
+    def fit(self, texts: Sequence[str], targets: Sequence[Any]) -> ModelAdapter: ...
 
     def predict_proba(self, texts: Sequence[str]) -> Any: ...
 
     def save(self, path: Path) -> None: ...
 
     @classmethod
-    def load(cls, path: Path) -> "ModelAdapter": ...
+    def load(cls, path: Path) -> ModelAdapter: ...
 
 
 #: name -> factory(task, labels, **config) returning a fresh, unfitted adapter

@@ -1,0 +1,179 @@
+"""``setfit``: SetFit — contrastive fine-tuning of a sentence-transformer body, then a head.
+
+The body is trained with SetFit's own pair sampling and loss
+(``Trainer.train_embeddings``). The head is our :class:`LinearHead` (logistic
+regression on the tuned, normalised embeddings) rather than SetFit's sklearn
+head, because SetFit saves that head with pickle; ours saves as safetensors.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from services.device import free_memory, precision, resolve_device, seed_everything
+from services.embeddings import resolve_model
+from services.models.base import register
+from services.models.common import (
+    AdapterConfig,
+    LinearHead,
+    ProgressFn,
+    check_task_labels,
+    check_texts,
+    encode_targets,
+    read_meta,
+    write_meta,
+)
+from workbench.errors import MissingDependencyError, ValidationError
+
+BODY_DIR = "body"
+HEAD_FILE = "head.safetensors"
+
+
+@dataclass
+class SetFitConfig(AdapterConfig):
+    """:class:`AdapterConfig` plus SetFit options.
+
+    Attributes
+    ----------
+    num_iterations : int
+        Contrastive pairs drawn per example and epoch (SetFit's ``num_iterations``);
+        training cost grows with ``num_iterations * N``.
+    max_steps : int
+        Cap on body training steps (-1 = no cap); keeps retrains on large label
+        sets bounded.
+    head_C : float
+        Inverse regularisation of the logistic-regression head.
+    """
+
+    lr: float = 2e-5
+    num_iterations: int = 5
+    max_steps: int = -1
+    head_C: float = 1.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.num_iterations, int) or self.num_iterations < 1:
+            raise ValidationError(f"num_iterations must be a positive integer, got {self.num_iterations!r}")
+        if not isinstance(self.max_steps, int) or (self.max_steps < 1 and self.max_steps != -1):
+            raise ValidationError(f"max_steps must be a positive integer or -1, got {self.max_steps!r}")
+        if self.head_C <= 0:
+            raise ValidationError(f"head_C must be positive, got {self.head_C!r}")
+
+
+def _progress_callback(progress: ProgressFn):
+    from transformers import TrainerCallback
+
+    class Progress(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            progress(state.global_step, state.max_steps)
+
+    return Progress()
+
+
+@register("setfit")
+class SetFitAdapter:
+    """SetFit classifier (classification, multilabel).
+
+    Parameters
+    ----------
+    task : {"classification", "multilabel"}
+    labels : sequence of str
+        Column order of :meth:`predict_proba`.
+    **config
+        :class:`SetFitConfig` fields.
+    """
+
+    name = "setfit"
+    tasks = ("classification", "multilabel")
+
+    def __init__(self, task: str, labels: Sequence[str], **config: Any):
+        self.labels = check_task_labels(task, labels, self.tasks, self.name)
+        self.task = task
+        self.config = SetFitConfig.from_dict(config)
+        self.body = None
+        self.head: LinearHead | None = None
+
+    def fit(self, texts: Sequence[str], targets: Sequence[Any], progress: ProgressFn | None = None) -> SetFitAdapter:
+        """Tune the body contrastively on ``texts``, then fit the head on its embeddings."""
+        try:
+            from setfit import SetFitModel, Trainer, TrainingArguments
+        except ImportError as exc:
+            raise MissingDependencyError("the setfit model needs setfit: pip install setfit") from exc
+        from datasets import Dataset
+
+        texts = check_texts(texts)
+        if len(texts) < 2:
+            raise ValidationError("SetFit needs at least 2 labelled examples to form pairs")
+        y = encode_targets(self.task, self.labels, targets, len(texts))
+        c = self.config
+        device = resolve_device(c.device)
+        self.close()
+        seed_everything(c.seed)
+        model = SetFitModel.from_pretrained(
+            resolve_model(c.model), device=device,
+            multi_target_strategy="one-vs-rest" if self.task == "multilabel" else None,
+        )
+        targets_list = y.astype(int).tolist()
+        mode = precision(device, c.fp16)
+        with tempfile.TemporaryDirectory(prefix="setfit-") as tmp:
+            args = TrainingArguments(
+                output_dir=tmp, batch_size=c.batch_size, num_epochs=c.epochs, num_iterations=c.num_iterations,
+                max_steps=c.max_steps, body_learning_rate=c.lr, seed=c.seed, max_length=c.max_length,
+                use_amp=mode == "fp16", show_progress_bar=False, report_to="none", save_strategy="no",
+                logging_strategy="no",
+            )
+            trainer = Trainer(model=model, args=args,
+                              train_dataset=Dataset.from_dict({"text": texts, "label": targets_list}))
+            if mode == "bf16":
+                trainer.st_trainer.args.fp16, trainer.st_trainer.args.bf16 = False, True
+            if progress:
+                trainer.st_trainer.add_callback(_progress_callback(progress))
+            trainer.train_embeddings(texts, targets_list)
+        self.body = model.model_body
+        del trainer, model  # SetFit's own head and the trainer's optimizer state
+        free_memory()
+        self.head = LinearHead.fit(self._encode(texts), y, self.task, len(self.labels), C=c.head_C, seed=c.seed)
+        return self
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self.body.encode(texts, batch_size=64, convert_to_numpy=True, normalize_embeddings=True,
+                                   show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """(N, K) probabilities, columns in ``labels`` order."""
+        if self.body is None or self.head is None:
+            raise ValidationError("the model is not trained yet; call fit() first")
+        texts = check_texts(texts)
+        if not texts:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        return self.head.predict_proba(self._encode(texts))
+
+    def save(self, path: Path) -> None:
+        if self.body is None or self.head is None:
+            raise ValidationError("the model is not trained yet; nothing to save")
+        path = Path(path)
+        write_meta(path, self.name, self.task, self.labels, self.config.to_dict())
+        self.body.save(str(path / BODY_DIR), safe_serialization=True)
+        self.head.save(path / HEAD_FILE)
+
+    @classmethod
+    def load(cls, path: Path) -> SetFitAdapter:
+        from sentence_transformers import SentenceTransformer
+
+        meta = read_meta(Path(path), cls.name)
+        adapter = cls(meta["task"], meta["labels"], **meta["config"])
+        adapter.body = SentenceTransformer(str(Path(path) / BODY_DIR), device=resolve_device(adapter.config.device))
+        adapter.head = LinearHead.load(Path(path) / HEAD_FILE, adapter.task, len(adapter.labels))
+        return adapter
+
+    def close(self) -> None:
+        """Drop the body and release accelerator memory (call before the next retrain)."""
+        self.body = None
+        free_memory()

@@ -1,0 +1,181 @@
+"""One contract every model adapter passes: fit on tiny data -> predict_proba
+shapes and label order -> save -> load -> same outputs. Plus learning sanity.
+
+Training is kept tiny (16 examples, 1 epoch) so the whole file stays fast on a
+2-core CPU; the real-model cases are marked ``slow`` (they still run in CI).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from services.models import ADAPTERS, get_adapter, load_adapter
+from services.models.ner import bio_tags, ner_metrics, spans_to_tags, tags_to_spans, words
+from workbench.errors import NotFoundError, ValidationError
+from workbench.types import validate_value
+
+LABELS = ["pos", "neg", "neutral"]  # "neutral" never appears in training: still a column
+POS = ["a wonderful, moving film", "great acting and a clever plot", "I loved every minute of it",
+       "a joyful, funny delight", "brilliant and beautifully shot", "the best film of the year",
+       "charming, warm and witty", "superb performances all round"]
+NEG = ["a dull, boring mess", "terrible acting and a stupid plot", "I hated every minute of it",
+       "a tedious, lifeless bore", "awful and badly shot", "the worst film of the year",
+       "cold, clumsy and witless", "dreadful performances all round"]
+TEXTS = POS + NEG
+CLF_TARGETS = ["pos"] * 8 + ["neg"] * 8
+ML_TARGETS = [["pos"], ["pos", "neutral"]] * 4 + [["neg"], []] * 4
+UNSEEN = ["an absolute triumph", "a complete disaster", "the cinema was warm"]
+
+NER_LABELS = ["person", "location"]
+NER_TEXTS = ["Alice flew to Paris today", "Bob lives in Berlin", "we met Carol in Rome .",
+             "nothing to see here", "Dave and Erin visited London", "Frank stayed home",
+             "Grace moved to Madrid last year", "no names at all"] * 2
+NER_TARGETS = []
+for _t in NER_TEXTS:
+    _spans = []
+    for _name, _label in [("Alice", "person"), ("Bob", "person"), ("Carol", "person"), ("Dave", "person"),
+                          ("Erin", "person"), ("Frank", "person"), ("Grace", "person"), ("Paris", "location"),
+                          ("Berlin", "location"), ("Rome", "location"), ("London", "location"), ("Madrid", "location")]:
+        if _name in _t:
+            _spans.append({"start": _t.index(_name), "end": _t.index(_name) + len(_name), "label": _label})
+    NER_TARGETS.append(sorted(_spans, key=lambda s: s["start"]))
+
+TINY = {"epochs": 1, "batch_size": 8, "device": "cpu"}
+CASES = [
+    pytest.param("logreg", "classification", {}, id="logreg-classification"),
+    pytest.param("logreg", "multilabel", {}, id="logreg-multilabel"),
+    pytest.param("setfit", "classification", {**TINY, "num_iterations": 1}, id="setfit-classification",
+                 marks=pytest.mark.slow),
+    pytest.param("setfit", "multilabel", {**TINY, "num_iterations": 1}, id="setfit-multilabel", marks=pytest.mark.slow),
+    pytest.param("transformer", "classification", TINY, id="transformer-classification", marks=pytest.mark.slow),
+    pytest.param("transformer", "multilabel", {**TINY, "lora": True}, id="transformer-multilabel-lora",
+                 marks=pytest.mark.slow),
+]
+
+
+def test_every_registered_adapter_has_a_contract_case():
+    covered = {p.values[0] for p in CASES} | {"ner"}
+    assert set(ADAPTERS) == covered
+
+
+@pytest.mark.parametrize("name,task,config", CASES)
+def test_classifier_contract(name, task, config, tmp_path):
+    targets = CLF_TARGETS if task == "classification" else ML_TARGETS
+    steps = []
+    adapter = get_adapter(name, task, LABELS, **config).fit(TEXTS, targets, progress=lambda d, t: steps.append((d, t)))
+    assert adapter.name == name and adapter.task == task and list(adapter.labels) == LABELS
+    assert steps and steps[-1][0] == steps[-1][1]  # progress reaches its total
+
+    probs = adapter.predict_proba(UNSEEN)
+    assert isinstance(probs, np.ndarray) and probs.shape == (3, 3) and probs.dtype == np.float32
+    assert ((probs >= 0) & (probs <= 1)).all()
+    if task == "classification":
+        np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    assert adapter.predict_proba([]).shape == (0, 3)
+    if task == "classification" and name in ("logreg", "setfit"):  # learning sanity on an easy set
+        assert list(probs.argmax(axis=1)[:2]) == [0, 1]
+
+    adapter.save(tmp_path / "v1")
+    meta = json.loads((tmp_path / "v1" / "adapter.json").read_text())
+    assert meta["adapter"] == name and meta["labels"] == LABELS and meta["config"] == adapter.config.to_dict()
+    assert not list(tmp_path.rglob("*.pkl")) and not list(tmp_path.rglob("*.bin"))  # safetensors, never pickle
+    assert list(tmp_path.rglob("*.safetensors"))
+
+    loaded = load_adapter(name, tmp_path / "v1")
+    assert list(loaded.labels) == LABELS and loaded.task == task
+    np.testing.assert_allclose(loaded.predict_proba(UNSEEN), probs, atol=1e-5)
+
+
+def test_logreg_learns_an_easy_set_and_puts_unseen_classes_at_zero():
+    adapter = get_adapter("logreg", "classification", LABELS, C=10.0).fit(TEXTS, CLF_TARGETS)
+    probs = adapter.predict_proba(UNSEEN[:2] + POS[:2] + NEG[:2])
+    assert list(probs.argmax(axis=1)) == [0, 1, 0, 0, 1, 1]
+    assert (probs[:, 2] == 0).all()  # "neutral" had no examples
+
+
+def test_logreg_multilabel_learns_independent_columns():
+    adapter = get_adapter("logreg", "multilabel", LABELS, C=10.0).fit(TEXTS, ML_TARGETS)
+    probs = adapter.predict_proba(POS[:2] + NEG[:2] + UNSEEN[:2])
+    assert list(probs[:, 0] > 0.5) == [True, True, False, False, True, False]  # "pos" column
+    assert probs[2, 1] > 0.5 and probs[0, 1] < 0.5  # "neg" column: NEG[0] is tagged neg, POS[0] is not
+
+
+def test_logreg_uses_the_store_cache(store):
+    adapter = get_adapter("logreg", "classification", LABELS, store=store).fit(TEXTS, CLF_TARGETS)
+    assert store.scalar("SELECT COUNT(*) FROM embeddings") == len(TEXTS)
+    adapter.predict_proba(TEXTS[:3])
+    assert store.scalar("SELECT COUNT(*) FROM embeddings") == len(TEXTS)
+
+
+@pytest.mark.parametrize("name,kwargs,match", [
+    ("nope", {}, "valid models: logreg, ner, setfit, transformer"),
+    ("logreg", {"bogus": 1}, "unknown LogRegConfig option"),
+    ("transformer", {"epochs": 0}, "epochs must be a positive integer"),
+    ("setfit", {"device": "gpu"}, "unknown device"),
+])
+def test_bad_names_and_configs_are_clear_errors(name, kwargs, match):
+    with pytest.raises(ValidationError, match=match):
+        get_adapter(name, "classification", LABELS, **kwargs)
+
+
+def test_task_support_and_target_checks():
+    with pytest.raises(ValidationError, match="does not support task 'ner'"):
+        get_adapter("logreg", "ner", LABELS)
+    with pytest.raises(ValidationError, match="not one of the labels"):
+        get_adapter("logreg", "classification", LABELS).fit(TEXTS[:2], ["pos", "meh"])
+    with pytest.raises(ValidationError, match="must pair up"):
+        get_adapter("logreg", "classification", LABELS).fit(TEXTS[:2], ["pos"])
+    with pytest.raises(NotFoundError, match="not a saved model folder"):
+        load_adapter("logreg", "/nonexistent/folder")
+
+
+# -- NER ---------------------------------------------------------------
+
+
+def test_bio_round_trip_between_spans_and_words():
+    text = "we met Carol Ann in New York ."
+    spans = [{"start": 7, "end": 16, "label": "person"}, {"start": 20, "end": 28, "label": "location"}]
+    tags = spans_to_tags(text, spans, NER_LABELS)
+    assert tags == ["O", "O", "B-person", "I-person", "O", "B-location", "I-location", "O"]
+    assert tags_to_spans(text, tags) == spans
+    assert validate_value("ner", NER_LABELS, tags_to_spans(text, tags), text)
+    assert len(words(text)) == len(text.split())
+    assert bio_tags(NER_LABELS) == ["O", "B-person", "I-person", "B-location", "I-location"]
+    # A stray I- starts an entity; a label change ends one.
+    assert tags_to_spans("a b c", ["I-person", "I-location", "O"]) == [
+        {"start": 0, "end": 1, "label": "person"}, {"start": 2, "end": 3, "label": "location"}]
+
+
+def test_ner_metrics_are_seqeval_entity_scores():
+    texts = ["Alice flew to Paris", "Bob stayed"]
+    gold = [[{"start": 0, "end": 5, "label": "person"}, {"start": 14, "end": 19, "label": "location"}],
+            [{"start": 0, "end": 3, "label": "person"}]]
+    pred = [[{"start": 0, "end": 5, "label": "person"}], [{"start": 0, "end": 3, "label": "location"}]]
+    m = ner_metrics(texts, gold, pred, NER_LABELS)
+    assert m["precision"] == pytest.approx(0.5) and m["recall"] == pytest.approx(1 / 3)
+    assert m["per_label"]["person"]["support"] == 2
+
+
+@pytest.mark.slow
+def test_ner_contract(tmp_path):
+    adapter = get_adapter("ner", "ner", NER_LABELS, epochs=1, batch_size=8, device="cpu", lr=1e-4)
+    adapter.fit(NER_TEXTS, NER_TARGETS)
+    assert adapter.labels == bio_tags(NER_LABELS) and adapter.entity_labels == NER_LABELS
+    texts = ["Alice went to Rome", "", "nobody here at all today"]
+    probs = adapter.predict_proba(texts)
+    assert [p.shape for p in probs] == [(4, 5), (0, 5), (5, 5)]
+    for p in probs:
+        np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-5)
+    spans = adapter.predict_spans(texts)
+    for text, value in zip(texts, spans):
+        validate_value("ner", NER_LABELS, value, text)
+
+    adapter.save(tmp_path / "ner")
+    assert not list(tmp_path.rglob("*.pkl"))
+    loaded = load_adapter("ner", tmp_path / "ner")
+    assert loaded.labels == adapter.labels
+    for a, b in zip(loaded.predict_proba(texts), probs):
+        np.testing.assert_allclose(a, b, atol=1e-5)
