@@ -10,6 +10,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from workbench.store import Store
+from workbench.ui.state import DEMO_CHECKED
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -39,11 +40,17 @@ def db(tmp_path, monkeypatch):
     return path
 
 
-def start(page: str | None = None, annotator: str | None = "alice") -> AppTest:
-    """Run the app once, set the annotator name, and switch to ``page``."""
-    at = AppTest.from_file(APP, default_timeout=60).run()
+def start(page: str | None = None, annotator: str | None = "alice", demo: bool = False) -> AppTest:
+    """Run the app once, set the annotator name, and switch to ``page``.
+
+    ``demo=False`` skips the start-up demo import (an empty test DB would get it).
+    """
+    at = AppTest.from_file(APP, default_timeout=60)
+    if not demo:
+        at.session_state[DEMO_CHECKED] = True
+    at.run()
     if annotator is not None:
-        at.text_input(key="annotator").set_value(annotator).run()
+        at.text_input(key="sidebar.annotator").set_value(annotator).run()
     if page:
         at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]

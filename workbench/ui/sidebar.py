@@ -7,25 +7,34 @@ import streamlit as st
 from workbench.ui import state
 
 
-def render(store) -> None:
-    """Draw the sidebar. Widget keys live in :mod:`workbench.ui.state`.
+def _copy(widget_key: str, value_key: str) -> None:
+    st.session_state[value_key] = st.session_state.get(widget_key)
 
-    Pages that create or rename a project set :data:`state.PROJECT_REQUEST` and
-    rerun; the request is applied here, before the selectbox exists.
+
+def render(store) -> None:
+    """Draw the sidebar. Keys live in :mod:`workbench.ui.state`.
+
+    Pages that create or rename a project set :data:`state.PROJECT_REQUEST`;
+    the request is applied here, before the selectbox exists.
     """
+    ss = st.session_state
     names = [p.name for p in store.list_projects()]
-    request = st.session_state.pop(state.PROJECT_REQUEST, None)
+    request = ss.pop(state.PROJECT_REQUEST, None)
     if request in names:
-        st.session_state[state.PROJECT] = request
-    if st.session_state.get(state.PROJECT) not in names:
-        st.session_state[state.PROJECT] = names[0] if names else None
-    if state.ANNOTATOR not in st.session_state:
+        ss[state.PROJECT] = request
+    if ss.get(state.PROJECT) not in names:
+        ss[state.PROJECT] = names[0] if names else None
+    if state.ANNOTATOR not in ss:
         # ?annotator=NAME in the URL pre-fills the name (handy for shared links and tests)
-        st.session_state[state.ANNOTATOR] = st.query_params.get("annotator", "")
+        ss[state.ANNOTATOR] = st.query_params.get("annotator", "")
+    # Widgets start from the persistent values on every run (see state.py).
+    ss[state.PROJECT_WIDGET] = ss[state.PROJECT]
+    ss[state.ANNOTATOR_WIDGET] = ss[state.ANNOTATOR]
     with st.sidebar:
-        st.selectbox("Project", names, key=state.PROJECT, placeholder="No projects yet",
-                     help="Used by every page")
-        st.text_input("Your name", key=state.ANNOTATOR, placeholder="annotator name",
-                      help="Stored with every label you make")
-        if not (st.session_state.get(state.ANNOTATOR) or "").strip():
+        st.selectbox("Project", names, key=state.PROJECT_WIDGET, placeholder="No projects yet",
+                     help="Used by every page", on_change=_copy, args=(state.PROJECT_WIDGET, state.PROJECT))
+        st.text_input("Your name", key=state.ANNOTATOR_WIDGET, placeholder="annotator name",
+                      help="Stored with every label you make",
+                      on_change=_copy, args=(state.ANNOTATOR_WIDGET, state.ANNOTATOR))
+        if not (ss.get(state.ANNOTATOR) or "").strip():
             st.caption("Enter your name to annotate.")

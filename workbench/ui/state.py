@@ -7,8 +7,13 @@ as a prefix (``"annotate.current"``).
 from __future__ import annotations
 
 # -- shared by every page (sidebar widgets) --------------------------------------
-PROJECT = "project"                   # selected project name (sidebar selectbox)
-ANNOTATOR = "annotator"               # annotator name (sidebar text input)
+# The values live under plain keys; the sidebar widgets have their own keys and
+# copy into them, because Streamlit drops a widget's state on page switches
+# (st.switch_page) while plain keys persist for the whole session.
+PROJECT = "project"                   # selected project name
+ANNOTATOR = "annotator"               # annotator name
+PROJECT_WIDGET = "sidebar.project"    # the sidebar selectbox
+ANNOTATOR_WIDGET = "sidebar.annotator"  # the sidebar text input
 PROJECT_REQUEST = "project.request"   # a page asks the sidebar to select this project on the next run
 DEMO_CHECKED = "app.demo_checked"     # start-up demo import tried once per session
 

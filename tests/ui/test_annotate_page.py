@@ -1,0 +1,123 @@
+"""AppTest of the Annotate page: label, undo, skip, suggestion, multi-label, safe text, history."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import add_texts
+from tests.ui.conftest import start
+from workbench.store import Store
+
+TEXTS = ["<script>alert('x')</script> <b>great</b> film", "**bold** [link](http://x) awful", "it exists", "loved it"]
+
+
+@pytest.fixture
+def clf(db):
+    with Store(db) as s:
+        project = s.create_project("reviews", "classification", ["pos", "neg", "neutral"],
+                                   guidelines="Label the **sentiment**.")
+        ids = add_texts(s, project, TEXTS)
+    return ids
+
+
+def _rows(db):
+    with Store(db) as s:
+        return s.query("SELECT record_id, annotator, kind, value, target_id FROM annotations ORDER BY id")
+
+
+def _shown(at) -> str:
+    return at.text[0].value
+
+
+def test_label_button_stores_exactly_one_annotation(db, clf):
+    at = start("pages/annotate.py", annotator="alice")
+    assert _shown(at) == TEXTS[0]  # shown literally, in an st.text element
+    assert not any("<script>" in m.value for m in at.markdown)
+    at.button(key="annotate.label.1").click().run()
+    assert _rows(db) == [{"record_id": clf[0], "annotator": "alice", "kind": "label", "value": '"neg"',
+                          "target_id": None}]
+    assert _shown(at) == TEXTS[1]  # the next record, in import order
+    assert "1 / 4 labelled" in at.get("progress")[0].proto.text
+
+
+def test_undo_and_skip(db, clf):
+    at = start("pages/annotate.py", annotator="bob")
+    at.button(key="annotate.label.0").click().run()
+    at.button(key="annotate.undo").click().run()
+    rows = _rows(db)
+    assert [r["kind"] for r in rows] == ["label", "retract"] and rows[1]["target_id"] is not None
+    assert _shown(at) == TEXTS[0]  # back on the undone record
+    at.button(key="annotate.skip").click().run()
+    assert _rows(db)[-1]["kind"] == "skip" and _shown(at) == TEXTS[1]
+    with Store(db) as s:
+        assert s.get_record(clf[0]).status == "skipped"
+
+
+def test_suggestion_preselected_and_accepted(db, clf):
+    with Store(db) as s:
+        project = s.get_project("reviews")
+        version = s.add_model_version(project, "logreg", project.labels)
+        s.write_suggestions(project, version, [(clf[0], "neutral", 0.81, 0.4, None)])
+        s.activate_model_version(project, version)
+    at = start("pages/annotate.py")
+    assert at.button(key="annotate.label.2").proto.type == "primary"
+    assert any("neutral" in c.value and "0.81" in c.value for c in at.caption)
+    at.button(key="annotate.accept").click().run()
+    assert _rows(db)[0]["value"] == '"neutral"'
+
+
+def test_history_edit_reopens_a_record(db, clf):
+    at = start("pages/annotate.py")
+    at.button(key="annotate.label.0").click().run()
+    at.button(key="annotate.label.0").click().run()
+    first = _rows(db)[0]
+    edit = [b for b in at.button if b.key and b.key.startswith("annotate.edit.")]
+    assert len(edit) == 2
+    at.button(key=f"annotate.edit.{1}").click().run()
+    assert _shown(at) == TEXTS[0]
+    at.button(key="annotate.label.2").click().run()
+    with Store(db) as s:
+        assert s.get_record(first["record_id"]).label == "neutral"
+    assert len(_rows(db)) == 3  # appended, nothing rewritten
+
+
+def test_no_name_no_buttons(db, clf):
+    at = start("pages/annotate.py", annotator=None)
+    assert not [b for b in at.button if b.key and b.key.startswith("annotate.label")]
+    assert any("name" in w.value for w in at.warning)
+
+
+def test_multilabel_toggles_and_submit(db):
+    with Store(db) as s:
+        project = s.create_project("topics", "multilabel", ["sport", "politics", "tech"])
+        ids = add_texts(s, project, ["match report", "election tech"])
+    at = start("pages/annotate.py")
+    at.button(key="annotate.toggle.2").click().run()
+    at.button(key="annotate.toggle.0").click().run()
+    at.button(key="annotate.toggle.2").click().run()  # toggled off again
+    at.button(key="annotate.toggle.0").click().run()  # and off
+    at.button(key="annotate.toggle.1").click().run()
+    at.button(key="annotate.toggle.2").click().run()
+    assert at.button(key="annotate.toggle.1").proto.type == "primary"
+    at.button(key="annotate.submit").click().run()
+    rows = _rows(db)
+    assert [(r["record_id"], r["annotator"], r["value"]) for r in rows] == [(ids[0], "alice", '["politics","tech"]')]
+    assert _shown(at) == "election tech"
+
+
+def test_recheck_share_option_saves_setting(db, clf):
+    at = start("pages/annotate.py")
+    at.slider(key="annotate.recheck.1").set_value(0.2).run()
+    with Store(db) as s:
+        assert s.get_project("reviews").settings.recheck_share == pytest.approx(0.2)
+
+
+def test_ner_project_page_renders(db):
+    with Store(db) as s:
+        project = s.create_project("tweets", "ner", ["person", "location"])
+        add_texts(s, project, ["Alice flew to Paris"])
+    at = start("pages/annotate.py")
+    assert not at.exception
+    at.button(key="annotate.ner_next").click().run()
+    rows = _rows(db)
+    assert [(r["kind"], r["value"]) for r in rows] == [("label", "[]")]  # "no entities" is an answer

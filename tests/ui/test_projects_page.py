@@ -1,0 +1,111 @@
+"""AppTest of the Projects page: counts, create, import (errors shown), schema edits keep annotations."""
+
+from __future__ import annotations
+
+from tests.conftest import add_texts
+from tests.ui.conftest import start
+from workbench.store import Store
+
+
+def _annotations(db):
+    with Store(db) as s:
+        return s.query("SELECT id, record_id, annotator, kind, value FROM annotations ORDER BY id")
+
+
+def test_create_project_and_list_counts(db):
+    at = start("pages/projects.py")
+    at.text_input(key="projects.new.name").input("Emails")
+    at.selectbox(key="projects.new.task").select("multilabel")
+    at.text_input(key="projects.new.labels").input("spam, phishing")
+    at.text_area(key="projects.new.guidelines").input("# Rules")
+    at.button(key="FormSubmitter:projects.create-Create project").click().run()
+    assert not at.exception and not at.error
+    with Store(db) as s:
+        project = s.get_project("Emails")
+    assert (project.task, project.labels, project.guidelines) == ("multilabel", ["spam", "phishing"], "# Rules")
+    assert at.selectbox(key="sidebar.project").value == "Emails"  # the sidebar follows
+    table = at.dataframe[0].value
+    assert list(table["name"]) == ["Emails"] and list(table["records"]) == [0]
+
+
+def test_create_errors_are_shown(db):
+    at = start("pages/projects.py")
+    at.text_input(key="projects.new.name").input("x")
+    at.text_input(key="projects.new.labels").input("a,a")
+    at.button(key="FormSubmitter:projects.create-Create project").click().run()
+    assert not at.exception
+    assert "duplicate label" in at.error[0].value
+
+
+def test_import_from_path_with_preview_and_mapping(db, tmp_path):
+    data = tmp_path / "reviews.csv"
+    data.write_text("id,body,verdict,source\n1,great film,pos,web\n2,awful plot,neg,web\n", encoding="utf-8")
+    at = start("pages/projects.py")
+    at.radio(key="projects.import.source").set_value("Path on the server").run()
+    at.text_input(key="projects.import.path").input(str(data)).run()
+    assert list(at.dataframe[-1].value.columns) == ["id", "body", "verdict", "source"]  # the preview
+    at.selectbox(key="projects.import.text").select("body")
+    at.selectbox(key="projects.import.label").select("verdict")
+    at.text_input(key="projects.import.name").input("Reviews")
+    at.text_input(key="projects.import.labels").input("pos,neg").run()
+    at.button(key="projects.import.go").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "imported 2 rows" in at.success[0].value
+    with Store(db) as s:
+        project = s.get_project("Reviews")
+        assert s.count_records(project.id) == 2 and len(s.reference_labels(project.id)) == 2
+        assert next(s.iter_records(project.id)).meta == {"source": "web"}
+
+
+def test_import_errors_are_shown_not_raised(db, tmp_path):
+    with Store(db) as s:
+        s.create_project("reviews", "classification", ["pos", "neg"])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,label\ngood,pos\nfine,maybe\n", encoding="utf-8")
+    at = start("pages/projects.py")
+    at.radio(key="projects.import.source").set_value("Path on the server").run()
+    at.text_input(key="projects.import.path").input(str(bad)).run()
+    at.button(key="projects.import.go").click().run()
+    assert not at.exception
+    assert "maybe" in at.error[0].value and "bad.csv" in at.error[0].value
+    with Store(db) as s:
+        assert s.count_records(s.get_project("reviews").id) == 0  # all or nothing
+    # an unreadable path is reported at preview time
+    at.text_input(key="projects.import.path").input(str(tmp_path / "missing.csv")).run()
+    assert not at.exception and "no such file" in at.error[0].value
+
+
+def test_schema_rename_and_merge_keep_every_annotation(db):
+    with Store(db) as s:
+        project = s.create_project("reviews", "classification", ["pos", "neg", "meh"])
+        ids = add_texts(s, project, ["great", "awful", "so so", "fine"], ["pos", "neg", "meh", "meh"])
+        for rid, value in zip(ids, ["pos", "neg", "meh", "pos"]):
+            s.annotate(project, rid, "alice", "label", value)
+        s.annotate(project, ids[3], "bob", "label", "meh")
+    before = _annotations(db)
+    at = start("pages/projects.py")
+    at.selectbox(key="projects.rename.old").select("pos")
+    at.text_input(key="projects.rename.new").input("positive")
+    at.button(key="FormSubmitter:projects.rename.form-Rename").click().run()
+    assert not at.exception and not at.error
+    at.selectbox(key="projects.merge.source").select("meh")
+    at.selectbox(key="projects.merge.target").select("neg")
+    at.button(key="FormSubmitter:projects.merge.form-Merge").click().run()
+    assert not at.exception and not at.error
+    after = _annotations(db)
+    assert after[:len(before)] == before  # every annotation kept unchanged
+    added = after[len(before):]
+    assert {r["annotator"] for r in added} == {"schema"} and {r["kind"] for r in added} == {"relabel"}
+    with Store(db) as s:
+        project = s.get_project("reviews")
+        assert project.labels == ["positive", "neg"]
+        assert [s.get_record(i).label for i in ids] == ["positive", "neg", "neg", "neg"]
+        assert list(s.reference_labels(project.id).values()) == ["positive", "neg", "neg", "neg"]
+    # reorder and guidelines
+    at.text_input(key=f"projects.order.{project.id}").input("neg,positive")
+    at.button(key="FormSubmitter:projects.order.form-Save order").click().run()
+    at.text_area(key=f"projects.guidelines.{project.id}").input("Be consistent.")
+    at.button(key="FormSubmitter:projects.guidelines.form-Save guidelines").click().run()
+    with Store(db) as s:
+        project = s.get_project("reviews")
+    assert (project.labels, project.guidelines) == (["neg", "positive"], "Be consistent.")
