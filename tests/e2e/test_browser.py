@@ -1,0 +1,199 @@
+"""End-to-end: `streamlit run app.py` driven by headless Chromium through Playwright.
+
+The annotator picks the project and types their name in the sidebar, labels
+three classification records with the keyboard (``1``, ``2``, ``z``, ``1``) and
+then marks one NER span by dragging the mouse over a word and pressing a label
+key. After each step the test reads the SQLite file the app writes, so it checks
+exactly which annotation rows the keys produced. Screenshots go to
+``<tmp_path>/screens``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from workbench.store import NewRecord, Store
+from workbench.types import text_hash
+
+pytestmark = pytest.mark.e2e
+
+ANNOTATOR = "e2e-alice"
+CLF_TEXTS = ["The plot was a delight from start to end", "Dull, slow and far too long",
+             "Shot in Lisbon in <b>2019</b>"]
+NER_TEXT = "Alice flew to Paris on <script>alert(1)</script> Monday"
+STEP_TIMEOUT = 20.0
+
+
+def _seed(db: Path) -> None:
+    """A classification and an NER project, created through the store API."""
+    store = Store(db)
+    try:
+        clf = store.create_project("e2e-reviews", "classification", ["pos", "neg"])
+        store.insert_records(clf.id, [NewRecord(uid=text_hash(t), text=t, external_id=f"r{i}")
+                                      for i, t in enumerate(CLF_TEXTS)])
+        ner = store.create_project("e2e-tweets", "ner", ["person", "location"])
+        store.insert_records(ner.id, [NewRecord(uid=text_hash(NER_TEXT), text=NER_TEXT, external_id="t0")])
+    finally:
+        store.close()
+
+
+class Db:
+    """Read-only look at the app's database (a fresh connection per query sees its commits)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def rows(self, project: str) -> list[dict]:
+        con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
+        con.row_factory = sqlite3.Row
+        try:
+            return [dict(r) for r in con.execute(
+                "SELECT a.id, a.kind, a.annotator, a.value, a.target_id, r.text FROM annotations a"
+                " JOIN records r ON r.id = a.record_id JOIN projects p ON p.id = a.project_id"
+                " WHERE p.name = ? ORDER BY a.id", (project,))]
+        finally:
+            con.close()
+
+    def wait_rows(self, project: str, n: int, timeout: float = STEP_TIMEOUT) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = self.rows(project)
+            if len(rows) >= n or time.monotonic() > deadline:
+                return rows
+            time.sleep(0.1)
+
+
+def _idle(page) -> None:
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+
+
+def _shot(page, tmp_path: Path, name: str) -> None:
+    screens = tmp_path / "screens"
+    screens.mkdir(exist_ok=True)
+    page.screenshot(path=str(screens / f"{name}.png"), full_page=True)
+
+
+def _record_text(page) -> str:
+    """The classification record on screen (the page shows it with st.text, inside main)."""
+    texts = page.locator('[data-testid="stMain"] [data-testid="stText"]')
+    deadline = time.monotonic() + STEP_TIMEOUT
+    while time.monotonic() < deadline:
+        for i in range(texts.count()):
+            shown = texts.nth(i).inner_text().strip()
+            if shown in CLF_TEXTS:
+                return shown
+        time.sleep(0.1)
+    raise AssertionError("no classification record on the Annotate page")
+
+
+def _choose_project(page, name: str) -> None:
+    from playwright.sync_api import expect
+
+    combo = page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Project")
+    combo.click()
+    page.get_by_role("option", name=name, exact=True).click()
+    expect(combo).to_have_value(name)
+    _idle(page)
+
+
+def _press_and_wait(page, db: Db, key: str, n_rows: int, before: str) -> list[dict]:
+    """Press a page shortcut, wait for its annotation row and for the next record on screen."""
+    page.keyboard.press(key)
+    rows = db.wait_rows("e2e-reviews", n_rows)
+    assert len(rows) == n_rows, f"after {key!r}: expected {n_rows} annotation rows, found {rows}"
+    deadline = time.monotonic() + STEP_TIMEOUT
+    while _record_text(page) == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    _idle(page)
+    return rows
+
+
+def test_keyboard_labelling_and_ner_span_in_a_real_browser(browser_page, start_app, e2e_env, tmp_path):
+    started = time.monotonic()
+    db_file = Path(e2e_env["WORKBENCH_DB"])
+    _seed(db_file)
+    db = Db(db_file)
+    url = start_app()
+    page = browser_page
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+
+    # -- sidebar: annotator name and project ------------------------------------------
+    page.goto(url)
+    _idle(page)
+    name = page.locator('[data-testid="stSidebar"]').get_by_label("Your name", exact=True)
+    name.fill(ANNOTATOR)
+    name.press("Enter")
+    _idle(page)
+    _choose_project(page, "e2e-reviews")
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Annotate").click()
+    page.get_by_role("heading", name="Annotate").wait_for()
+    # Page shortcuts ignore keys typed into inputs: start from the page body.
+    page.get_by_role("heading", name="Annotate").click()
+    _idle(page)
+    _shot(page, tmp_path, "01-annotate-classification")
+
+    # -- 1, 2, z, 1 -------------------------------------------------------------------------
+    first = _record_text(page)
+    _press_and_wait(page, db, "1", 1, first)
+    second = _record_text(page)
+    assert second != first
+    _press_and_wait(page, db, "2", 2, second)
+    _shot(page, tmp_path, "02-after-1-2")
+    third = _record_text(page)
+    _press_and_wait(page, db, "z", 3, third)
+    back = _record_text(page)
+    assert back == second, "undo brings back the undone record"
+    rows = _press_and_wait(page, db, "1", 4, back)
+    _shot(page, tmp_path, "03-after-z-1")
+
+    assert [(r["kind"], r["annotator"], r["text"], r["value"] and json.loads(r["value"])) for r in rows] == [
+        ("label", ANNOTATOR, first, "pos"),
+        ("label", ANNOTATOR, second, "neg"),
+        ("retract", ANNOTATOR, second, None),
+        ("label", ANNOTATOR, second, "pos"),
+    ]
+    assert rows[2]["target_id"] == rows[1]["id"]
+    con = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True)
+    try:
+        labels = dict(con.execute(
+            "SELECT r.text, r.label FROM records r JOIN projects p ON p.id = r.project_id"
+            " WHERE p.name = 'e2e-reviews' AND r.status = 'labelled'").fetchall())
+    finally:
+        con.close()
+    assert {t: json.loads(v) for t, v in labels.items()} == {first: "pos", second: "pos"}
+
+    # -- NER: drag over "Paris", press 2 (location) -------------------------------------
+    _choose_project(page, "e2e-tweets")
+    annotator = page.locator('[data-testid="ner-annotator"]')
+    annotator.wait_for()
+    # The dataset's markup is shown as text, never run or rendered.
+    assert "<script>alert(1)</script>" in annotator.locator(".ner-text").inner_text()
+    token = annotator.locator(".ner-tok", has_text="Paris")
+    box = token.bounding_box()
+    assert box is not None
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 2, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, y, steps=3)
+    page.mouse.move(box["x"] + box["width"] - 2, y, steps=3)
+    page.mouse.up()
+    assert "Paris" in annotator.get_by_test_id("ner-message").inner_text()
+    _shot(page, tmp_path, "04-ner-selected")
+    page.keyboard.press("2")
+    ner_rows = db.wait_rows("e2e-tweets", 1)
+    start = NER_TEXT.index("Paris")
+    assert [(r["kind"], r["annotator"], json.loads(r["value"])) for r in ner_rows] == [
+        ("label", ANNOTATOR, [{"start": start, "end": start + len("Paris"), "label": "location"}]),
+    ]
+    annotator.locator('.ner-span[data-label="location"]').wait_for()
+    _idle(page)
+    _shot(page, tmp_path, "05-ner-span")
+    assert annotator.locator(".ner-span").inner_text().startswith("Paris")
+    assert not [e for e in console_errors if "BidiComponent" in e], console_errors
+    assert time.monotonic() - started < 90, "the e2e test must stay under 90 s"
