@@ -113,3 +113,11 @@ def test_open_record_and_errors(store, clf_project, ner_project):
         open_record(store, project, ner_project[1][0])
     with pytest.raises(ValidationError):
         next_item(store, project, "  ")
+
+
+def test_label_benchmark_runs_on_a_small_project(capsys):
+    from workbench.bench_label import main
+
+    assert main(["--records", "300", "--actions", "20", "--prelabelled", "30"]) == 0
+    out = capsys.readouterr().out
+    assert "action: n=20" in out and "panel: n=20" in out and "p95=" in out
