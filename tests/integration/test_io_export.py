@@ -157,6 +157,21 @@ def test_csv_export_neutralises_formula_cells_but_jsonl_keeps_them(store, tmp_pa
     assert cells == ["'=1+2", "'+SUM(A1)", "'-3", "'@cmd", "'\tx", "plain = fine"]
     export_project(store, "p", tmp_path / "o.jsonl", format="jsonl", source="reference")
     assert [json.loads(x)["text"] for x in (tmp_path / "o.jsonl").read_text().splitlines()] == texts
+    back = import_file(store, "back", tmp_path / "o.csv", task="classification", labels=["pos"])  # drops that quote
+    assert [r.text for r in store.iter_records(back.project.id)] == texts
+
+
+def test_ner_csv_round_trip_keeps_span_offsets_of_texts_starting_with_at(store, tmp_path):
+    project = store.create_project("n", "ner", ["person"])
+    (rid,) = store.insert_records(project.id, [NewRecord(uid="u", text="@bob meets Ann", external_id="-1")])
+    spans = [{"start": 11, "end": 14, "label": "person"}]
+    store.annotate(project, rid, "ann", "label", spans)
+    export_project(store, "n", tmp_path / "o.csv", format="csv")
+    assert "'@bob meets Ann" in (tmp_path / "o.csv").read_text()
+    back = import_file(store, "back", tmp_path / "o.csv", task="ner", labels=["person"])
+    rec = next(store.iter_records(back.project.id))
+    assert (rec.text, rec.external_id, store.reference_labels(back.project.id)[rec.id]) == (
+        "@bob meets Ann", "-1", spans)
 
 
 def test_conll_notes_spans_that_cut_through_tokens(store, tmp_path):

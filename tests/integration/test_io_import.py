@@ -182,10 +182,11 @@ def test_preview_file_reads_only_the_first_rows(tmp_path):
 def test_large_text_and_formula_like_content_are_kept_verbatim(store, tmp_path):
     big = "word " * 210_000  # ~1 MB, beyond csv's default field limit
     formula = "=HYPERLINK(\"http://x\",\"click\")"
-    path = write(tmp_path / "d.csv", f"text\n\"{big}\"\n\"{formula.replace(chr(34), chr(34) * 2)}\"\n+1 call\n")
+    path = write(tmp_path / "d.csv", f"text\n\"{big}\"\n\"{formula.replace(chr(34), chr(34) * 2)}\"\n+1 call\n"
+                                    "'quoted'\n")
     rep = import_file(store, "p", path, **new_project())
     texts = [r.text for r in store.iter_records(rep.project.id)]
-    assert texts == [big, formula, "+1 call"] and len(texts[0]) > 1_000_000
+    assert texts == [big, formula, "+1 call", "'quoted'"] and len(texts[0]) > 1_000_000
 
 
 def test_unknown_project_without_task_is_not_found(store, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ def dataset_card(project, report: Any, schema: Any) -> str:
     """
     lines = [
         "---",
-        f"pretty_name: {project.name!r}",
+        f"pretty_name: {json.dumps(project.name)}",
         f"task_categories: [{_HF_TASKS[project.task]}]",
         "---",
         "",

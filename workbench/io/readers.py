@@ -135,13 +135,25 @@ def _delimited(path: Path, delimiter: str) -> Table:
                         f"row has {len(values)} fields but the header has {len(header)}; "
                         f"quote fields that contain the delimiter {delimiter!r} or a newline",
                     )
-                yield line, dict(zip(header, values))
+                yield line, {h: _unneutralise(v) for h, v in zip(header, values)}
         except csv.Error as exc:
             raise DataFileError(str(path), start, f"malformed row: {exc}; check the quoting") from None
         finally:
             lines.close()
 
     return Table(columns=header, rows=rows(), extra={"lines": lines})
+
+
+_NEUTRALISED = ("'=", "'+", "'-", "'@", "'\t", "'\r")
+
+
+def _unneutralise(cell: str) -> str:
+    """Undo the quote our CSV export puts before formula-like cells, so CSV round trips are exact.
+
+    Only a quote followed by ``= + - @`` TAB or CR is dropped; the formula-like
+    text itself is kept verbatim (it is data here, never evaluated).
+    """
+    return cell[1:] if cell.startswith(_NEUTRALISED) else cell
 
 
 class _LineTracker:
@@ -160,7 +172,11 @@ class _LineTracker:
 
 
 def read_csv(path: Path, **_: Any) -> Table:
-    """Comma-separated values with a header line (RFC 4180 quoting)."""
+    """Comma-separated values with a header line (RFC 4180 quoting).
+
+    A cell ``'=...`` (quote before ``= + - @`` TAB CR, as our export writes
+    formula-like cells) loses that quote.
+    """
     return _delimited(path, ",")
 
 
