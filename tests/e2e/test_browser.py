@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from workbench.store import NewRecord, Store
 from workbench.types import text_hash
@@ -25,7 +26,16 @@ pytestmark = pytest.mark.e2e
 ANNOTATOR = "e2e-alice"
 CLF_TEXTS = ["The plot was a delight from start to end", "Dull, slow and far too long",
              "Shot in Lisbon in <b>2019</b>"]
-NER_TEXT = "Alice flew to Paris on <script>alert(1)</script> Monday"
+NER_TEXT = "Alice flew to Paris on <script>alert(1)</script> with Bob"
+
+
+def _at(word: str, label: str) -> dict:
+    start = NER_TEXT.index(word)
+    return {"start": start, "end": start + len(word), "label": label}
+
+
+# The model suggests Alice (right) and Paris as a person (clashes with the annotator's span).
+NER_SUGGESTED = [_at("Alice", "person"), _at("Paris", "person")]
 STEP_TIMEOUT = 20.0
 
 
@@ -37,7 +47,11 @@ def _seed(db: Path) -> None:
         store.insert_records(clf.id, [NewRecord(uid=text_hash(t), text=t, external_id=f"r{i}")
                                       for i, t in enumerate(CLF_TEXTS)])
         ner = store.create_project("e2e-tweets", "ner", ["person", "location"])
-        store.insert_records(ner.id, [NewRecord(uid=text_hash(NER_TEXT), text=NER_TEXT, external_id="t0")])
+        (record_id,) = store.insert_records(ner.id, [NewRecord(uid=text_hash(NER_TEXT), text=NER_TEXT,
+                                                               external_id="t0")])
+        version = store.add_model_version(ner, "e2e-fixed", ["person", "location"])
+        store.write_suggestions(ner, version, [(record_id, NER_SUGGESTED, 0.9, 0.5, None)])
+        store.activate_model_version(ner, version)
     finally:
         store.close()
 
@@ -92,8 +106,6 @@ def _record_text(page) -> str:
 
 
 def _choose_project(page, name: str) -> None:
-    from playwright.sync_api import expect
-
     combo = page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Project")
     combo.click()
     page.get_by_role("option", name=name, exact=True).click()
@@ -103,6 +115,9 @@ def _choose_project(page, name: str) -> None:
 
 def _press_and_wait(page, db: Db, key: str, n_rows: int, before: str) -> list[dict]:
     """Press a page shortcut, wait for its annotation row and for the next record on screen."""
+    # Shortcuts exist once the buttons are mounted (their code loads lazily: skeletons first).
+    for name in ("pos", "neg", "Undo"):
+        page.locator('[data-testid="stMain"] [data-testid="stButton"] button', has_text=name).first.wait_for()
     page.keyboard.press(key)
     rows = db.wait_rows("e2e-reviews", n_rows)
     assert len(rows) == n_rows, f"after {key!r}: expected {n_rows} annotation rows, found {rows}"
@@ -174,6 +189,7 @@ def test_keyboard_labelling_and_ner_span_in_a_real_browser(browser_page, start_a
     annotator.wait_for()
     # The dataset's markup is shown as text, never run or rendered.
     assert "<script>alert(1)</script>" in annotator.locator(".ner-text").inner_text()
+    assert annotator.locator(".ner-suggested").count() == 2
     token = annotator.locator(".ner-tok", has_text="Paris")
     box = token.bounding_box()
     assert box is not None
@@ -183,17 +199,48 @@ def test_keyboard_labelling_and_ner_span_in_a_real_browser(browser_page, start_a
     page.mouse.move(box["x"] + box["width"] / 2, y, steps=3)
     page.mouse.move(box["x"] + box["width"] - 2, y, steps=3)
     page.mouse.up()
-    assert "Paris" in annotator.get_by_test_id("ner-message").inner_text()
+    message = annotator.get_by_test_id("ner-message")
+    assert "Paris" in message.inner_text()
     _shot(page, tmp_path, "04-ner-selected")
     page.keyboard.press("2")
     ner_rows = db.wait_rows("e2e-tweets", 1)
-    start = NER_TEXT.index("Paris")
     assert [(r["kind"], r["annotator"], json.loads(r["value"])) for r in ner_rows] == [
-        ("label", ANNOTATOR, [{"start": start, "end": start + len("Paris"), "label": "location"}]),
+        ("label", ANNOTATOR, [_at("Paris", "location")]),
     ]
     annotator.locator('.ner-span[data-label="location"]').wait_for()
     _idle(page)
+    page.mouse.move(5, 5)  # off the span: hovering shows it struck through (click removes)
     _shot(page, tmp_path, "05-ner-span")
     assert annotator.locator(".ner-span").inner_text().startswith("Paris")
+
+    # -- Enter accepts the suggestions that fit; the clashing one is refused --------------
+    _ner_key(page, db, "Enter", [_at("Alice", "person"), _at("Paris", "location")])
+    assert "Refused 1" in message.inner_text()
+    # -- keyboard only: End puts the cursor on the last token ("Bob"), 1 labels it ---------
+    _ner_key(page, db, "End", None)
+    _ner_key(page, db, "1", [_at("Alice", "person"), _at("Paris", "location"), _at("Bob", "person")])
+    # -- an overlapping span is refused with a visible message, nothing is stored ------------
+    for key in ("Home", "Shift+ArrowRight", "Shift+ArrowRight", "2"):
+        page.keyboard.press(key)
+    expect(message).to_contain_text("Refused: overlaps")
+    _shot(page, tmp_path, "06-ner-overlap-refused")
+    # -- clicking a span removes it -----------------------------------------------------------
+    annotator.locator('.ner-span[data-label="location"]').click()
+    rows = db.wait_rows("e2e-tweets", 4)
+    assert len(rows) == 4, "the refused overlap must not have been stored"
+    assert json.loads(rows[-1]["value"]) == [_at("Alice", "person"), _at("Bob", "person")]
+    _idle(page)
     assert not [e for e in console_errors if "BidiComponent" in e], console_errors
     assert time.monotonic() - started < 90, "the e2e test must stay under 90 s"
+
+
+def _ner_key(page, db: Db, key: str, expected: list[dict] | None) -> None:
+    """Press a key in the span annotator; when it should save, wait for exactly that new row."""
+    before = len(db.rows("e2e-tweets"))
+    page.keyboard.press(key)
+    if expected is None:
+        return
+    rows = db.wait_rows("e2e-tweets", before + 1)
+    assert len(rows) == before + 1, f"{key!r} stored nothing"
+    assert json.loads(rows[-1]["value"]) == expected
+    _idle(page)
