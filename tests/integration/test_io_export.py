@@ -148,13 +148,13 @@ def test_split_falls_back_to_random_with_a_note_for_a_singleton_class(store, tmp
 
 def test_csv_export_neutralises_formula_cells_but_jsonl_keeps_them(store, tmp_path):
     project = store.create_project("p", "classification", ["pos"])
-    texts = ["=1+2", "+SUM(A1)", "-3", "@cmd", "\tx", "plain = fine"]
+    texts = ["=1+2", "+SUM(A1)", "-3", "@cmd", "\tx", "plain = fine", "'@quoted tweet"]
     ids = store.insert_records(project.id, [NewRecord(uid=text_hash(t), text=t) for t in texts])
     store.set_reference_labels(project.id, [(rid, "pos") for rid in ids])
     export_project(store, "p", tmp_path / "o.csv", format="csv", source="reference")
     with open(tmp_path / "o.csv", newline="") as fh:
         cells = [r["text"] for r in csv.DictReader(fh)]
-    assert cells == ["'=1+2", "'+SUM(A1)", "'-3", "'@cmd", "'\tx", "plain = fine"]
+    assert cells == ["'=1+2", "'+SUM(A1)", "'-3", "'@cmd", "'\tx", "plain = fine", "''@quoted tweet"]
     export_project(store, "p", tmp_path / "o.jsonl", format="jsonl", source="reference")
     assert [json.loads(x)["text"] for x in (tmp_path / "o.jsonl").read_text().splitlines()] == texts
     back = import_file(store, "back", tmp_path / "o.csv", task="classification", labels=["pos"])  # drops that quote

@@ -144,16 +144,19 @@ def _delimited(path: Path, delimiter: str) -> Table:
     return Table(columns=header, rows=rows(), extra={"lines": lines})
 
 
-_NEUTRALISED = ("'=", "'+", "'-", "'@", "'\t", "'\r")
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _unneutralise(cell: str) -> str:
     """Undo the quote our CSV export puts before formula-like cells, so CSV round trips are exact.
 
-    Only a quote followed by ``= + - @`` TAB or CR is dropped; the formula-like
-    text itself is kept verbatim (it is data here, never evaluated).
+    One leading quote is dropped from a cell of quotes followed by ``= + - @``
+    TAB or CR (the export adds one to exactly those); the formula-like text
+    itself is kept verbatim: it is data here, never evaluated.
     """
-    return cell[1:] if cell.startswith(_NEUTRALISED) else cell
+    if cell.startswith("'") and cell.lstrip("'").startswith(_FORMULA_PREFIXES):
+        return cell[1:]
+    return cell
 
 
 class _LineTracker:

@@ -67,8 +67,13 @@ class ExportSchema:
 
 
 def neutralise(cell: str) -> str:
-    """Prefix a quote to a cell a spreadsheet would run as a formula (``=cmd()``)."""
-    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
+    """Prefix a quote to a cell a spreadsheet would run as a formula (``=cmd()``).
+
+    Cells that already look neutralised (quotes, then a formula character) get
+    one more quote, so the CSV importer, which drops exactly one, restores
+    every cell exactly.
+    """
+    return "'" + cell if cell.lstrip("'").startswith(FORMULA_PREFIXES) else cell
 
 
 def meta_cell(value: Any, kind: str) -> Any:
@@ -107,6 +112,7 @@ class CsvWriter:
 
     def __init__(self, path: Path, schema: ExportSchema):
         self.schema = schema
+        self.pipe_in_labels = any("|" in label for label in schema.labels)
         self.fh = open(path, "w", encoding="utf-8", newline="")
         self.out = csv.writer(self.fh, delimiter=self.delimiter)
         self.out.writerow(schema.columns)
@@ -119,8 +125,9 @@ class CsvWriter:
                 cells.append("")
                 continue
             if col == "labels" and self.schema.task == "multilabel":
-                # "[]" keeps "labelled: no category" apart from an empty cell (unlabelled)
-                value = "|".join(value) if value else "[]"
+                # "[]" keeps "labelled: no category" apart from an empty cell (unlabelled);
+                # JSON when a label name itself holds the "|" separator.
+                value = "|".join(value) if value and not self.pipe_in_labels else json.dumps(value, ensure_ascii=False)
             elif not isinstance(value, str):
                 value = json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
             cells.append(neutralise(value))
