@@ -26,7 +26,8 @@ pytestmark = pytest.mark.e2e
 ANNOTATOR = "e2e-alice"
 CLF_TEXTS = ["The plot was a delight from start to end", "Dull, slow and far too long",
              "Shot in Lisbon in <b>2019</b>"]
-NER_TEXT = "Alice flew to Paris on <script>alert(1)</script> with Bob"
+# The emoji makes code-point offsets (Python) differ from UTF-16 offsets (JavaScript).
+NER_TEXT = "Alice \U0001F600 flew to Paris on <script>alert(1)</script> with Bob"
 
 
 def _at(word: str, label: str) -> dict:

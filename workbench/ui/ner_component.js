@@ -176,6 +176,13 @@ function moveCursor(st, delta, extend) {
   }
   st.cursor = next;
   paintSelection(st);
+  announceSelection(st);
+}
+
+function announceSelection(st) {
+  const range = selectedRange(st);
+  if (range) say(st, "Selected \u201c" + spanText(st, range) + "\u201d \u2014 press 1\u2013" +
+    Math.min(9, st.data.labels.length) + " to label it.");
 }
 
 function onKey(st, e) {
@@ -251,9 +258,7 @@ function onMouseUp(st, e) {
     st.focus = st.cursor = t;
     paintSelection(st);
   }
-  const range = selectedRange(st);
-  if (range) say(st, "Selected \u201c" + spanText(st, range) + "\u201d \u2014 press 1\u2013" +
-    Math.min(9, st.data.labels.length) + " to label it.");
+  announceSelection(st);
 }
 
 function paintSelection(st) {
