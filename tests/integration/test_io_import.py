@@ -289,3 +289,23 @@ def test_benchmark_command_runs_and_reports(capsys):
     assert main(["--rows", "3000"]) == 0
     out = capsys.readouterr().out
     assert "imported 3,000 rows" in out and "rows/s" in out and "peak RSS" in out
+
+
+def test_import_memory_stays_flat_while_the_file_grows(store, tmp_path):
+    import tracemalloc
+
+    from workbench.bench_import import LABELS as BENCH_LABELS
+    from workbench.bench_import import write_csv
+
+    path = tmp_path / "big.csv"
+    write_csv(path, 10_000)
+    assert path.stat().st_size > 1_500_000
+    tracemalloc.start()
+    try:
+        report = import_file(store, "big", path, task="classification", labels=BENCH_LABELS)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert report.rows == 10_000
+    # Holding every row would need several MB of Python objects; chunks of 1000 need about one.
+    assert peak < 4_000_000, f"peak Python allocation {peak / 1e6:.1f} MB"

@@ -142,6 +142,7 @@ def import_file(
         The project does not exist and ``task``/``labels`` were not given.
     """
     started = time.perf_counter()
+    project = getattr(project, "name", project)  # a Project object works too
     if hub_id is None and format in (None, "hf") and isinstance(path, str) and looks_like_hub_id(path):
         hub_id = path
     fmt = "hf" if hub_id else infer_format(path, format)
