@@ -117,6 +117,21 @@ def test_check_edit_validates_what_the_browser_sent():
         nc.check_edit(None, ["per"], TEXT)
 
 
+def test_an_edit_is_kept_for_the_next_run_of_the_same_text_only():
+    state: dict = {}
+    payload = {"spans": [{"start": 0, "end": 5, "label": "per"}], "text_length": len(TEXT)}
+    nc.record_edit(state, "ner", payload, ["per"], TEXT)
+    assert nc.take_edit(state, "ner", TEXT) == ([{"start": 0, "end": 5, "label": "per"}], None)
+    assert nc.take_edit(state, "ner", TEXT) == (None, None)  # returned once
+    nc.record_edit(state, "ner", payload, ["per"], TEXT)
+    spans, error = nc.take_edit(state, "ner", "another record")
+    assert spans is None and "another text" in error
+    nc.record_edit(state, "ner", {"spans": [{"start": 0, "end": 5, "label": "org"}]}, ["per"], TEXT)
+    spans, error = nc.take_edit(state, "ner", TEXT)
+    assert spans is None and "not in the schema" in error
+    assert state[f"{nc.STATE_PREFIX}ner.revision"] == 3  # each edit makes the browser redraw
+
+
 def test_browser_code_never_parses_dataset_text_as_html():
     js = (Path(nc.__file__).parent / "ner_component.js").read_text(encoding="utf-8")
     assert not re.search(r"\.(innerHTML|outerHTML|insertAdjacentHTML|createContextualFragment)\b", js)

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from workbench.errors import ValidationError
-from workbench.types import Span, validate_spans
+from workbench.types import Span, text_hash, validate_spans
 
 _HERE = Path(__file__).resolve().parent
 COMPONENT_NAME = "workbench.ner_annotator"
@@ -227,19 +227,42 @@ def _keys(key: str) -> tuple[str, str, str]:
     return f"{STATE_PREFIX}{key}.pending", f"{STATE_PREFIX}{key}.error", f"{STATE_PREFIX}{key}.revision"
 
 
+def record_edit(state: MutableMapping[str, Any], key: str, payload: Any, labels: Sequence[str], text: str) -> None:
+    """Keep what the browser sent for the next run: validated spans, or the reason they were refused.
+
+    ``state`` is ``st.session_state`` (any mutable mapping in tests). Every edit
+    bumps the revision, so the browser redraws from Python's spans even when they
+    equal the previous ones (e.g. after an edit refused here).
+    """
+    pending_key, error_key, revision_key = _keys(key)
+    state[revision_key] = state.get(revision_key, 0) + 1
+    try:
+        state[pending_key] = {"text_hash": text_hash(text), "spans": check_edit(payload, labels, text)}
+    except ValidationError as exc:
+        state.pop(pending_key, None)
+        state[error_key] = str(exc)
+
+
+def take_edit(state: MutableMapping[str, Any], key: str, text: str) -> tuple[list[dict] | None, str | None]:
+    """Pop the edit kept by :func:`record_edit`: ``(spans or None, error or None)``.
+
+    Spans made for another text (the page moved on before drawing the
+    component again) are dropped rather than applied to the wrong record.
+    """
+    pending_key, error_key, _ = _keys(key)
+    pending = state.pop(pending_key, None)
+    error = state.pop(error_key, None)
+    if pending is not None and pending["text_hash"] != text_hash(text):
+        return None, "the edit was made on another text and was not saved"
+    return (pending["spans"] if pending is not None else None), error
+
+
 def _on_edit(key: str, labels: list[str], text: str) -> None:
-    """Widget callback: runs before the rerun, so the new spans can be drawn in it."""
+    """Widget callback: runs before the rerun, so that run can already draw the new spans."""
     import streamlit as st
 
-    pending_key, error_key, revision_key = _keys(key)
-    # Every edit bumps the revision so the browser redraws from Python's spans
-    # even when they equal the previous ones (e.g. an edit refused here).
-    st.session_state[revision_key] = st.session_state.get(revision_key, 0) + 1
     payload = (st.session_state.get(key) or {}).get("edit")
-    try:
-        st.session_state[pending_key] = check_edit(payload, labels, text)
-    except ValidationError as exc:
-        st.session_state[error_key] = str(exc)
+    record_edit(st.session_state, key, payload, labels, text)
 
 
 def ner_annotator(
@@ -268,16 +291,19 @@ def ner_annotator(
         The complete new list of validated spans (sorted) in the run right after
         the annotator added, removed or accepted spans; None in every other run.
         The caller stores it; the component already shows it.
+
+    Raises
+    ------
+    ValidationError
+        If ``spans`` (the stored ones) do not fit ``text`` and ``labels``.
     """
     import streamlit as st
 
     labels = list(labels)
-    pending_key, error_key, revision_key = _keys(key)
-    pending = st.session_state.pop(pending_key, None)
-    error = st.session_state.pop(error_key, None)
+    pending, error = take_edit(st.session_state, key, text)
     shown = pending if pending is not None else spans
     data = component_data(text, shown, labels, suggested_spans, error=error,
-                          revision=st.session_state.get(revision_key, 0))
+                          revision=st.session_state.get(_keys(key)[2], 0))
     _component()(
         key=key, data=data, width="stretch", height="content",
         on_edit_change=functools.partial(_on_edit, key, labels, text),
