@@ -32,4 +32,5 @@ with loaders.ui_store() as store:
     loaders.ensure_demo_once(store)
     sidebar.render(store)
 
+loaders.mark_routed()
 navigation.run()

@@ -21,6 +21,7 @@ def _save_recheck_share(project_name: str, key: str) -> None:
         st.session_state[state.ANNOTATE_MESSAGE] = ("error", str(exc))
 
 
+loaders.require_router()
 st.title("Annotate")
 with loaders.ui_store() as store:
     project = loaders.current_project(store)

@@ -21,6 +21,7 @@ def _reset_page() -> None:
     st.session_state[state.BROWSE_PAGE] = 1
 
 
+loaders.require_router()
 st.title("Browse")
 with loaders.ui_store() as store:
     project = loaders.current_project(store)

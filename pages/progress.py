@@ -8,6 +8,7 @@ import streamlit as st
 from workbench import progress
 from workbench.ui import loaders
 
+loaders.require_router()
 st.title("Progress")
 with loaders.ui_store() as store:
     project = loaders.current_project(store)

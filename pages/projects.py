@@ -202,6 +202,7 @@ def _guidelines_section(project) -> None:
         st.form_submit_button("Save guidelines", on_click=_schema, args=("guidelines", project.name, project.id))
 
 
+loaders.require_router()
 st.title("Projects")
 show_notice(state.PROJECTS_NOTICE)
 with loaders.ui_store() as store:

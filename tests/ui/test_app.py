@@ -36,3 +36,18 @@ def test_empty_database_gets_the_demo_or_a_note(db):
         names = [p.name for p in s.list_projects()]
     # with the sample data fetched the demo projects exist; without it the page says why
     assert names or any("demo" in i.value.lower() for i in at.info)
+
+
+def test_deep_link_before_the_router_ran_still_gets_the_router(db, monkeypatch):
+    """With a ``pages/`` folder Streamlit may run a page file alone (multipage v1)
+    until st.navigation has run; the page guard reruns through app.py."""
+    import streamlit.testing.v1.app_test as app_test_module
+    from streamlit.runtime.pages_manager import PagesManager
+
+    monkeypatch.setattr(app_test_module, "PagesManager", PagesManager)  # AppTest's own (v1-prone) manager
+    with Store(db) as s:
+        s.create_project("one", "classification", ["a", "b"])
+    at = start("pages/annotate.py", annotator="erin")
+    at.run()  # AppTest re-detects pages/ before every run: this run starts as v1
+    assert not at.exception
+    assert at.text_input(key="sidebar.annotator").value == "erin" and at.title[0].value == "Annotate"

@@ -17,6 +17,28 @@ from workbench.store import open_store
 from workbench.ui import state
 
 
+def mark_routed() -> None:
+    """Called by app.py just before it runs the selected page (see :func:`require_router`)."""
+    st.session_state[state.ROUTED] = True
+
+
+def require_router() -> None:
+    """Make sure this page was started by app.py's ``st.navigation``.
+
+    Streamlit treats a folder named ``pages/`` next to the entry point as a
+    multipage-v1 app until ``st.navigation`` has run once in the process; a
+    deep link (``/annotate``) as the very first request would run the page file
+    alone, without the router and sidebar. Then switch to v2 and rerun, which
+    runs app.py and lands on the same page.
+    """
+    if st.session_state.pop(state.ROUTED, False):
+        return
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
+    st.rerun()
+
+
 @contextmanager
 def ui_store() -> Iterator:
     """Open the configured database (``$WORKBENCH_DB``) for one block; always closed."""

@@ -16,6 +16,7 @@ PROJECT_WIDGET = "sidebar.project"    # the sidebar selectbox
 ANNOTATOR_WIDGET = "sidebar.annotator"  # the sidebar text input
 PROJECT_REQUEST = "project.request"   # a page asks the sidebar to select this project on the next run
 DEMO_CHECKED = "app.demo_checked"     # start-up demo import tried once per session
+ROUTED = "app.routed"                 # set by app.py each run; pages check it (loaders.require_router)
 
 # -- annotate page ------------------------------------------------------------------
 ANNOTATE_CURRENT = "annotate.current"  # dict: project_id, annotator, record_id, kind, source, audit_issue
