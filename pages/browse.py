@@ -57,11 +57,12 @@ with loaders.ui_store() as store:
         st.stop()
 
 st.caption(f"{result.total:,} records · page {result.page} of {result.pages}")
-header = st.columns([1, 6, 2, 2, 1, 1])
+WIDTHS = [0.8, 6, 2, 2, 1, 1.3]
+header = st.columns(WIDTHS)
 for col, name in zip(header, ["Id", "Text", "Label", "Suggestion", "Quality", ""]):
     col.markdown(f"**{name}**" if name else "")
 for row in result.rows:
-    c = st.columns([1, 6, 2, 2, 1, 1])
+    c = st.columns(WIDTHS)
     c[0].text(str(row["external_id"] or row["id"]))
     c[1].text(components.snippet(row["text"], 140))
     c[2].text(("excluded · " if row["excluded"] else "") + (components.value_text(row["label"])
@@ -69,7 +70,8 @@ for row in result.rows:
     suggestion = "" if row["suggested"] is None else components.value_text(row["suggested"])
     c[3].text(suggestion + ("" if row["score"] is None else f" ({row['score']:.2f})"))
     c[4].text("" if row["quality"] is None else f"{row['quality']:.2f}")
-    if c[5].button("Open", key=f"{K}open.{row['id']}", on_click=_open, args=(row["id"],)):
+    if c[5].button("Open", key=f"{K}open.{row['id']}", icon=":material/edit:", width="stretch",
+                   on_click=_open, args=(row["id"],), help="Open on the Annotate page"):
         st.switch_page("pages/annotate.py")
 
 p1, p2, _ = st.columns([1, 1, 6])

@@ -23,7 +23,7 @@ with loaders.ui_store() as store:
 
 c1, c2, c3 = st.columns(3)
 c1.metric("Records", f"{total:,}")
-c2.metric("Labelled", f"{done:,}", f"{done / total:.0%}" if total else None, delta_color="off")
+c2.metric("Labelled", f"{done:,}" + (f" ({done / total:.0%})" if total else ""))
 c3.metric("Annotators", len(per_annotator))
 
 st.subheader("Per label")

@@ -109,3 +109,22 @@ def test_schema_rename_and_merge_keep_every_annotation(db):
     with Store(db) as s:
         project = s.get_project("reviews")
     assert (project.labels, project.guidelines) == (["neg", "positive"], "Be consistent.")
+
+
+def test_upload_preview_import_and_upload_errors(db):
+    with Store(db) as s:
+        s.create_project("reviews", "classification", ["pos", "neg"])
+    at = start("pages/projects.py")
+    at.get("file_uploader")[0].upload("bad.csv", b"text,label\ngood,pos\nfine,maybe\n", "text/csv")
+    at.run()
+    assert len(at.dataframe[-1].value) == 2  # preview of the upload
+    at.button(key="projects.import.go").click().run()
+    assert not at.exception
+    error = at.error[0].value
+    assert "bad.csv" in error and "maybe" in error and "workbench-uploads" not in error  # the user's file name
+    at.get("file_uploader")[0].upload("good.jsonl", b'{"text": "nice", "label": "pos"}\n', "application/json")
+    at.run()
+    at.button(key="projects.import.go").click().run()
+    assert not at.error and "imported 1 rows" in at.success[0].value
+    with Store(db) as s:
+        assert s.count_records(s.get_project("reviews").id) == 1
