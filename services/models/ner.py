@@ -153,6 +153,7 @@ class NerAdapter:
     def fit(self, texts: Sequence[str], targets: Sequence[Sequence[dict[str, Any]]],
             progress: ProgressFn | None = None) -> NerAdapter:
         """Fine-tune on ``texts`` with targets = span lists ``[{"start", "end", "label"}]`` per text."""
+        import torch
         from transformers import AutoModelForTokenClassification, AutoTokenizer
 
         texts = check_texts(texts)
@@ -172,7 +173,7 @@ class NerAdapter:
         if not getattr(self.tokenizer, "is_fast", False):
             raise ValidationError(f"model {c.model!r} has no fast tokenizer; NER needs one to align words")
         model = AutoModelForTokenClassification.from_pretrained(
-            location, num_labels=len(self.labels),
+            location, num_labels=len(self.labels), dtype=torch.float32,  # master weights in fp32, whatever the checkpoint
             id2label=dict(enumerate(self.labels)), label2id={t: i for i, t in enumerate(self.labels)},
         )
         if c.lora:

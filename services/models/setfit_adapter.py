@@ -66,6 +66,18 @@ class SetFitConfig(AdapterConfig):
             raise ValidationError(f"head_C must be positive, got {self.head_C!r}")
 
 
+def _quiet_setfit() -> None:
+    import logging
+
+    import datasets
+
+    from services.models.torch_loop import quiet_transformers
+
+    quiet_transformers()
+    datasets.disable_progress_bars()
+    logging.getLogger("setfit").setLevel(logging.ERROR)
+
+
 def _progress_callback(progress: ProgressFn):
     from transformers import TrainerCallback
 
@@ -106,7 +118,9 @@ class SetFitAdapter:
         except ImportError as exc:
             raise MissingDependencyError("the setfit model needs setfit: pip install setfit") from exc
         from datasets import Dataset
+        from transformers import PrinterCallback
 
+        _quiet_setfit()
         texts = check_texts(texts)
         if len(texts) < 2:
             raise ValidationError("SetFit needs at least 2 labelled examples to form pairs")
@@ -132,6 +146,7 @@ class SetFitAdapter:
                               train_dataset=Dataset.from_dict({"text": texts, "label": targets_list}))
             if mode == "bf16":
                 trainer.st_trainer.args.fp16, trainer.st_trainer.args.bf16 = False, True
+            trainer.st_trainer.remove_callback(PrinterCallback)  # no loss dicts on stdout (it may carry --json)
             if progress:
                 trainer.st_trainer.add_callback(_progress_callback(progress))
             trainer.train_embeddings(texts, targets_list)

@@ -74,6 +74,7 @@ class TransformerAdapter:
 
     def fit(self, texts: Sequence[str], targets: Sequence[Any], progress: ProgressFn | None = None) -> TransformerAdapter:
         """Fine-tune on ``texts``; targets are label names (lists of names for multilabel)."""
+        import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         texts = check_texts(texts)
@@ -88,7 +89,7 @@ class TransformerAdapter:
         location = resolve_model(c.model)
         self.tokenizer = AutoTokenizer.from_pretrained(location)
         model = AutoModelForSequenceClassification.from_pretrained(
-            location, num_labels=len(self.labels),
+            location, num_labels=len(self.labels), dtype=torch.float32,  # master weights in fp32, whatever the checkpoint
             id2label=dict(enumerate(self.labels)), label2id={k: i for i, k in enumerate(self.labels)},
             problem_type="multi_label_classification" if self.task == "multilabel" else "single_label_classification",
         )

@@ -1,0 +1,231 @@
+"""Training-time benchmark of the fine-tuned adapters.
+
+    python -m services.bench_train [--device auto|cpu|cuda] [--sizes 64,256,1024]
+        [--ner-sentences 500] [--models setfit,transformer,transformer-lora,ner]
+        [--epochs 1] [--setfit-iterations 5] [--eval 0] [--json]
+
+Times ``fit()`` (model load + training; not prediction) of ``setfit``,
+``transformer`` with and without LoRA on N labelled Movie reviews snippets
+(fresh vs rotten, ``data/samples/rotten_tomatoes.csv``) and ``ner`` on the
+first N sentences of ``data/samples/wnut16.conll``. Without the sample files
+(``python -m workbench samples fetch``) it falls back to synthetic sentences
+and says so in the output. ``--eval M`` also reports accuracy / entity F1 on
+M held-out examples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from workbench.config import SAMPLES_DIR
+from workbench.errors import WorkbenchError
+
+MODELS = ("setfit", "transformer", "transformer-lora", "ner")
+
+
+def load_reviews(path: Path, limit: int, seed: int = 0) -> tuple[list[str], list[str], str]:
+    """Shuffled fresh/rotten snippets as (texts, labels, source description)."""
+    if path.is_file():
+        with path.open(encoding="utf-8", newline="") as fh:
+            rows = [(r["text"], r["label"]) for r in csv.DictReader(fh) if r.get("label") in ("fresh", "rotten")]
+        random.Random(seed).shuffle(rows)
+        rows = rows[:limit]
+        return [t for t, _ in rows], [lab for _, lab in rows], f"{path} (fresh vs rotten)"
+    rng = random.Random(seed)
+    good = ["wonderful", "moving", "clever", "funny", "gripping", "beautiful", "sharp", "charming"]
+    bad = ["dull", "clumsy", "tedious", "lifeless", "predictable", "messy", "shallow", "boring"]
+    nouns = ["film", "script", "cast", "story", "ending", "direction", "score", "premise"]
+    texts, labels = [], []
+    for _ in range(limit):
+        label = rng.choice(["fresh", "rotten"])
+        words = good if label == "fresh" else bad
+        texts.append(f"a {rng.choice(words)} {rng.choice(nouns)} with a {rng.choice(words)} {rng.choice(nouns)} "
+                     f"and {rng.choice(words)} moments throughout")
+        labels.append(label)
+    return texts, labels, "SYNTHETIC sentences (sample file missing: run `python -m workbench samples fetch`)"
+
+
+def load_conll(path: Path, limit: int) -> tuple[list[str], list[list[dict]], list[str], str]:
+    """First ``limit`` sentences as (texts, span lists, entity labels, source)."""
+    if not path.is_file():
+        texts = [f"Alice met Bob in Paris on day {i}" for i in range(limit)]
+        spans = [[{"start": 0, "end": 5, "label": "person"}, {"start": 10, "end": 13, "label": "person"},
+                  {"start": 17, "end": 22, "label": "location"}] for _ in texts]
+        return texts, spans, ["person", "location"], "SYNTHETIC sentences (wnut16.conll missing)"
+    sentences, current = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            if current:
+                sentences.append(current)
+                current = []
+            continue
+        token, _, tag = line.rstrip("\n").rpartition("\t")
+        current.append((token, tag or "O"))
+    if current:
+        sentences.append(current)
+    from services.models.ner import tags_to_spans
+
+    texts, all_spans, labels = [], [], set()
+    for sent in sentences[:limit]:
+        text = " ".join(token for token, _ in sent)  # its whitespace words are the tokens
+        tags = [tag for _, tag in sent]
+        texts.append(text)
+        all_spans.append(tags_to_spans(text, tags))
+        labels |= {tag[2:] for tag in tags if tag != "O"}
+    return texts, all_spans, sorted(labels), f"{path} (WNUT-16)"
+
+
+def _adapter_spec(model: str, args) -> tuple[str, dict[str, Any]]:
+    base = {"device": args.device, "epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed}
+    if model == "setfit":
+        return "setfit", {**base, "num_iterations": args.setfit_iterations}
+    if model == "transformer-lora":
+        return "transformer", {**base, "lora": True, "lr": args.lora_lr}
+    return model, base
+
+
+def run(args) -> dict[str, Any]:
+    import torch
+
+    from services.device import free_memory, precision, resolve_device
+    from services.models import get_adapter
+    from services.models.ner import ner_metrics
+
+    device = resolve_device(args.device)
+    sizes = sorted(args.sizes)
+    models = args.models
+    n_reviews = max(sizes) + args.eval
+    texts, labels, review_source = load_reviews(Path(args.data_dir) / "rotten_tomatoes.csv", n_reviews, args.seed)
+    if len(texts) < max(sizes):
+        raise WorkbenchError(f"only {len(texts)} reviews available; use --sizes up to {len(texts)}")
+    ner_texts, ner_spans, ner_labels, ner_source = load_conll(Path(args.data_dir) / "wnut16.conll",
+                                                              args.ner_sentences + args.eval)
+    info = {"device": device, "device_name": torch.cuda.get_device_name(0) if device.startswith("cuda") else
+            platform.processor() or platform.machine(), "precision": precision(device, True),
+            "threads": torch.get_num_threads(), "cpu_count": os.cpu_count(), "torch": torch.__version__,
+            "epochs": args.epochs, "batch_size": args.batch_size, "setfit_iterations": args.setfit_iterations,
+            "reviews": review_source, "ner_data": ner_source, "load_average": _loadavg()}
+    rows: list[dict[str, Any]] = []
+
+    if args.warmup:  # CUDA context, kernels and file cache, so the first timed row is not penalised
+        get_adapter("transformer", "classification", ["fresh", "rotten"], device=args.device, epochs=1).fit(
+            texts[:16], labels[:16]).close()
+
+    def record(model: str, n: int, seconds: float, cpu: float, metric: dict[str, float]) -> None:
+        row = {"model": model, "n": n, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 1),
+               "examples_per_s": round(n * args.epochs / seconds, 1), "load_average": _loadavg(), **metric}
+        rows.append(row)
+        print(f"  {model:<17} n={n:<5} {seconds:8.2f} s  cpu {cpu:8.1f} s  {metric or ''}", file=sys.stderr, flush=True)
+
+    for model in models:
+        name, config = _adapter_spec(model, args)
+        if name == "ner":
+            n = args.ner_sentences
+            adapter = get_adapter("ner", "ner", ner_labels, **config)
+            cpu_start, start = time.process_time(), time.perf_counter()
+            adapter.fit(ner_texts[:n], ner_spans[:n])
+            # CPU seconds too: on a shared, loaded machine wall time overstates the cost.
+            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+            metric = {}
+            if args.eval:
+                held = ner_texts[n:n + args.eval]
+                m = ner_metrics(held, ner_spans[n:n + args.eval], adapter.predict_spans(held), ner_labels)
+                metric = {"entity_f1": round(m["f1"], 3)}
+            record(model, n, seconds, cpu, metric)
+            adapter.close()
+            del adapter
+            free_memory()
+            continue
+        for n in sizes:
+            adapter = get_adapter(name, "classification", ["fresh", "rotten"], **config)
+            cpu_start, start = time.process_time(), time.perf_counter()
+            adapter.fit(texts[:n], labels[:n])
+            # CPU seconds too: on a shared, loaded machine wall time overstates the cost.
+            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+            metric = {}
+            if args.eval:
+                held = texts[max(sizes):max(sizes) + args.eval]
+                pred = adapter.predict_proba(held).argmax(axis=1)
+                gold = [0 if lab == "fresh" else 1 for lab in labels[max(sizes):max(sizes) + args.eval]]
+                metric = {"accuracy": round(float((pred == gold).mean()), 3)}
+            record(model, n, seconds, cpu, metric)
+            adapter.close()
+            del adapter
+            free_memory()  # each retrain starts from a clean GPU, as in the active-learning loop
+    return {"info": info, "rows": rows}
+
+
+def _loadavg() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def format_table(result: dict[str, Any]) -> str:
+    info = result["info"]
+    lines = [f"device={info['device']} ({info['device_name']}), precision={info['precision']}, "
+             f"epochs={info['epochs']}, batch={info['batch_size']}, setfit iterations={info['setfit_iterations']}",
+             f"reviews: {info['reviews']}; ner: {info['ner_data']}; load average at start: {info['load_average']}",
+             "", "| model | n | train s (wall) | CPU s | examples/s/epoch | held-out |", "| --- | ---: | ---: | ---: | ---: | --- |"]
+    for r in result["rows"]:
+        extra = ", ".join(f"{k}={r[k]}" for k in ("accuracy", "entity_f1") if k in r)
+        lines.append(f"| {r['model']} | {r['n']} | {r['seconds']:.2f} | {r['cpu_seconds']} | {r['examples_per_s']} | {extra} |")
+    return "\n".join(lines)
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from exc
+    if not values or min(values) < 2:
+        raise argparse.ArgumentTypeError("sizes must be integers >= 2")
+    return values
+
+
+def _models(text: str) -> list[str]:
+    names = [x.strip() for x in text.split(",") if x.strip()]
+    bad = [n for n in names if n not in MODELS]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(f"unknown model(s) {bad}; valid: {', '.join(MODELS)}")
+    return names
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m services.bench_train", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
+    parser.add_argument("--sizes", type=_int_list, default=[64, 256, 1024], help="labelled examples, e.g. 64,256,1024")
+    parser.add_argument("--ner-sentences", type=int, default=500)
+    parser.add_argument("--models", type=_models, default=list(MODELS), help=f"subset of {','.join(MODELS)}")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--setfit-iterations", type=int, default=5)
+    parser.add_argument("--lora-lr", type=float, default=5e-4, help="learning rate with LoRA (higher than full fine-tuning)")
+    parser.add_argument("--eval", type=int, default=0, help="also score on this many held-out examples")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data-dir", default=str(SAMPLES_DIR))
+    parser.add_argument("--no-warmup", dest="warmup", action="store_false")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        result = run(args)
+    except WorkbenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2) if args.json else format_table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
