@@ -34,5 +34,8 @@ if project is not None:
                   on_change=_save_recheck_share, args=(project.name, key),
                   help="Share of your queue that re-checks labelled records the latest audit flagged "
                        "(lowest label quality first). 0 turns it off.")
-    st.caption("Keys: 1–9 label · Enter accept suggestion · s skip · z undo")
+    keys = ("select words (mouse or Shift+arrows) · 1–9 label them · Enter accept suggested spans · n save & next"
+            if project.task == "ner" else
+            "1–9 label" + (" (toggle) · Enter submit" if project.task == "multilabel" else " · Enter accept suggestion"))
+    st.caption(f"Keys: {keys} · s skip · z undo")
 annotation_panel()

@@ -131,6 +131,14 @@ def decide(store, project, annotator: str, item: QueueItem, kind: str, value: An
     return store.annotate(project, item.record.id, annotator, kind, value, audit_issue_id=issue_id)
 
 
+def reserved_by_others(store, project, annotator: str) -> int:
+    """Unlabelled records held right now by other annotators' live leases."""
+    return store.scalar(
+        "SELECT COUNT(*) FROM leases l JOIN records r ON r.id = l.record_id WHERE l.project_id = ?"
+        " AND l.annotator != ? AND l.expires_at > ? AND r.status = 'unlabelled'",
+        (project.id, annotator, time.time()))
+
+
 def latest_audit_id(store, project) -> int | None:
     return store.scalar("SELECT id FROM audits WHERE project_id = ? ORDER BY id DESC LIMIT 1", (project.id,))
 

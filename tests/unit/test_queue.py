@@ -121,3 +121,12 @@ def test_label_benchmark_runs_on_a_small_project(capsys):
     assert main(["--records", "300", "--actions", "20", "--prelabelled", "30"]) == 0
     out = capsys.readouterr().out
     assert "action: n=20" in out and "panel: n=20" in out and "p95=" in out
+
+
+def test_reserved_by_others_counts_live_leases(store, clf_project):
+    from workbench.queue import reserved_by_others
+
+    project, _ = clf_project
+    next_item(store, project, "alice")
+    assert reserved_by_others(store, project, "bob") == 1
+    assert reserved_by_others(store, project, "alice") == 0

@@ -16,8 +16,9 @@ import streamlit as st
 
 from workbench import progress
 from workbench.errors import WorkbenchError
-from workbench.queue import QueueItem, decide, next_item, open_record
+from workbench.queue import QueueItem, decide, next_item, open_record, reserved_by_others
 from workbench.store import Record
+from workbench.store.annotations import LEASE_SECONDS
 from workbench.ui import components, loaders, state
 from workbench.ui.state import annotate_key
 
@@ -153,8 +154,11 @@ def annotation_panel() -> None:
         _progress(store, project, annotator)
         components.show_notice(state.ANNOTATE_MESSAGE)
         if item is None:
-            st.success("Nothing left in your queue. Thank you!")
-            st.button("Undo last (z)", key=annotate_key("undo"), shortcut="z", on_click=_undo)
+            held = reserved_by_others(store, project, annotator)
+            st.success("Nothing left in your queue. Thank you!" + (
+                f" ({held} record(s) are on other annotators' screens; they come back if left undone "
+                f"for {LEASE_SECONDS // 60} minutes.)" if held else ""))
+            st.button("Undo last", key=annotate_key("undo"), shortcut="z", on_click=_undo)
         else:
             _record(store, project, annotator, item)
         _history(store, project, annotator)

@@ -20,12 +20,14 @@ def render(store) -> None:
     ss = st.session_state
     names = [p.name for p in store.list_projects()]
     request = ss.pop(state.PROJECT_REQUEST, None)
+    if state.PROJECT not in ss:
+        request = request or st.query_params.get("project")  # ?project=NAME on the first run
     if request in names:
         ss[state.PROJECT] = request
     if ss.get(state.PROJECT) not in names:
         ss[state.PROJECT] = names[0] if names else None
     if state.ANNOTATOR not in ss:
-        # ?annotator=NAME in the URL pre-fills the name (handy for shared links and tests)
+        # ?annotator=NAME in the URL pre-fills the name (shared links, browser tests)
         ss[state.ANNOTATOR] = st.query_params.get("annotator", "")
     # Widgets start from the persistent values on every run (see state.py).
     ss[state.PROJECT_WIDGET] = ss[state.PROJECT]
