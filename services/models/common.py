@@ -85,6 +85,8 @@ class AdapterConfig(ConfigMixin):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValidationError(f"{name} must be a positive integer, got {value!r}")
+        if not isinstance(self.fp16, bool):
+            raise ValidationError(f"fp16 must be true or false, got {self.fp16!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise ValidationError(f"seed must be an integer, got {self.seed!r}")
         if not isinstance(self.lr, (int, float)) or not 0 < self.lr < 1:
@@ -92,6 +94,17 @@ class AdapterConfig(ConfigMixin):
         if not isinstance(self.model, str) or not self.model.strip():
             raise ValidationError("model must be 'minilm', a local folder or a hub id")
         self.device = check_device(self.device)
+
+
+def portable_device(device: str) -> str:
+    """``device`` if usable here, else ``"auto"``: a model trained on a GPU box still loads on a laptop."""
+    from services.device import resolve_device
+
+    try:
+        resolve_device(device)
+    except ValidationError:
+        return "auto"
+    return device
 
 
 def check_task_labels(task: str, labels: Sequence[str], supported: Sequence[str], name: str) -> list[str]:

@@ -25,6 +25,7 @@ from services.models.common import (
     check_task_labels,
     check_texts,
     encode_targets,
+    portable_device,
     read_meta,
     write_meta,
 )
@@ -143,5 +144,6 @@ class LogRegAdapter:
     def load(cls, path: Path, store: Any = None) -> LogRegAdapter:
         meta = read_meta(Path(path), cls.name)
         adapter = cls(meta["task"], meta["labels"], store=store, **meta["config"])
+        adapter.config.device = portable_device(adapter.config.device)
         adapter.head = LinearHead.load(Path(path) / HEAD_FILE, adapter.task, len(adapter.labels))
         return adapter

@@ -23,7 +23,7 @@ from services.device import free_memory, resolve_device, seed_everything
 from services.embeddings import resolve_model
 from services.models import torch_loop
 from services.models.base import register
-from services.models.common import ProgressFn, check_task_labels, check_texts, read_meta, write_meta
+from services.models.common import ProgressFn, check_task_labels, check_texts, portable_device, read_meta, write_meta
 from workbench.errors import ValidationError
 
 MODEL_DIR = "model"
@@ -234,6 +234,7 @@ class NerAdapter:
         meta = read_meta(Path(path), cls.name)
         adapter = cls(meta["task"], meta["labels"], **meta["config"])
         torch_loop.quiet_transformers()
+        adapter.config.device = portable_device(adapter.config.device)
         adapter._device = resolve_device(adapter.config.device)
         adapter.tokenizer = AutoTokenizer.from_pretrained(Path(path) / MODEL_DIR)
         adapter.model = AutoModelForTokenClassification.from_pretrained(Path(path) / MODEL_DIR).eval()

@@ -26,6 +26,7 @@ from services.models.common import (
     check_task_labels,
     check_texts,
     encode_targets,
+    portable_device,
     read_meta,
     write_meta,
 )
@@ -184,6 +185,7 @@ class SetFitAdapter:
 
         meta = read_meta(Path(path), cls.name)
         adapter = cls(meta["task"], meta["labels"], **meta["config"])
+        adapter.config.device = portable_device(adapter.config.device)
         adapter.body = SentenceTransformer(str(Path(path) / BODY_DIR), device=resolve_device(adapter.config.device))
         adapter.head = LinearHead.load(Path(path) / HEAD_FILE, adapter.task, len(adapter.labels))
         return adapter

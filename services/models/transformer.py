@@ -24,6 +24,7 @@ from services.models.common import (
     check_task_labels,
     check_texts,
     encode_targets,
+    portable_device,
     read_meta,
     write_meta,
 )
@@ -132,6 +133,7 @@ class TransformerAdapter:
         meta = read_meta(Path(path), cls.name)
         adapter = cls(meta["task"], meta["labels"], **meta["config"])
         torch_loop.quiet_transformers()
+        adapter.config.device = portable_device(adapter.config.device)
         adapter._device = resolve_device(adapter.config.device)
         adapter.tokenizer = AutoTokenizer.from_pretrained(Path(path) / MODEL_DIR)
         adapter.model = AutoModelForSequenceClassification.from_pretrained(Path(path) / MODEL_DIR).eval()

@@ -110,11 +110,27 @@ def test_logreg_uses_the_store_cache(store):
     assert store.scalar("SELECT COUNT(*) FROM embeddings") == len(TEXTS)
 
 
+def test_a_model_saved_for_a_missing_gpu_still_loads_here(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("needs a machine without CUDA")
+    adapter = get_adapter("logreg", "classification", LABELS).fit(TEXTS, CLF_TARGETS)
+    adapter.save(tmp_path)
+    meta = json.loads((tmp_path / "adapter.json").read_text())
+    meta["config"]["device"] = "cuda"  # as written by a training job on a GPU box
+    (tmp_path / "adapter.json").write_text(json.dumps(meta))
+    loaded = load_adapter("logreg", tmp_path)
+    assert loaded.config.device == "auto"
+    np.testing.assert_allclose(loaded.predict_proba(UNSEEN), adapter.predict_proba(UNSEEN), atol=1e-6)
+
+
 @pytest.mark.parametrize("name,kwargs,match", [
     ("nope", {}, "valid models: logreg, ner, setfit, transformer"),
     ("logreg", {"bogus": 1}, "unknown LogRegConfig option"),
     ("transformer", {"epochs": 0}, "epochs must be a positive integer"),
     ("setfit", {"device": "gpu"}, "unknown device"),
+    ("transformer", {"fp16": "yes"}, "fp16 must be true or false"),
 ])
 def test_bad_names_and_configs_are_clear_errors(name, kwargs, match):
     with pytest.raises(ValidationError, match=match):
