@@ -1,0 +1,189 @@
+"""Label audit on tiny synthetic data with known flips."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from services import audit
+from services.models.base import ADAPTERS
+from workbench.errors import ValidationError
+
+
+def _clusters(n_per=40, k=2, d=16, seed=0, spread=0.35):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(k, d)) * 2
+    X = np.concatenate([centres[c] + rng.normal(scale=spread * 2, size=(n_per, d)) for c in range(k)])
+    y = np.repeat(np.arange(k), n_per)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    return X.astype(np.float32), y
+
+
+def _flip(y, n, k, seed=1):
+    rng = np.random.default_rng(seed)
+    flipped = rng.choice(len(y), size=n, replace=False)
+    noisy = y.copy()
+    noisy[flipped] = (noisy[flipped] + rng.integers(1, k, size=n)) % k
+    return noisy, set(flipped.tolist())
+
+
+@pytest.mark.parametrize("model", audit.EMBEDDING_MODELS)
+def test_flipped_labels_rank_first(model):
+    X, y = _clusters(k=3)
+    noisy, flipped = _flip(y, 6, 3)
+    probs = audit.oof_embedding_probabilities(X, noisy, 3, model=model, folds=5)
+    assert probs.shape == (120, 3) and np.allclose(probs.sum(axis=1), 1)
+    res = audit.classification_issues(noisy, probs, ["a", "b", "c"])
+    worst = set(np.argsort(res.quality)[:6].tolist())
+    assert worst == flipped
+    assert set(np.flatnonzero(res.is_issue).tolist()) >= flipped
+    assert (res.suggested[list(flipped)] == y[list(flipped)]).all()
+    assert set(res.noise_rate) == {"a", "b", "c"}
+
+
+def test_out_of_fold_guarantee_on_embeddings():
+    X, y = _clusters()
+    assignment = audit.fold_assignment(y, 5, seed=3)
+    seen = []
+
+    def fit_predict(train, test):
+        assert not set(train) & set(test), "a fold trained on a record it scores"
+        seen.append(test)
+        inner = audit._logreg_fit_predict(X, y, 2)
+        return inner(train, test)
+
+    probs = audit.oof_probabilities(fit_predict, len(y), 2, assignment)
+    scored = np.concatenate(seen)
+    assert sorted(scored.tolist()) == list(range(len(y)))  # each record scored exactly once
+    assert np.isfinite(probs).all()
+    # stratified: each fold holds both classes
+    for f in range(5):
+        assert set(y[assignment == f]) == {0, 1}
+
+
+class RecordingAdapter:
+    """A real (if trivial) adapter: nearest-class-by-keyword, remembering what it trained on."""
+
+    name = "recording-test"
+    log: list[tuple[set[str], list[str]]] = []
+
+    def __init__(self, task, labels, **config):
+        self.task, self.labels = task, list(labels)
+
+    def fit(self, texts, targets):
+        self.trained = set(texts)
+        self.vocab = {lbl: {w for t, g in zip(texts, targets) if g == lbl for w in t.split()} for lbl in self.labels}
+        return self
+
+    def predict_proba(self, texts):
+        RecordingAdapter.log.append((self.trained, list(texts)))
+        out = []
+        for t in texts:
+            votes = np.array([len(set(t.split()) & self.vocab[lbl]) + 0.1 for lbl in self.labels], dtype=float)
+            out.append(votes / votes.sum())
+        return np.array(out)
+
+    def save(self, path):
+        raise NotImplementedError
+
+    @classmethod
+    def load(cls, path):
+        raise NotImplementedError
+
+
+def test_out_of_fold_guarantee_with_an_adapter():
+    ADAPTERS["recording-test"] = RecordingAdapter
+    RecordingAdapter.log = []
+    try:
+        texts = [f"good nice {i}" for i in range(10)] + [f"bad awful {i}" for i in range(10)]
+        targets = ["pos"] * 10 + ["neg"] * 10
+        probs, _ = audit.oof_adapter_probabilities("recording-test", "classification", ["pos", "neg"], texts,
+                                                   targets, np.array([0] * 10 + [1] * 10), folds=4)
+    finally:
+        ADAPTERS.pop("recording-test")
+    assert probs.shape == (20, 2)
+    assert len(RecordingAdapter.log) == 4
+    predicted = [t for _, batch in RecordingAdapter.log for t in batch]
+    assert sorted(predicted) == sorted(texts)
+    for trained, batch in RecordingAdapter.log:
+        assert not trained & set(batch)
+    assert (probs[:10, 0] > 0.5).all() and (probs[10:, 1] > 0.5).all()
+
+
+def test_fold_assignment_validates_and_handles_rare_classes():
+    with pytest.raises(ValidationError, match="at least 5"):
+        audit.fold_assignment(np.array([0, 1, 0]), 5)
+    a = audit.fold_assignment(np.array([0] * 8 + [1, 2]), 5)  # classes rarer than the fold count
+    assert sorted(set(a.tolist())) == [0, 1, 2, 3, 4]
+
+
+def test_audit_config_validates():
+    with pytest.raises(ValidationError, match="label source"):
+        audit.AuditConfig(source="gold")
+    with pytest.raises(ValidationError, match="folds"):
+        audit.AuditConfig(folds=1)
+    assert audit.AuditConfig().to_dict()["folds"] == 5
+
+
+def test_probabilities_must_be_out_of_fold_complete():
+    with pytest.raises(ValidationError, match="never scored"):
+        audit.classification_issues(np.array([0, 1]), np.array([[np.nan, 1.0], [0.5, 0.5]]), ["a", "b"])
+
+
+def test_multilabel_issues_flag_the_missing_label():
+    rng = np.random.default_rng(0)
+    truth = (rng.random((60, 3)) < 0.4).astype(int)
+    probs = np.clip(truth * 0.9 + 0.05 + rng.normal(scale=0.02, size=truth.shape), 0.01, 0.99)
+    given = [list(np.flatnonzero(r)) for r in truth]
+    given[7] = [c for c in range(3) if c not in given[7]]  # swap every label of record 7
+    quality, is_issue = audit.multilabel_issues(given, probs)
+    assert int(np.argmin(quality)) == 7
+    assert is_issue[7]
+
+
+def test_ner_issues_find_the_corrupted_token():
+    tags = ["O", "B-per", "I-per"]
+    rng = np.random.default_rng(0)
+    labels, probs = [], []
+    for _ in range(30):
+        start = int(rng.integers(0, 5))
+        t = [0] * 6
+        t[start], t[start + 1] = 1, 2  # one two-token entity per sentence
+        labels.append(t)
+        p = np.full((6, 3), 0.02)
+        p[np.arange(6), t] = 0.96
+        probs.append(p)
+    labels[4] = list(labels[4])
+    labels[4][labels[4].index(1)] = 0  # corrupt one token: its B- tag becomes O
+    sentence_q, token_q, flagged = audit.ner_issues(labels, probs)
+    assert int(np.argmin(sentence_q)) == 4
+    bad = int(np.argmin(token_q[4]))
+    assert probs[4][bad].argmax() == 1 and labels[4][bad] == 0
+    assert (4, bad) in flagged
+    assert len(tags) == probs[0].shape[1]
+
+
+def test_data_checks_find_duplicates_and_conflicts():
+    X, y = _clusters(n_per=20)
+    X[5] = X[30]  # exact duplicate with a different label
+    checks = audit.data_checks(X, y)
+    assert any({5, 30} <= set(g) for g in checks["duplicate_sets"])
+    assert len(checks["outlier_score"]) == len(X)
+
+
+def test_neighbour_table_excludes_self():
+    X, _ = _clusters(n_per=10)
+    idx, sim = audit.neighbour_table(X, 3)
+    assert idx.shape == (20, 3)
+    assert not (idx == np.arange(20)[:, None]).any()
+    assert (np.diff(sim, axis=1) <= 1e-6).all()
+
+
+def test_spans_to_tags_and_bio():
+    from services.explain import words
+
+    toks = words("Alice Smith flew to Paris")
+    tags = audit.spans_to_tags(toks, [{"start": 0, "end": 11, "label": "person"},
+                                      {"start": 20, "end": 25, "label": "location"}])
+    assert tags == ["B-person", "I-person", "O", "O", "B-location"]
+    assert audit.bio_tags(["a"]) == ["O", "B-a", "I-a"]

@@ -1,0 +1,51 @@
+"""``audit NAME``: find likely label errors with out-of-fold cleanlab and print them."""
+
+from __future__ import annotations
+
+import json
+
+TOP = 10
+
+
+def register(sub) -> None:
+    p = sub.add_parser("audit", help="flag likely label errors (out-of-fold cleanlab)")
+    p.add_argument("name", help="project name")
+    p.add_argument("--source", choices=["annotations", "reference"], default="annotations",
+                   help="audit the current human labels or the imported reference labels")
+    p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    p.add_argument("--model", default=None,
+                   help="ensemble (default), logreg or knn on cached embeddings, or an adapter name")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--top", type=int, default=TOP, help="issues printed without --json")
+    p.add_argument("--json", action="store_true", help="print every issue and score as JSON on stdout")
+    p.set_defaults(func=_audit)
+
+
+def _audit(args, store) -> int:
+    from services import audit
+
+    project = store.get_project(args.name)
+    config = audit.AuditConfig(source=args.source, folds=args.folds, seed=args.seed,
+                               **({"model": args.model} if args.model else {}))
+    audit_id = audit.run_audit(store, project, config)
+    report = audit.report(store, audit_id)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=1))
+        return 0
+    meta = audit.get_audit(store, audit_id)
+    s = meta["summary"]
+    print(f"audit #{audit_id} of {project.name!r} ({args.source} labels, {meta['model_version']}): "
+          f"{s['n_issues']} of {s['n_audited']} records flagged")
+    if report["noise_rate"]:
+        print("estimated noise rate: " + ", ".join(f"{k} {v:.1%}" for k, v in report["noise_rate"].items()))
+    if report["duplicates"]:
+        conflicts = sum(1 for d in report["duplicates"] if d["conflict"])
+        print(f"near-duplicate groups: {len(report['duplicates'])} ({conflicts} with conflicting labels)")
+    for issue in report["issues"][:args.top]:
+        text = issue["text"].replace("\n", " ")
+        text = text if len(text) <= 70 else text[:67] + "..."
+        print(f"  {issue['quality']:.3f}  [{issue['external_id'] or issue['record_id']}] {text}")
+        print(f"         {issue['reason']}")
+    if len(report["issues"]) > args.top:
+        print(f"  ... {len(report['issues']) - args.top} more; review them on the Audit page or use --json")
+    return 0
