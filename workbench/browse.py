@@ -90,16 +90,32 @@ def browse(store, project, filters: BrowseFilter | None = None, *, page: int = 1
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValidationError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
     page = max(1, int(page))
-    joins, where, params = _conditions(store, project, filters)
+    audit_id = store.scalar("SELECT id FROM audits WHERE project_id = ? ORDER BY id DESC LIMIT 1", (project.id,))
+    joins, where, params = _conditions(project, filters, audit_id)
     base = f"FROM records r {joins} WHERE {' AND '.join(where)}"
     total = store.scalar(f"SELECT COUNT(*) {base}", params)
-    columns = ("r.id, r.external_id, r.text, r.status, r.label, r.excluded, r.annotators, r.updated_at,"
-               " s.value AS suggested, s.score AS score, q.quality AS quality")
-    rows = store.query(f"SELECT {columns} {base} ORDER BY r.id LIMIT ? OFFSET ?",
-                       (*params, page_size, (page - 1) * page_size))
+    rows = store.query(
+        f"SELECT r.id, r.external_id, r.text, r.status, r.label, r.excluded, r.annotators, r.updated_at {base}"
+        " ORDER BY r.id LIMIT ? OFFSET ?", (*params, page_size, (page - 1) * page_size))
+    # Score and quality columns for this page only: a few indexed lookups, not a join over the table.
+    ids = [row["id"] for row in rows]
+    marks = ",".join("?" * len(ids))
+    suggested: dict[int, dict[str, Any]] = {}
+    quality: dict[int, float] = {}
+    if ids and project.active_model_version is not None:
+        suggested = {r["record_id"]: r for r in store.query(
+            f"SELECT record_id, value, score FROM suggestions WHERE model_version_id = ? AND record_id IN ({marks})",
+            (project.active_model_version, *ids))}
+    if ids and audit_id is not None:
+        quality = {r["record_id"]: r["q"] for r in store.query(
+            f"SELECT record_id, MIN(quality) AS q FROM audit_issues WHERE audit_id = ? AND record_id IN ({marks})"
+            " GROUP BY record_id", (audit_id, *ids))}
     for row in rows:
         row["label"] = loads(row["label"])
-        row["suggested"] = loads(row["suggested"])
+        hit = suggested.get(row["id"])
+        row["suggested"] = loads(hit["value"]) if hit else None
+        row["score"] = hit["score"] if hit else None
+        row["quality"] = quality.get(row["id"])
         row["annotators"] = [a for a in row["annotators"].split(",") if a]
         row["excluded"] = bool(row["excluded"])
     return BrowsePage(rows, total, page, page_size)
@@ -111,15 +127,10 @@ def annotator_names(store, project) -> list[str]:
         "SELECT DISTINCT annotator FROM annotations WHERE project_id = ? ORDER BY annotator", (project.id,))]
 
 
-def _conditions(store, project, f: BrowseFilter) -> tuple[str, list[str], list[Any]]:
+def _conditions(project, f: BrowseFilter, audit_id: int | None) -> tuple[str, list[str], list[Any]]:
+    """SQL joins, WHERE terms and parameters (joins' parameters first) for the filters."""
+    joins, join_params = "", []
     where, params = ["r.project_id = ?"], [project.id]
-    # LEFT JOINs keep score/quality columns available; they filter only when asked.
-    joins = "LEFT JOIN suggestions s ON s.record_id = r.id AND s.model_version_id = ?"
-    join_params: list[Any] = [project.active_model_version if project.active_model_version is not None else -1]
-    audit_id = store.scalar("SELECT id FROM audits WHERE project_id = ? ORDER BY id DESC LIMIT 1", (project.id,))
-    joins += (" LEFT JOIN (SELECT record_id, MIN(quality) AS quality FROM audit_issues WHERE audit_id = ?"
-              " GROUP BY record_id) q ON q.record_id = r.id")
-    join_params.append(audit_id if audit_id is not None else -1)
     query = fts_query(f.text)
     if query:
         where.append("r.id IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?)")
@@ -144,13 +155,17 @@ def _conditions(store, project, f: BrowseFilter) -> tuple[str, list[str], list[A
     elif f.status:
         where.append("r.status = ?")
         params.append(f.status)
-    if f.score_min is not None:
-        where.append("s.score >= ?")
-        params.append(float(f.score_min))
-    if f.score_max is not None:
-        where.append("s.score <= ?")
-        params.append(float(f.score_max))
+    if f.score_min is not None or f.score_max is not None:
+        # no active model: nothing has a score, so nothing matches
+        joins += " JOIN suggestions s ON s.record_id = r.id AND s.model_version_id = ?"
+        join_params.append(project.active_model_version if project.active_model_version is not None else -1)
+        if f.score_min is not None:
+            where.append("s.score >= ?")
+            params.append(float(f.score_min))
+        if f.score_max is not None:
+            where.append("s.score <= ?")
+            params.append(float(f.score_max))
     if f.quality_max is not None:
-        where.append("q.quality <= ?")
-        params.append(float(f.quality_max))
+        where.append("r.id IN (SELECT record_id FROM audit_issues WHERE audit_id = ? AND quality <= ?)")
+        params += [audit_id if audit_id is not None else -1, float(f.quality_max)]
     return joins, where, join_params + params

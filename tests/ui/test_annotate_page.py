@@ -121,3 +121,27 @@ def test_ner_project_page_renders(db):
     at.button(key="annotate.ner_next").click().run()
     rows = _rows(db)
     assert [(r["kind"], r["value"]) for r in rows] == [("label", "[]")]  # "no entities" is an answer
+
+
+def test_recheck_items_are_mixed_in_and_linked_to_the_audit(db, clf):
+    from workbench.config import ProjectSettings
+    from workbench.store import now
+
+    with Store(db) as s:
+        project = s.get_project("reviews")
+        s.annotate(project, clf[2], "lead", "label", "pos")
+        s.update_project(project, settings=ProjectSettings(recheck_share=0.5))
+        audit = s.execute("INSERT INTO audits (project_id, source, created_at) VALUES (?, 'annotations', ?)",
+                          (project.id, now())).lastrowid
+        issue = s.execute("INSERT INTO audit_issues (audit_id, project_id, record_id, issue_type, given, suggested,"
+                          " quality, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                          (audit, project.id, clf[2], "label_issue", '"pos"', '"neutral"', 0.07, now())).lastrowid
+    at = start("pages/annotate.py")
+    assert _shown(at) == TEXTS[2] and "Re-check" in at.caption[1].value
+    assert "0.07" in at.warning[0].value and "neutral" in at.warning[0].value
+    at.button(key="annotate.label.2").click().run()
+    last = _rows(db)[-1]
+    assert (last["kind"], last["value"]) == ("relabel", '"neutral"')
+    with Store(db) as s:
+        assert s.scalar("SELECT audit_issue_id FROM annotations ORDER BY id DESC LIMIT 1") == issue
+    assert _shown(at) == TEXTS[0]  # then back to new records

@@ -185,13 +185,16 @@ def m002_fts(conn: sqlite3.Connection) -> None:
 
 
 def m004_queue_indexes(conn: sqlite3.Connection) -> None:
-    """Indexes for the mixed annotate queue (undecided audit issues), undo checks and audits."""
+    """Indexes for the mixed annotate queue (undecided audit issues), undo checks, audits and browse filters."""
     conn.execute("CREATE INDEX IF NOT EXISTS annotations_audit_issue ON annotations(audit_issue_id)"
                  " WHERE audit_issue_id IS NOT NULL")
     conn.execute("CREATE INDEX IF NOT EXISTS audits_project ON audits(project_id, id)")
     # "is this row retracted?" is asked for every history row the pages list
     conn.execute("CREATE INDEX IF NOT EXISTS annotations_target ON annotations(target_id)"
                  " WHERE target_id IS NOT NULL")
+    # browse filters: current label (classification) and model confidence ranges
+    conn.execute("CREATE INDEX IF NOT EXISTS records_label ON records(project_id, label)")
+    conn.execute("CREATE INDEX IF NOT EXISTS suggestions_score ON suggestions(model_version_id, score)")
 
 
 MIGRATIONS: list[Migration] = [
