@@ -132,10 +132,9 @@ def encode_targets(task: str, labels: Sequence[str], targets: Sequence[Any], n: 
         raise ValidationError(f"got {n} texts but {len(targets)} targets; they must pair up")
     index = {label: i for i, label in enumerate(labels)}
     if task == "classification":
-        unknown = next((t for t in targets if t not in index), None) if targets else None
-        if unknown is not None or (targets and any(not isinstance(t, str) for t in targets)):
-            bad = unknown if unknown is not None else next(t for t in targets if not isinstance(t, str))
-            raise ValidationError(f"target {bad!r} is not one of the labels {list(labels)}")
+        for row, value in enumerate(targets):
+            if not isinstance(value, str) or value not in index:
+                raise ValidationError(f"target {value!r} (row {row}) is not one of the labels {list(labels)}")
         return np.array([index[t] for t in targets], dtype=np.int64)
     out = np.zeros((n, len(labels)), dtype=np.float32)
     for row, value in enumerate(targets):

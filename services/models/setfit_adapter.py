@@ -135,18 +135,17 @@ class SetFitAdapter:
             multi_target_strategy="one-vs-rest" if self.task == "multilabel" else None,
         )
         targets_list = y.astype(int).tolist()
-        mode = precision(device, c.fp16)
+        # SetFit's only AMP switch is fp16 autocast (with loss scaling); it is safe on every CUDA GPU.
+        amp = precision(device, c.fp16) != "fp32"
         with tempfile.TemporaryDirectory(prefix="setfit-") as tmp:
             args = TrainingArguments(
                 output_dir=tmp, batch_size=c.batch_size, num_epochs=c.epochs, num_iterations=c.num_iterations,
                 max_steps=c.max_steps, body_learning_rate=c.lr, seed=c.seed, max_length=c.max_length,
-                use_amp=mode == "fp16", show_progress_bar=False, report_to="none", save_strategy="no",
+                use_amp=amp, show_progress_bar=False, report_to="none", save_strategy="no",
                 logging_strategy="no",
             )
             trainer = Trainer(model=model, args=args,
                               train_dataset=Dataset.from_dict({"text": texts, "label": targets_list}))
-            if mode == "bf16":
-                trainer.st_trainer.args.fp16, trainer.st_trainer.args.bf16 = False, True
             trainer.st_trainer.remove_callback(PrinterCallback)  # no loss dicts on stdout (it may carry --json)
             if progress:
                 trainer.st_trainer.add_callback(_progress_callback(progress))
