@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8501
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup samples demo browser run test test-fast lint bench-import clean
+.PHONY: setup samples demo browser run test test-fast lint bench-import bench-label clean
 
 setup: $(STAMP)
 
