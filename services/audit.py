@@ -13,6 +13,7 @@ Array-level functions (``oof_*``, ``classification_issues``,
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -31,6 +32,7 @@ DEFAULT_MODEL = "ensemble"
 ISSUE_COLUMNS = ("id, audit_id, project_id, record_id, issue_type, given, suggested, quality, is_issue,"
                  " details, created_at")
 ProgressFn = Callable[[float, str], None]
+_WS = re.compile(r"\S+")
 
 
 # ---------------------------------------------------------------------------
@@ -580,12 +582,17 @@ def spans_to_tags(tokens: Sequence[tuple[str, int, int]], spans: Sequence[dict[s
     return tags
 
 
+def ner_tokens(text: str) -> list[tuple[str, int, int]]:
+    """Whitespace words (word, start, end): the split of CoNLL imports and of the ``ner`` adapter."""
+    return [(m.group(), m.start(), m.end()) for m in _WS.finditer(text)]
+
+
 def _audit_ner(store, project, items, config: AuditConfig, report: ProgressFn) -> dict[str, Any]:
-    from services.explain import span_probabilities, words
+    from services.explain import span_probabilities
 
     tag_names = bio_tags(project.labels)
     tag_index = {t: i for i, t in enumerate(tag_names)}
-    tokens = [words(rec.text) for rec, _ in items]
+    tokens = [ner_tokens(rec.text) for rec, _ in items]
     token_labels = [[tag_index[t] for t in spans_to_tags(toks, value)] for toks, (_, value) in zip(tokens, items)]
     strat = np.array([min(sum(1 for t in tl if t), 3) for tl in token_labels])  # entity count bucket
     if config.model in EMBEDDING_MODELS:
@@ -632,7 +639,7 @@ def _align_tags(p: np.ndarray, have: Sequence[str], want: Sequence[str], n_token
     """Reorder an adapter's (T, K') tag columns to ``want`` and check the token count."""
     if p.shape[0] != n_tokens:
         raise ValidationError(f"the NER model returned {p.shape[0]} token rows for a text of {n_tokens} words; "
-                              "it must tokenise like services.explain.words")
+                              "it must split words on whitespace")
     out = np.full((n_tokens, len(want)), 1e-6)
     for j, tag in enumerate(have):
         if tag in want:
@@ -862,3 +869,24 @@ def report(store, audit_id: int) -> dict[str, Any]:
                                "quality": r["quality"], "reason": (loads(r["details"]) or {}).get("reason", "")})
     return {"audit_id": audit_id, "issues": out_issues, "noise_rate": meta["summary"].get("noise_rate", {}),
             "duplicates": meta["summary"].get("duplicates", []), "scores": scores}
+
+
+def issue_confusion(store, audit_id: int) -> list[dict[str, Any]]:
+    """Flagged issues counted by (given, suggested) value: rows of given, suggested, count."""
+    rows = store.query("SELECT given, suggested, COUNT(*) AS n FROM audit_issues WHERE audit_id = ? AND is_issue = 1"
+                       " GROUP BY given, suggested", (audit_id,))
+    return [{"given": _short(loads(r["given"])), "suggested": _short(loads(r["suggested"])), "count": r["n"]}
+            for r in rows]
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, list):
+        if value and isinstance(value[0], dict):
+            return ",".join(sorted({v["label"] for v in value})) or "(none)"
+        return ",".join(value) or "(none)"
+    return str(value)
+
+
+def record_texts(store, record_ids: Sequence[int]) -> dict[int, str]:
+    """record id -> text, for showing neighbours and duplicates."""
+    return {r.id: r.text for r in store.get_records(list(record_ids))}

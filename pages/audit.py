@@ -1,0 +1,193 @@
+"""Audit: find likely label errors, review them with the keyboard, measure agreement."""
+
+from __future__ import annotations
+
+import altair as alt
+import streamlit as st
+
+from services import agreement
+from services import audit as audit_service
+from workbench.errors import WorkbenchError
+from workbench.ui import components, explanations, loaders
+
+# Page-local session-state / widget keys (prefixed with the page name).
+OFFSET = "audit.offset"          # how many undecided issues the reviewer skipped past
+NOTICE = "audit.notice"          # (level, text) shown once after a decision
+KEYED_LABELS = 9
+
+loaders.require_router()
+st.title("Audit")
+
+
+def _decide(project_id: int, issue_id: int, decision: str, value=None) -> None:
+    annotator = loaders.annotator_name()
+    if not annotator:
+        st.session_state[NOTICE] = ("error", "Set your annotator name in the sidebar first.")
+        return
+    with loaders.ui_store() as s:
+        try:
+            project = s.get_project(project_id)
+            audit_service.decide(s, project, issue_id, annotator, decision, value)
+        except WorkbenchError as exc:
+            st.session_state[NOTICE] = ("error", str(exc))
+            return
+    st.session_state[NOTICE] = ("success", f"Saved: {decision}" + (f" → {components.value_text(value)}"
+                                                                   if decision == "relabel" else ""))
+
+
+def _start(project_id: int, source: str, folds: int, model: str) -> None:
+    with loaders.ui_store() as s:
+        try:
+            config = audit_service.AuditConfig(source=source, folds=folds, model=model)
+            audit_service.start_audit_job(s, s.get_project(project_id), config)
+        except WorkbenchError as exc:
+            st.session_state[NOTICE] = ("error", str(exc))
+
+
+@st.fragment(run_every=2)
+def _job_status(project_id: int) -> None:
+    with loaders.ui_store() as s:
+        job = s.latest_job(s.get_project(project_id), "audit")
+    if job is None:
+        return
+    if job["status"] in ("queued", "running"):
+        st.progress(job["progress"], text=f"Audit running: {job['message'] or job['status']}")
+    elif job["status"] == "failed":
+        st.error(f"The last audit failed: {job['error']}")
+
+
+with loaders.ui_store() as store:
+    project = loaders.current_project(store)
+    if project is None:
+        st.info("Select or create a project first (Projects page).")
+        st.stop()
+    components.show_notice(NOTICE)
+    with st.expander("Run a new audit", expanded=audit_service.latest_audit(store, project) is None):
+        c1, c2, c3 = st.columns(3)
+        source = c1.selectbox("Labels to audit", audit_service.SOURCES, key="audit.source",
+                              help="annotations: current human labels; reference: labels imported with the data")
+        folds = c2.number_input("Folds", min_value=2, max_value=20, value=5, key="audit.folds")
+        model = c3.selectbox("Model", [*audit_service.EMBEDDING_MODELS, "setfit", "transformer", "ner"],
+                             index=audit_service.EMBEDDING_MODELS.index(audit_service.DEFAULT_MODEL),
+                             key="audit.model", help="ensemble / logreg / knn work on cached embeddings (fast); "
+                                                     "the others retrain a model per fold (slow on CPU)")
+        st.button("Run audit", key="audit.run", type="primary", on_click=_start,
+                  args=(project.id, source, int(folds), model))
+    _job_status(project.id)
+    latest = audit_service.latest_audit(store, project)
+    if latest is None:
+        st.info("No audit yet. Run one above: it flags records whose label disagrees with an out-of-fold model.")
+        st.stop()
+    counts = audit_service.summary(store, latest["id"])
+    summary = latest["summary"]
+    review, charts, disagree = st.tabs(["Review queue", "Summary", "Disagreements"])
+
+    with review:
+        m1, m2, m3 = st.columns(3)
+        m1.metric("Audited", f"{counts['audited']:,}")
+        m2.metric("Flagged", f"{counts['flagged']:,}")
+        m3.metric("Reviewed", f"{counts['decided']:,}")
+        st.caption(f"Audit #{latest['id']} of {latest['source']} labels · {latest['model_version']} · "
+                   f"{latest['created_at'][:16]} UTC")
+        offset = st.session_state.get(OFFSET, 0)
+        page = audit_service.issues(store, latest["id"], undecided_only=True, limit=1, offset=offset)
+        if not page and offset:
+            st.session_state[OFFSET] = offset = 0
+            page = audit_service.issues(store, latest["id"], undecided_only=True, limit=1)
+        if not page:
+            st.success("Every flagged record has been reviewed.")
+        else:
+            issue = page[0]
+            record = store.get_record(issue["record_id"])
+            details = issue["details"]
+            st.subheader(f"Label quality {issue['quality']:.3f}")
+            st.caption(details.get("reason", ""))
+            components.record_text(record.text)
+            g1, g2 = st.columns(2)
+            g1.markdown("**Given:** " + explanations.html.escape(components.value_text(issue["given"])),
+                        unsafe_allow_html=True)
+            line = explanations.probs_line(details.get("probs"), project.labels)
+            g2.markdown("**Suggested:** " + explanations.html.escape(components.value_text(issue["suggested"]))
+                        + (f" <small>({explanations.html.escape(line)})</small>" if line else ""),
+                        unsafe_allow_html=True)
+            if project.task == "ner":
+                spans = details.get("suggested_spans") or []
+                st.markdown(explanations.spans_html(record.text, spans), unsafe_allow_html=True)
+                bad = details.get("suspicious_tokens") or []
+                if bad:
+                    st.dataframe(bad, hide_index=True)
+            if details.get("neighbours"):
+                st.markdown(explanations.neighbours_html(details["neighbours"]), unsafe_allow_html=True)
+            dups = details.get("duplicates") or []
+            if dups:
+                texts = audit_service.record_texts(store, dups)
+                st.caption(f"Near-duplicates ({len(dups)}):")
+                for rid in dups[:5]:
+                    st.text(components.snippet(texts.get(rid, ""), 160))
+            a1, a2, a3, a4 = st.columns(4)
+            a1.button("Keep (k)", key="audit.keep", shortcut="k", width="stretch",
+                      on_click=_decide, args=(project.id, issue["id"], "keep"))
+            a2.button("Ambiguous (a)", key="audit.ambiguous", shortcut="a", width="stretch",
+                      on_click=_decide, args=(project.id, issue["id"], "ambiguous"))
+            a3.button("Exclude (x)", key="audit.exclude", shortcut="x", width="stretch",
+                      on_click=_decide, args=(project.id, issue["id"], "exclude"))
+            a4.button("Later (l)", key="audit.later", shortcut="l", width="stretch",
+                      on_click=lambda: st.session_state.__setitem__(OFFSET, offset + 1))
+            if project.task == "classification":
+                st.caption("Relabel:")
+                cols = st.columns(min(len(project.labels), 6))
+                for i, label in enumerate(project.labels):
+                    cols[i % len(cols)].button(
+                        f"{label} ({i + 1})" if i < KEYED_LABELS else label, key=f"audit.relabel.{i}",
+                        shortcut=str(i + 1) if i < KEYED_LABELS else None, width="stretch",
+                        type="primary" if label == issue["suggested"] else "secondary",
+                        on_click=_decide, args=(project.id, issue["id"], "relabel", label))
+            else:
+                st.button("Accept suggestion (Enter)", key="audit.accept", shortcut="Enter", type="primary",
+                          on_click=_decide, args=(project.id, issue["id"], "relabel", issue["suggested"]))
+
+    with charts:
+        per_class = [{"label": k, "issues": v} for k, v in (summary.get("issues_per_class") or {}).items()]
+        noise = [{"label": k, "noise rate": v} for k, v in (summary.get("noise_rate") or {}).items()]
+        confusion = audit_service.issue_confusion(store, latest["id"])
+        st.subheader("Flagged issues per given label")
+        if per_class:
+            st.altair_chart(alt.Chart(alt.Data(values=per_class)).mark_bar().encode(
+                x=alt.X("issues:Q"), y=alt.Y("label:N", sort="-x", title=None),
+                tooltip=["label:N", "issues:Q"]), width="stretch")
+        else:
+            st.caption("Nothing flagged.")
+        if noise:
+            st.subheader("Estimated noise rate per class")
+            st.altair_chart(alt.Chart(alt.Data(values=noise)).mark_bar().encode(
+                x=alt.X("noise rate:Q", axis=alt.Axis(format="%")), y=alt.Y("label:N", title=None),
+                tooltip=["label:N", alt.Tooltip("noise rate:Q", format=".1%")]), width="stretch")
+        if confusion:
+            st.subheader("Given vs suggested (flagged)")
+            st.altair_chart(alt.Chart(alt.Data(values=confusion)).mark_rect().encode(
+                x=alt.X("suggested:N"), y=alt.Y("given:N"), color=alt.Color("count:Q"),
+                tooltip=["given:N", "suggested:N", "count:Q"]), width="stretch")
+        if summary.get("overlapping_classes"):
+            st.caption("Most overlapping classes: " + "; ".join(
+                f"{a} ↔ {b} ({p:.1%})" for a, b, p in summary["overlapping_classes"]))
+        if summary.get("duplicates"):
+            conflicts = sum(1 for d in summary["duplicates"] if d["conflict"])
+            st.caption(f"{len(summary['duplicates'])} near-duplicate groups, {conflicts} with conflicting labels.")
+
+    with disagree:
+        report = agreement.agreement_report(store, project)
+        if report["n_records"] == 0:
+            st.info("No record has two or more annotators yet.")
+        else:
+            d1, d2, d3 = st.columns(3)
+            d1.metric("Records with ≥ 2 annotators", report["n_records"])
+            if report["fleiss_kappa"] is not None:
+                d2.metric("Fleiss' kappa", f"{report['fleiss_kappa']:.2f}")
+                d3.metric("Krippendorff's alpha", f"{report['krippendorff_alpha']:.2f}")
+            if report["pairs"]:
+                st.dataframe(report["pairs"], hide_index=True)
+            rows = agreement.disagreements(store, project, limit=50)
+            st.subheader(f"Disagreements ({len(rows)})")
+            st.dataframe([{"record": r["record_id"], "text": components.snippet(r["text"], 100),
+                           **{a: components.value_text(v) for a, v in r["labels"].items()}} for r in rows],
+                         hide_index=True)

@@ -1,0 +1,90 @@
+"""`python -m workbench audit` end to end on a real store and real MiniLM embeddings."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from services import audit
+from tests.conftest import add_texts
+from workbench.cli import main
+
+POS = ["a wonderful, moving film", "brilliant acting and a great story", "I loved every minute of it",
+       "a delightful and charming movie", "superb direction, beautiful to watch", "funny, warm and touching",
+       "an excellent film with a great cast", "one of the best movies this year", "a joy from start to finish",
+       "gorgeous, clever and heartfelt", "truly great cinema", "a fantastic, uplifting story",
+       "wonderful performances all round", "smart, sharp and very entertaining", "a lovely, beautiful film",
+       "I enjoyed it enormously", "a masterpiece of storytelling", "great fun and well made"]
+NEG = ["a boring, tedious mess", "terrible acting and an awful script", "I hated every minute of it",
+       "a dull and lifeless movie", "poorly directed and painful to watch", "unfunny, cold and stupid",
+       "a bad film with a wasted cast", "one of the worst movies this year", "a chore from start to finish",
+       "ugly, dumb and heartless", "truly awful cinema", "a miserable, depressing failure",
+       "dreadful performances all round", "clumsy, slow and very annoying", "a horrible, ugly film",
+       "I regretted watching it", "a disaster of storytelling", "no fun and badly made"]
+FLIPPED = {0, 22}  # indices whose reference label is wrong
+
+
+@pytest.fixture
+def noisy_project(store):
+    project = store.create_project("films", "classification", ["pos", "neg"])
+    texts = POS + NEG
+    refs = ["pos"] * len(POS) + ["neg"] * len(NEG)
+    for i in FLIPPED:
+        refs[i] = "neg" if refs[i] == "pos" else "pos"
+    ids = add_texts(store, project, texts, refs)
+    return project, ids, texts
+
+
+def test_run_audit_stores_issues_with_flipped_first(store, noisy_project):
+    project, ids, texts = noisy_project
+    audit_id = audit.run_audit(store, project, audit.AuditConfig(source="reference", model="logreg"))
+    rows = audit.issues(store, audit_id, flagged_only=False, limit=100)
+    assert len(rows) == len(texts)
+    assert {r["record_id"] for r in rows[:2]} == {ids[i] for i in FLIPPED}
+    top = rows[0]
+    assert top["is_issue"] and top["suggested"] != top["given"]
+    assert set(top["details"]["probs"]) == {"pos", "neg"}
+    assert len(top["details"]["neighbours"]) == 3
+    assert "(out-of-fold)" in top["details"]["reason"]
+    meta = audit.get_audit(store, audit_id)
+    assert meta["config"]["source"] == "reference" and "logreg" in meta["model_version"]
+    assert meta["summary"]["n_audited"] == len(texts)
+
+
+def test_cli_json_output(store, noisy_project, capsys):
+    project, ids, texts = noisy_project
+    store.close()
+    code = main(["--db", str(store.path), "audit", "films", "--source", "reference", "--folds", "4", "--json"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {"issues", "noise_rate", "duplicates", "scores"} <= set(out)
+    assert len(out["scores"]) == len(texts)
+    flagged_ext = [i["external_id"] for i in out["issues"]]
+    assert set(flagged_ext[:2]) == {str(i) for i in FLIPPED}
+    qualities = [i["quality"] for i in out["issues"]]
+    assert qualities == sorted(qualities)
+    assert set(out["issues"][0]) >= {"record_id", "external_id", "text", "given", "suggested", "quality", "reason"}
+
+
+def test_cli_errors_are_one_line(store, noisy_project, capsys):
+    store.close()
+    assert main(["--db", str(store.path), "audit", "films"]) == 2  # no human annotations yet
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "no annotations labels" in err and "\n" not in err.strip()
+    assert main(["--db", str(store.path), "audit", "nope"]) == 2
+
+
+def test_background_job_and_decisions(store, noisy_project):
+    project, ids, texts = noisy_project
+    job_id, thread = audit.start_audit_job(store, project, audit.AuditConfig(source="reference", folds=3))
+    thread.join(timeout=120)
+    job = store.job(job_id)
+    assert job["status"] == "done", job
+    audit_id = job["result"]["audit_id"]
+    first = audit.issues(store, audit_id, undecided_only=True)[0]
+    ann = audit.decide(store, project, first["id"], "ann", "relabel", first["suggested"])
+    row = store.one("SELECT kind, audit_issue_id FROM annotations WHERE id = ?", (ann,))
+    assert row == {"kind": "relabel", "audit_issue_id": first["id"]}
+    assert first["id"] not in [i["id"] for i in audit.issues(store, audit_id, undecided_only=True)]
+    assert store.get_record(first["record_id"]).label == first["suggested"]
