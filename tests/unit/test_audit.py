@@ -180,10 +180,36 @@ def test_neighbour_table_excludes_self():
 
 
 def test_spans_to_tags_and_bio():
-    from services.explain import words
-
-    toks = words("Alice Smith flew to Paris")
+    toks = audit.ner_tokens("Alice Smith flew to Paris")
     tags = audit.spans_to_tags(toks, [{"start": 0, "end": 11, "label": "person"},
                                       {"start": 20, "end": 25, "label": "location"}])
     assert tags == ["B-person", "I-person", "O", "O", "B-location"]
     assert audit.bio_tags(["a"]) == ["O", "B-a", "I-a"]
+
+
+def test_ner_audit_on_a_project_flags_the_corrupted_span(store):
+    from tests.conftest import add_texts
+
+    names = ["Alice", "Bob", "Carol", "David", "Emma", "Frank", "Grace", "Henry", "Irene", "Jack"]
+    cities = ["Paris", "London", "Berlin", "Madrid", "Rome", "Vienna", "Prague", "Lisbon", "Dublin", "Oslo"]
+    verbs = ["flew to", "lives in", "visited", "moved to"]
+    project = store.create_project("ner-audit", "ner", ["person", "location"])
+    texts, refs = [], []
+    for i in range(40):
+        name, city, verb = names[i % 10], cities[(i * 3) % 10], verbs[i % 4]
+        text = f"{name} {verb} {city} {['today', 'yesterday', 'again', 'recently'][i // 10]}"
+        start = text.index(city)
+        texts.append(text)
+        refs.append([{"start": 0, "end": len(name), "label": "person"},
+                     {"start": start, "end": start + len(city), "label": "location"}])
+    refs[7][1] = dict(refs[7][1], label="person")  # a city tagged as a person
+    ids = add_texts(store, project, texts, refs)
+    audit_id = audit.run_audit(store, project, audit.AuditConfig(source="reference", folds=4))
+    rows = audit.issues(store, audit_id, flagged_only=False, limit=5)
+    top = rows[0]
+    assert top["record_id"] == ids[7] and top["is_issue"]
+    bad = top["details"]["suspicious_tokens"]
+    city = texts[7].split()[-2]
+    assert bad[0]["token"] == city and bad[0]["given"] == "B-person" and bad[0]["suggested"] == "B-location"
+    assert {"start", "end", "label", "prob"} <= set(top["details"]["suggested_spans"][0])
+    assert "tagged B-person; model says B-location" in top["details"]["reason"]
