@@ -8,7 +8,6 @@ stays light.
 from __future__ import annotations
 
 import gc
-import os
 import random
 import sys
 
@@ -74,8 +73,7 @@ def seed_everything(seed: int) -> None:
 
     random.seed(seed)
     np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-    os.environ.setdefault("PYTHONHASHSEED", str(seed))
+    torch.manual_seed(seed)  # seeds CUDA and MPS generators too
 
 
 def free_memory() -> None:

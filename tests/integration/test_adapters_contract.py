@@ -149,6 +149,24 @@ def test_task_support_and_target_checks():
         load_adapter("logreg", "/nonexistent/folder")
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_linear_head_matches_sklearn_and_pads_unseen_columns(n_classes, tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    from services.models.common import LinearHead
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 5)).astype(np.float32)
+    y = rng.integers(0, n_classes, size=60) * 2  # columns 0, 2(, 4) of 6: the odd ones never occur
+    head = LinearHead.fit(X, y, "classification", 6, class_weight=None)
+    ref = LogisticRegression(max_iter=1000, random_state=0).fit(X, y).predict_proba(X)
+    probs = head.predict_proba(X)
+    np.testing.assert_allclose(probs[:, ::2][:, :n_classes], ref, atol=1e-4)
+    assert (probs[:, 1::2] == 0).all()
+    head.save(tmp_path / "h.safetensors")
+    np.testing.assert_array_equal(LinearHead.load(tmp_path / "h.safetensors", "classification", 6).predict_proba(X), probs)
+
+
 # -- NER ---------------------------------------------------------------
 
 
