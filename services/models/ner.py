@@ -33,10 +33,10 @@ _WORD = re.compile(r"\S+")
 
 @dataclass
 class NerConfig(torch_loop.FineTuneConfig):
-    """Defaults for token classification (see ``FineTuneConfig``)."""
+    """Defaults for token classification with MiniLM-sized models (see ``FineTuneConfig``)."""
 
     epochs: int = 3
-    lr: float = 5e-5
+    lr: float = 1e-4
     max_length: int = 256
 
 

@@ -35,10 +35,15 @@ MODEL_DIR = "model"
 
 @dataclass
 class TransformerConfig(torch_loop.FineTuneConfig):
-    """Defaults suited to small active-learning batches (see ``FineTuneConfig``)."""
+    """Defaults suited to small active-learning batches and MiniLM-sized models.
+
+    On 256 Movie reviews snippets (3 epochs, CPU) lr=5e-5 barely left the
+    majority class (held-out accuracy 0.585) while 2e-4 reached 0.695; for
+    base-sized models (100M+ parameters) use 2e-5 to 5e-5.
+    """
 
     epochs: int = 3
-    lr: float = 5e-5
+    lr: float = 2e-4
 
 
 @register("transformer")
