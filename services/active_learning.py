@@ -202,6 +202,27 @@ def _dedup_walk(emb: np.ndarray, ranked: np.ndarray, n: int, threshold: float) -
     return np.asarray(picked, dtype=int)
 
 
+def _power_pick(scores: np.ndarray, n: int, seed: int, beta: float) -> np.ndarray:
+    """Sample n without replacement with probability proportional to score**beta (Gumbel top-k)."""
+    g = np.random.default_rng(seed).gumbel(size=len(scores))
+    return _rank(beta * np.log(np.clip(scores, _EPS, None)) + g)[:n]
+
+
+def _cluster_pick(emb: np.ndarray, candidates: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """KMeans the candidates into n clusters; the best-ranked member of each, in rank order."""
+    from sklearn.cluster import KMeans
+
+    if len(candidates) <= n:
+        return candidates[:n]
+    km = KMeans(n_clusters=n, n_init=1, random_state=seed, max_iter=50).fit(emb[candidates])
+    first: dict[int, int] = {}
+    for pos, c in enumerate(km.labels_):
+        first.setdefault(int(c), pos)
+    picked = sorted(first.values())
+    rest = [i for i in range(len(candidates)) if i not in set(picked)]
+    return candidates[np.asarray(picked + rest[: n - len(picked)], dtype=int)]
+
+
 def _density(emb: np.ndarray, k: int = 10, sample: int = 2000, seed: int = 0) -> np.ndarray:
     """Mean cosine similarity to the k nearest of a random pool sample: (N,) typicality."""
     rng = np.random.default_rng(seed)
@@ -245,6 +266,13 @@ STRATEGIES: dict[str, Strategy] = {s.name: s for s in [
              "margin order, skipping near-duplicates of records already in the batch (cosine >= 0.9)"),
     Strategy("density_margin", "margin", True,
              "margin uncertainty weighted by how typical a record is of the pool (information density)"),
+    Strategy("power_margin", "margin", False,
+             "samples records with probability proportional to margin uncertainty^beta (stochastic batch)"),
+    Strategy("power_entropy", "entropy", False,
+             "samples records with probability proportional to normalised entropy^beta (stochastic batch)"),
+    Strategy("cluster_margin", "margin", True,
+             "the most uncertain by margin, clustered with KMeans; the most uncertain of each cluster"),
+    Strategy("mixed_margin", "margin", False, "half the batch by margin, half at random (explores noisy data)"),
 ]}
 
 #: shown in the UI / CLI as the recommended diversity-aware strategy
@@ -261,7 +289,7 @@ def get_strategy(name: str) -> Strategy:
 def select(
     strategy: str, probs: Any, n: int, *, embeddings: Any = None, labelled_embeddings: Any = None,
     multilabel: bool = False, seed: int = 0, candidate_factor: int = 5, dedup_threshold: float = 0.9,
-    density_weight: float = 1.0,
+    density_weight: float = 1.0, power_beta: float = 1.0,
 ) -> np.ndarray:
     """Pick ``n`` pool indices to label next, best first.
 
@@ -301,6 +329,17 @@ def select(
         return _k_center(emb, candidates, n, labelled_embeddings)
     if spec.name == "margin_diverse":
         return _dedup_walk(emb, _rank(scores), n, dedup_threshold)
+    if spec.name in ("power_margin", "power_entropy"):
+        return _power_pick(scores, n, seed, power_beta)
+    if spec.name == "cluster_margin":
+        candidates = _rank(scores)[: min(len(p), max(n, candidate_factor * n))]
+        return _cluster_pick(emb, candidates, n, seed)
+    if spec.name == "mixed_margin":
+        k = (n + 1) // 2
+        top = _rank(scores)[:k]
+        rest = np.setdiff1d(np.arange(len(p)), top)
+        extra = np.random.default_rng(seed).permutation(rest)[: n - k]
+        return np.concatenate([top, extra]).astype(int)
     if spec.name == "density_margin":
         scores = scores * np.power(np.clip(_density(emb, seed=seed), _EPS, None), density_weight)
     return _rank(scores)[:n]

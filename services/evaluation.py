@@ -194,3 +194,40 @@ def stopping_hint(store, project, *, run: str = "live", window: int = 3, min_gai
         message = "Keep labelling: the model is still improving."
     return {"agreement": agreement, "gains": gains, "metric": metric, "stop": bool(stable and flat),
             "message": message}
+
+
+def learning_curves(store, project, metric: str | None = None) -> list[dict[str, Any]]:
+    """Rows for the learning-curve chart: one per round, long format.
+
+    Returns
+    -------
+    list of dict
+        ``run``, ``strategy``, ``labels``, ``metric``, ``value``; ``metric``
+        defaults to the task's primary metric. Rounds without it are skipped.
+    """
+    metric = metric or PRIMARY.get(project.task, "accuracy")
+    rows = []
+    for r in store.rounds(project):
+        value = (r["metrics"] or {}).get(metric)
+        if isinstance(value, (int, float)):
+            rows.append({"run": r["run"], "strategy": r["strategy"], "labels": r["n_labels"], "metric": metric,
+                         "value": float(value)})
+    return rows
+
+
+def curve_metrics(store, project) -> list[str]:
+    """Metric names present in the project's rounds (primary first)."""
+    names: list[str] = []
+    for r in store.rounds(project):
+        for key, value in (r["metrics"] or {}).items():
+            if isinstance(value, (int, float)) and key not in ("n", "train_seconds", "pool_agreement") \
+                    and key not in names:
+                names.append(key)
+    primary = PRIMARY.get(project.task, "accuracy")
+    return sorted(names, key=lambda k: (k != primary, k))
+
+
+def per_class_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """A model version's per-class metrics as table rows (label, precision, recall, f1, support)."""
+    return [{"label": label, **{k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()}}
+            for label, m in (metrics or {}).get("per_class", {}).items()]

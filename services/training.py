@@ -180,6 +180,21 @@ def start_training(store, project, *, model: str | None = None, strategy: str | 
     return job_id
 
 
+def launch_process(store, project, *, model: str | None = None, strategy: str | None = None) -> int:
+    """Queue a training job and run it in a detached process (survives the caller, e.g. the CLI)."""
+    import subprocess
+    import sys
+
+    params = {"model": model or project.settings.model, "strategy": strategy or project.settings.strategy,
+              "run": "live", "models_dir": None}
+    al.get_strategy(params["strategy"])
+    job_id = store.create_job(project, JOB_KIND, params)
+    subprocess.Popen([sys.executable, "-m", "services.training", str(store.path), project.name, str(job_id)],
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     start_new_session=True)
+    return job_id
+
+
 def _run_quietly(db_path: str, project_name: str, job_id: int) -> None:
     try:
         run_training_job(db_path, project_name, job_id)
@@ -439,3 +454,13 @@ def model_status(store, project) -> dict[str, Any]:
 def loads_metrics(row: dict[str, Any]) -> dict[str, Any]:
     value = row.get("metrics")
     return loads(value) if isinstance(value, str) else (value or {})
+
+
+if __name__ == "__main__":  # python -m services.training DB PROJECT JOB_ID (used by launch_process)
+    import sys
+
+    try:
+        run_training_job(sys.argv[1], sys.argv[2], int(sys.argv[3]))
+    except JobError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -36,3 +36,8 @@ PROJECTS_NOTICE = "projects.notice"    # (level, text) shown once after a form a
 def annotate_key(name: str, *parts: object) -> str:
     """A widget key on the annotate page, e.g. ``annotate_key("label", 2)`` -> ``"annotate.label.2"``."""
     return ".".join(["annotate", name, *(str(p) for p in parts)])
+
+# -- active learning page ----------------------------------------------------------------
+AL_NOTICE = "al.notice"                # (level, text) shown once after an action
+AL_METRIC = "al.metric"                # metric plotted by the learning curve
+AL_WATCHING = "al.watching"            # id of the training job the page is polling

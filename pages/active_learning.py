@@ -1,0 +1,121 @@
+"""Active learning: model version, staleness, retraining, learning curves, stopping hint."""
+
+from __future__ import annotations
+
+import altair as alt
+import streamlit as st
+
+from services import evaluation, training
+from services.active_learning import STRATEGIES
+from services.models import ADAPTERS
+from workbench.config import ProjectSettings
+from workbench.errors import WorkbenchError
+from workbench.ui import loaders, state
+
+JOB_POLL_SECONDS = 2.0
+
+loaders.require_router()
+st.title("Active learning")
+
+
+def _notice(level: str, text: str) -> None:
+    st.session_state[state.AL_NOTICE] = (level, text)
+
+
+@st.fragment(run_every=JOB_POLL_SECONDS)
+def job_panel(project_id: int) -> None:
+    """Polls the jobs table; reruns the page once when a running job ends."""
+    with loaders.ui_store() as store:
+        project = store.get_project(project_id)
+        job = store.latest_job(project, training.JOB_KIND)
+    if job is None:
+        st.caption("No training has run yet.")
+        return
+    if job["status"] in ("queued", "running"):
+        st.progress(job["progress"], text=f"Training job #{job['id']}: {job['message'] or job['status']}")
+        st.session_state[state.AL_WATCHING] = job["id"]
+        return
+    if st.session_state.pop(state.AL_WATCHING, None) == job["id"]:
+        st.rerun()  # the new version is in: refresh curves and metrics
+    if job["status"] == "failed":
+        st.error(f"Training job #{job['id']} failed: {job['error']}")
+    else:
+        st.caption(f"Last training job #{job['id']} finished at {job['finished_at'][:19].replace('T', ' ')} UTC.")
+
+
+with loaders.ui_store() as store:
+    project = loaders.current_project(store)
+    if project is None:
+        st.info("Select or create a project first (Projects page).")
+        st.stop()
+    notice = st.session_state.pop(state.AL_NOTICE, None)
+    if notice:
+        getattr(st, notice[0])(notice[1])
+
+    status = training.model_status(store, project)
+    active = status["active"]
+    metrics = active["metrics"] if active else {}
+    primary = evaluation.PRIMARY[project.task]
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Model version", f"#{active['id']} {active['adapter']}" if active else "none")
+    c2.metric("Trained on", f"{active['n_labels']} labels" if active else "-")
+    c3.metric("Labels since training", status["labels_since"],
+              help=f"A retrain starts after {status['retrain_every']} new labels (0 = only on demand).")
+    c4.metric(primary.replace("_", " "), f"{metrics[primary]:.3f}" if primary in metrics else "-",
+              help="On held-out reference labels (records with split 'test', else a fixed 20%).")
+
+    busy = status["job"] is not None and status["job"]["status"] in ("queued", "running")
+    if st.button("Retrain now", icon=":material/refresh:", disabled=busy, key="al.retrain"):
+        try:
+            job_id = training.start_training(store, project)
+            _notice("success", f"Training job #{job_id} started.")
+        except WorkbenchError as exc:
+            _notice("error", str(exc))
+        st.rerun()
+    job_panel(project.id)
+
+    st.subheader("Learning curve")
+    choices = evaluation.curve_metrics(store, project)
+    if choices:
+        metric = st.selectbox("Metric", choices, key=state.AL_METRIC)
+        rows = evaluation.learning_curves(store, project, metric)
+        chart = alt.Chart(alt.Data(values=rows)).mark_line(point=True).encode(
+            x=alt.X("labels:Q", title="labels"), y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False)),
+            color=alt.Color("run:N", title="run"), tooltip=["run:N", "strategy:N", "labels:Q", "value:Q"])
+        st.altair_chart(chart, width="stretch")
+        st.caption("'live' is this project's real labelling; 'sim:...' runs come from "
+                   "`python -m workbench simulate`.")
+    else:
+        st.info("No evaluated rounds yet: curves need reference labels on held-out records "
+                "(import a labelled file) and at least one training.")
+
+    hint = evaluation.stopping_hint(store, project)
+    st.subheader("Stopping hint")
+    (st.success if hint["stop"] else st.info)(hint["message"])
+
+    st.subheader("Per-class metrics")
+    table = evaluation.per_class_rows(metrics)
+    if table:
+        st.dataframe(table, hide_index=True, width="stretch")
+    else:
+        st.caption("Available once a model version is evaluated on held-out reference labels.")
+
+    st.subheader("Settings")
+    settings = project.settings
+    with st.form("al.settings"):
+        strategy = st.selectbox("Query strategy", list(STRATEGIES), index=list(STRATEGIES).index(settings.strategy)
+                                if settings.strategy in STRATEGIES else 0,
+                                format_func=lambda n: f"{n} - {STRATEGIES[n].description}")
+        models = sorted(ADAPTERS)
+        model = st.selectbox("Model", models, index=models.index(settings.model) if settings.model in models else 0)
+        every = st.number_input("Retrain every N new labels (0 = only on demand)", min_value=0, max_value=10_000,
+                                value=int(settings.retrain_every), step=1)
+        if st.form_submit_button("Save settings"):
+            try:
+                new = ProjectSettings.from_dict({**settings.to_dict(), "strategy": strategy, "model": model,
+                                                 "retrain_every": int(every)})
+                store.update_project(project, settings=new)
+                _notice("success", "Settings saved; they apply from the next training.")
+            except WorkbenchError as exc:
+                _notice("error", str(exc))
+            st.rerun()

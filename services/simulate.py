@@ -1,0 +1,251 @@
+"""Simulated active learning: reference labels play the annotator.
+
+:func:`simulate` copies a project's reference-labelled records into a scratch
+database, labels a random seed set, then repeats exactly what a live project
+does — a training job (:func:`services.training.start_training`) followed by
+the annotate queue (:func:`workbench.queue.queue_preview`) — answering each
+queued record with its reference label, until the label budget is spent. The
+user's project only receives the resulting rounds (``run`` = the simulation's
+name), so its labels and model versions are untouched.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from services.active_learning import get_strategy
+from services.evaluation import PRIMARY, evaluate
+from services.training import JOB_KIND, start_training
+from workbench.config import ProjectSettings
+from workbench.errors import ValidationError
+from workbench.queue import queue_preview
+from workbench.store import NewRecord, Store
+
+ORACLE = "oracle"
+
+
+def _check(seed_size: int, batch: int, budget: int, test_split: float) -> None:
+    for name, value in (("seed_size", seed_size), ("batch", batch), ("budget", budget)):
+        if not isinstance(value, int) or value < 1:
+            raise ValidationError(f"{name} must be a positive integer, got {value!r}")
+    if budget < seed_size:
+        raise ValidationError(f"budget ({budget}) must be at least the seed size ({seed_size})")
+    if not 0.0 < test_split < 1.0:
+        raise ValidationError(f"test_split must be between 0 and 1, got {test_split!r}")
+
+
+def run_name(strategy: str, model: str, seed: int) -> str:
+    return f"sim:{strategy}:{model}:seed{seed}"
+
+
+def _scratch_copy(store, source, workdir: Path, *, model: str, strategy: str, batch: int, seed: int,
+                  test_split: float) -> tuple[Store, Any, dict[int, Any], list[int]]:
+    """Copy reference-labelled records, their references and cached embeddings into a scratch DB."""
+    refs = store.reference_labels(source.id)
+    if len(refs) < 4:
+        raise ValidationError(f"project {source.name!r} has {len(refs)} reference labels; a simulation needs the "
+                              "reference labels as its oracle: import a labelled file first")
+    records = store.get_records(sorted(refs))
+    has_test = any(r.split == "test" for r in records)
+    rng = np.random.default_rng(seed)
+    if not has_test:  # a seeded random held-out share, the same for every strategy of this seed
+        test_mask = np.zeros(len(records), dtype=bool)
+        test_mask[rng.permutation(len(records))[: int(round(test_split * len(records)))]] = True
+    scratch = Store(workdir / "simulation.db")
+    settings = ProjectSettings(retrain_every=batch, model=model, strategy=strategy,
+                               encoder=source.settings.encoder)
+    project = scratch.create_project(source.name, source.task, source.labels, settings=settings)
+    new = [NewRecord(uid=r.uid, text=r.text, external_id=str(r.id),
+                     split=r.split if has_test else ("test" if test_mask[i] else "train"))
+           for i, r in enumerate(records)]
+    with scratch.atomic():
+        ids = scratch.insert_records(project.id, new)
+        scratch.set_reference_labels(project.id, [(i, refs[r.id]) for i, r in zip(ids, records)])
+    if source.task != "ner":
+        # Encode once in the user's store (cached there for good), then share the vectors.
+        from services.embeddings import embed, model_key
+
+        embed([r.text for r in records] + list(source.labels), model=source.settings.encoder, store=store)
+        scratch.execute("ATTACH DATABASE ? AS src", (str(store.path),))
+        try:
+            with scratch.atomic():
+                scratch.execute("INSERT OR IGNORE INTO main.embeddings SELECT * FROM src.embeddings WHERE model = ?",
+                                (model_key(source.settings.encoder),))
+        finally:
+            scratch.execute("DETACH DATABASE src")
+    pool = [i for i, rec in zip(ids, new) if rec.split != "test"]
+    oracle = {i: refs[r.id] for i, r in zip(ids, records)}
+    return scratch, project, oracle, pool
+
+
+def _point(task: str, n_labels: int, metrics: dict, train_seconds: float) -> dict[str, Any]:
+    point = {"labels": n_labels, "train_seconds": round(train_seconds, 4)}
+    if task == "classification":
+        point.update(accuracy=metrics.get("accuracy"), macro_f1=metrics.get("macro_f1"))
+    elif task == "multilabel":
+        point.update(accuracy=metrics.get("accuracy"), micro_f1=metrics.get("micro_f1"),
+                     macro_f1=metrics.get("macro_f1"))
+    else:
+        point.update(f1=metrics.get("f1"), precision=metrics.get("precision"), recall=metrics.get("recall"))
+    return point
+
+
+def _full_pool(scratch, project, oracle: dict[int, Any], pool: list[int]) -> dict[str, Any]:
+    """Metrics of the same model trained on every pool reference label (the ceiling)."""
+    from services.training import _build_adapter, _fit, _predict, eval_split
+
+    evalset = eval_split(scratch, project)
+    recs = scratch.get_records(pool)
+    adapter = _build_adapter(project.settings.model, project, scratch, project.settings.encoder)
+    _fit(adapter, [r.text for r in recs], [oracle[r.id] for r in recs], lambda p, m: None)
+    predicted = _predict(adapter, project, evalset.texts, None)[1]
+    m = evaluate(project.task, project.labels, evalset.values, predicted, evalset.texts)
+    return {k: v for k, v in m.items() if k not in ("per_class", "primary")}
+
+
+def simulate(store, name: str, *, strategy: str = "margin", model: str = "logreg", seed_size: int = 20,
+             batch: int = 20, budget: int = 500, seed: int = 0, test_split: float = 0.25, run: str | None = None,
+             full_pool: bool = True, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Run one simulated active-learning loop on project ``name``.
+
+    Parameters
+    ----------
+    strategy, model : str
+        Query strategy and adapter, as a live project would use them.
+    seed_size : int
+        Randomly chosen labels before the first model.
+    batch : int
+        Labels per round (the project's ``retrain_every`` in the simulation).
+    budget : int
+        Stop once this many labels are used.
+    test_split : float
+        Held-out share of reference-labelled records (unless the project has
+        ``split == 'test'`` records, which are used instead).
+
+    Returns
+    -------
+    dict
+        ``{"run", "strategy", "model", "seed", "curve": [{"labels", "accuracy",
+        "macro_f1", "train_seconds"}...], "full_pool": {...}, "seconds"}``; NER
+        curves carry ``f1`` / ``precision`` / ``recall`` instead.
+    """
+    _check(seed_size, batch, budget, test_split)
+    get_strategy(strategy)
+    source = store.get_project(name)
+    run = run or run_name(strategy, model, seed)
+    say = progress or (lambda msg: None)
+    t0 = time.perf_counter()
+    workdir = Path(tempfile.mkdtemp(prefix="workbench-sim-"))
+    try:
+        scratch, project, oracle, pool = _scratch_copy(store, source, workdir, model=model, strategy=strategy,
+                                                       batch=batch, seed=seed, test_split=test_split)
+        budget = min(budget, len(pool))
+        rng = np.random.default_rng(seed + 1000)
+        first = [pool[i] for i in rng.permutation(len(pool))[: min(seed_size, budget)]]
+        with scratch.atomic():
+            for rid in first:
+                scratch.annotate(project, rid, ORACLE, "label", oracle[rid])
+        n_labels, curve, rounds = len(first), [], []
+        while True:
+            job_id = start_training(scratch, project, wait=True, run=run, models_dir=workdir / "models")
+            result = scratch.job(job_id)["result"]
+            curve.append(_point(project.task, n_labels, result["metrics"], result["train_seconds"]))
+            rounds.append((n_labels, result["metrics"]))
+            say(f"{run}: {n_labels} labels -> {curve[-1]}")
+            if n_labels >= budget:
+                break
+            project = scratch.get_project(project.id)
+            todo = queue_preview(scratch, project, ORACLE, min(batch, budget - n_labels))
+            if not todo:
+                break
+            with scratch.atomic():
+                for rec in todo:
+                    scratch.annotate(project, rec.id, ORACLE, "label", oracle[rec.id])
+            n_labels += len(todo)
+        ceiling = _full_pool(scratch, project, oracle, pool) if full_pool else None
+        scratch.close()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    with store.atomic():
+        store.execute("DELETE FROM rounds WHERE project_id = ? AND run = ?", (source.id, run))
+        for n, metrics in rounds:
+            store.add_round(source, strategy, n, metrics, run=run)
+    return {"run": run, "strategy": strategy, "model": model, "seed": seed, "curve": curve, "full_pool": ceiling,
+            "seconds": round(time.perf_counter() - t0, 2)}
+
+
+def curve_area(curve: list[dict[str, Any]], metric: str = "accuracy") -> float:
+    """Trapezoid area under metric-vs-labels divided by the label range (mean metric over the curve)."""
+    pts = [(p["labels"], p[metric]) for p in curve if p.get(metric) is not None]
+    if len(pts) < 2:
+        return float(pts[0][1]) if pts else 0.0
+    x, y = np.array(pts, dtype=float).T
+    return float(np.sum(np.diff(x) * (y[1:] + y[:-1]) / 2) / (x[-1] - x[0]))
+
+
+# -- round latency (the benchmark the issue asks for) ------------------------------------
+
+def latency_benchmark(*, records: int = 10_000, rounds: int = 10, batch: int = 10, strategy: str = "margin",
+                      path: Path | None = None) -> dict[str, Any]:
+    """Seconds from "a batch of labels is submitted" to "new suggestions written and queue ready".
+
+    Builds a scratch store with ``records`` Movie reviews (embeddings from the
+    benchmark cache), then per round: label the next ``batch`` queued records,
+    run the training job synchronously (logreg) and fetch the next queue page.
+    """
+    from services.bench_al import cached_embeddings, load_movie_reviews
+    from services.embeddings import model_key
+    from workbench.types import text_hash
+
+    texts, y, names = load_movie_reviews("3class", path)
+    texts, y = texts[:records], y[:records]
+    vectors = cached_embeddings(texts)
+    workdir = Path(tempfile.mkdtemp(prefix="workbench-latency-"))
+    try:
+        store = Store(workdir / "latency.db")
+        project = store.create_project("latency", "classification", names,
+                                       settings=ProjectSettings(retrain_every=batch, strategy=strategy))
+        with store.atomic():
+            ids = store.insert_records(project.id, [NewRecord(uid=text_hash(t), text=t) for t in texts])
+            key = model_key("minilm")
+            store.conn.executemany("INSERT OR IGNORE INTO embeddings (model, text_hash, vector) VALUES (?,?,?)",
+                                   [(key, text_hash(t), v.astype(np.float32).tobytes())
+                                    for t, v in zip(texts, vectors)])
+        oracle = dict(zip(ids, (names[k] for k in y)))
+        rng = np.random.default_rng(0)
+        seed = [ids[i] for i in rng.permutation(len(ids))[:20]]
+        with store.atomic():
+            for rid in seed:
+                store.annotate(project, rid, ORACLE, "label", oracle[rid])
+        timings = []
+        for r in range(rounds + 1):
+            project = store.get_project(project.id)
+            if r:
+                todo = queue_preview(store, project, ORACLE, batch)
+                for rec in todo:  # one request per label, as the annotate page sends them
+                    store.annotate(project, rec.id, ORACLE, "label", oracle[rec.id])
+            t = time.perf_counter()
+            job_id = start_training(store, project, wait=True, models_dir=workdir / "models")
+            project = store.get_project(project.id)
+            ready = queue_preview(store, project, ORACLE, batch)
+            elapsed = time.perf_counter() - t
+            if r:  # round 0 warms caches (imports, first SQLite pages), like a server that is already up
+                timings.append(elapsed)
+            assert ready and store.job(job_id)["status"] == "done"
+        n_versions = store.scalar("SELECT COUNT(*) FROM model_versions")
+        store.close()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    timings.sort()
+    return {"records": len(texts), "rounds": rounds, "batch": batch, "strategy": strategy, "model": "logreg",
+            "p50_s": round(statistics.median(timings), 3), "max_s": round(timings[-1], 3),
+            "mean_s": round(statistics.mean(timings), 3), "model_versions": n_versions, "job_kind": JOB_KIND,
+            "primary": PRIMARY["classification"]}

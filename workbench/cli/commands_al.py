@@ -1,0 +1,111 @@
+"""``simulate``, ``train`` and ``queue``: active learning from the shell.
+
+The services are imported inside the handlers so that ``python -m workbench
+--help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+
+STRATEGY_HELP = "query strategy: random, least_confidence, margin, entropy, margin_diverse, margin_kcenter, ..."
+
+
+def register(sub) -> None:
+    sim = sub.add_parser("simulate", help="simulate active learning with the reference labels as annotator")
+    sim.add_argument("name", help="project name")
+    sim.add_argument("--strategy", default="margin", help=STRATEGY_HELP)
+    sim.add_argument("--model", default="logreg", help="adapter: logreg, setfit, transformer, ner")
+    sim.add_argument("--seed-size", type=int, default=20, help="random labels before the first model")
+    sim.add_argument("--batch", type=int, default=20, help="labels per round")
+    sim.add_argument("--budget", type=int, default=500, help="stop after this many labels")
+    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--test-split", type=float, default=0.25, help="held-out share (unless records have split=test)")
+    sim.add_argument("--run", help="name of the curve (default sim:<strategy>:<model>:seed<seed>)")
+    sim.add_argument("--no-full-pool", action="store_true", help="skip training on the whole pool")
+    sim.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    sim.set_defaults(func=_simulate)
+
+    train = sub.add_parser("train", help="retrain a project's model on its current labels")
+    train.add_argument("name")
+    train.add_argument("--model", help="adapter (default: the project's setting)")
+    train.add_argument("--strategy", help="query strategy for the new queue (default: the project's setting)")
+    train.add_argument("--wait", action="store_true", help="run in the foreground and print the result")
+    train.set_defaults(func=_train)
+
+    queue = sub.add_parser("queue", help="show the next records the annotate queue will serve")
+    queue.add_argument("name")
+    queue.add_argument("--n", type=int, default=10)
+    queue.add_argument("--annotator", default="cli")
+    queue.add_argument("--json", action="store_true")
+    queue.set_defaults(func=_queue)
+
+
+def _service(name: str):
+    # The CLI is an entry point like workbench/ui: it reaches the ML services by
+    # name at call time, so importing workbench never pulls services in.
+    return importlib.import_module(f"services.{name}")
+
+
+def _simulate(args, store) -> int:
+    simulate = _service("simulate").simulate
+
+    def say(msg: str) -> None:
+        if not args.json:
+            print(msg, file=sys.stderr)
+
+    result = simulate(store, args.name, strategy=args.strategy, model=args.model, seed_size=args.seed_size,
+                      batch=args.batch, budget=args.budget, seed=args.seed, test_split=args.test_split,
+                      run=args.run, full_pool=not args.no_full_pool, progress=say)
+    if args.json:
+        print(json.dumps({"curve": result["curve"], "full_pool": result["full_pool"], "run": result["run"],
+                          "strategy": result["strategy"], "model": result["model"], "seed": result["seed"],
+                          "seconds": result["seconds"]}, indent=2))
+        return 0
+    metric = "accuracy" if "accuracy" in result["curve"][0] else "f1"
+    print(f"{result['run']} ({result['seconds']} s)")
+    for p in result["curve"]:
+        print(f"  {p['labels']:5d} labels  {metric} {p.get(metric) or 0:.4f}  train {p['train_seconds']:.2f} s")
+    if result["full_pool"]:
+        print(f"  full pool: {metric} {result['full_pool'].get(metric, 0):.4f}")
+    return 0
+
+
+def _train(args, store) -> int:
+    training = _service("training")
+    project = store.get_project(args.name)
+    if not args.wait:
+        job_id = training.launch_process(store, project, model=args.model, strategy=args.strategy)
+        print(f"training job {job_id} started in the background; follow it on the Active learning page "
+              f"or run: python -m workbench train {project.name} --wait")
+        return 0
+    job_id = training.start_training(store, project, model=args.model, strategy=args.strategy, wait=True)
+    result = store.job(job_id)["result"]
+    metrics = ", ".join(f"{k}={v:.4f}" for k, v in result["metrics"].items() if isinstance(v, float))
+    print(f"model version {result['model_version_id']} ({result['adapter']}) trained on {result['n_labels']} labels "
+          f"in {result['train_seconds']:.2f} s; {result['pool']} pool suggestions" + (f"; {metrics}" if metrics else ""))
+    return 0
+
+
+def _queue(args, store) -> int:
+    from workbench.queue import queue_preview
+
+    project = store.get_project(args.name)
+    records = queue_preview(store, project, args.annotator, args.n)
+    rows = []
+    for rec in records:
+        s = store.suggestion(project, rec.id)
+        rows.append({"id": rec.id, "external_id": rec.external_id, "text": rec.text,
+                     "suggestion": None if s is None else s["value"],
+                     "uncertainty": None if s is None else s["uncertainty"]})
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("the queue is empty: every record is labelled, skipped or excluded")
+    for r in rows:
+        u = "" if r["uncertainty"] is None else f"  u={r['uncertainty']:.3f}  suggests {r['suggestion']!r}"
+        print(f"{r['id']}\t{r['text'][:80]!r}{u}")
+    return 0
