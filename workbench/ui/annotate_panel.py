@@ -20,6 +20,8 @@ from workbench.queue import QueueItem, decide, next_item, open_record, reserved_
 from workbench.store import Record
 from workbench.store.annotations import LEASE_SECONDS
 from workbench.ui import components, loaders, state
+from workbench.ui.explanations import render_explanation
+from workbench.ui.ner_component import ner_annotator
 from workbench.ui.state import annotate_key
 
 MAX_KEYED_LABELS = 9
@@ -233,34 +235,22 @@ def _multilabel_keys(project, record: Record, suggestion: dict | None) -> None:
 
 def _ner(project, annotator: str, record: Record, suggestion: dict | None) -> None:
     spans = record.label or []
-    if not loaders.has_module("workbench.ui.ner_component"):
-        components.record_text(record.text)
-        st.caption("Span editing needs the NER component; current spans:")
-        st.text(components.spans_text(record.text, spans))
-        return
-    from workbench.ui.ner_component import ner_annotator
-
     suggested = suggestion["value"] if suggestion else None
     new = ner_annotator(record.text, spans, project.labels, suggested, key=annotate_key("ner"))
     if new is not None and new != spans:
         _act("label", new, advance=False)
         st.session_state[state.ANNOTATE_NER_SAVED] = record.id
-        spans = new
+        # the caption and progress above were drawn before this save
+        st.rerun(scope="fragment")
     st.button("Save & next", key=annotate_key("ner_next"), shortcut="n", type="primary",
               on_click=_next_ner, args=(record.id, spans),
               help="Keeps the spans shown (none = no entities) and moves on")
 
 
 def _explanation(store, project, record: Record) -> None:
-    if not loaders.has_module("workbench.ui.explanations"):
-        return
     with st.expander("Why this suggestion?"):
         try:
-            from workbench.ui.explanations import render_explanation
-
             render_explanation(store, project, record)
-        except ImportError as exc:  # its services are not installed yet
-            st.caption(f"Explanations are not available: {exc}")
         except WorkbenchError as exc:
             st.caption(str(exc))
 

@@ -42,11 +42,6 @@ def value_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def spans_text(text: str, spans: list[dict]) -> str:
-    """NER spans as plain ``label: surface`` lines."""
-    return "\n".join(f"{s['label']}: {text[s['start']:s['end']]}" for s in spans) or "(no spans)"
-
-
 def show_notice(key: str) -> None:
     """Show (and clear) a one-shot ``(level, text)`` message stored under ``key``."""
     notice = st.session_state.pop(key, None)

@@ -6,12 +6,12 @@ cheap and avoids sharing a connection between threads (DESIGN.md, Store).
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import streamlit as st
 
+from workbench.demo import ensure_demo
 from workbench.errors import WorkbenchError
 from workbench.store import open_store
 from workbench.ui import state
@@ -59,14 +59,6 @@ def annotator_name() -> str:
     return (st.session_state.get(state.ANNOTATOR) or "").strip()
 
 
-def has_module(name: str) -> bool:
-    """True when an optional module (written by another feature) is present."""
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
-
-
 def ensure_demo_once(store) -> None:
     """On the first run of a session with an empty DB, import the demo projects.
 
@@ -76,9 +68,8 @@ def ensure_demo_once(store) -> None:
     if st.session_state.get(state.DEMO_CHECKED):
         return
     st.session_state[state.DEMO_CHECKED] = True
-    if store.list_projects() or not has_module("workbench.demo"):
+    if store.list_projects():
         return
-    from workbench.demo import ensure_demo
 
     try:
         with st.spinner("Importing the demo projects from the sample data..."):
