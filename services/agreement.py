@@ -222,8 +222,9 @@ def consensus(store, project, *, folds: int = 5, encoder: str = "minilm", seed: 
             matrix.loc[i, a] = index[v]
         majority[i] = Counter(index[v] for v in by_record[rid].values()).most_common(1)[0][0]
     records = {r.id: r for r in store.get_records(record_ids)}
-    X = embed([records[r].text for r in record_ids], encoder, store=store)
-    probs = oof_embedding_probabilities(X, majority, len(project.labels), folds=folds, seed=seed)
+    X = embed([records[r].text for r in record_ids], encoder, store=store)  # (N, D)
+    texts = [records[r].text for r in record_ids]
+    probs = oof_embedding_probabilities(X, majority, len(project.labels), folds=folds, seed=seed, texts=texts)
     result = get_label_quality_multiannotator(matrix, probs, verbose=False)
     lq = result["label_quality"]
     stats = result["annotator_stats"]

@@ -27,8 +27,13 @@ from workbench.store.base import dumps, loads, now
 
 SOURCES = ("annotations", "reference")
 #: Out-of-fold models computed directly on the embedding matrix (no re-encoding per fold).
-EMBEDDING_MODELS = ("logreg", "knn", "ensemble")
-DEFAULT_MODEL = "ensemble"
+#: ``hybrid`` also reads the texts: mean of the embedding logreg and a TF-IDF word
+#: 1-2-gram logreg (the benchmark in services/bench_audit.py shows it beats plain).
+EMBEDDING_MODELS = ("hybrid", "logreg", "knn", "ensemble")
+DEFAULT_MODEL = "hybrid"
+#: Below this many labelled texts the TF-IDF view has too little data to learn
+#: word weights and only adds noise; hybrid is then the embedding logreg alone.
+HYBRID_MIN_TEXTS = 200
 ISSUE_COLUMNS = ("id, audit_id, project_id, record_id, issue_type, given, suggested, quality, is_issue,"
                  " details, created_at")
 ProgressFn = Callable[[float, str], None]
@@ -46,8 +51,9 @@ class AuditConfig:
     ----------
     source : "annotations" (current human labels) or "reference" (imported labels).
     folds : K of the stratified K-fold that yields out-of-fold probabilities.
-    model : "logreg" / "knn" / "ensemble" (on cached embeddings; ensemble = mean
-        of logreg and cosine kNN) or any adapter registry name (re-trained per fold).
+    model : "hybrid" (default: mean of logreg on cached embeddings and logreg on
+        TF-IDF word n-grams), "logreg", "knn", "ensemble" (logreg + cosine kNN),
+        or any adapter registry name (re-trained per fold).
     encoder : sentence-embedding model for features, neighbours and duplicates.
     seed : fold shuffling seed.
     neighbours : nearest labelled neighbours kept per issue.
@@ -168,8 +174,27 @@ def _knn_fit_predict(X: np.ndarray, y: np.ndarray, k: int, n_neighbors: int = 15
     return fit_predict
 
 
+def _tfidf_fit_predict(texts: Sequence[str], y: np.ndarray, k: int, C: float = 4.0):
+    """Logistic regression on TF-IDF word 1-2-grams (vocabulary from all texts: no labels involved)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    T = TfidfVectorizer(ngram_range=(1, 2), min_df=2 if len(texts) >= 200 else 1,
+                        sublinear_tf=True).fit_transform(texts)
+
+    def fit_predict(train, test):
+        seen = np.unique(y[train])
+        if len(seen) == 1:
+            return _full_columns(np.ones((len(test), 1)), seen, k)
+        clf = LogisticRegression(C=C, max_iter=1000)
+        clf.fit(T[train], y[train])
+        return _full_columns(clf.predict_proba(T[test]), clf.classes_, k)
+
+    return fit_predict
+
+
 def oof_embedding_probabilities(X: np.ndarray, y: np.ndarray, k: int, *, model: str = DEFAULT_MODEL,
-                                folds: int = 5, seed: int = 0,
+                                folds: int = 5, seed: int = 0, texts: Sequence[str] | None = None,
                                 progress: ProgressFn | None = None) -> np.ndarray:
     """Out-of-fold (N, K) class probabilities from a model on fixed features.
 
@@ -177,7 +202,9 @@ def oof_embedding_probabilities(X: np.ndarray, y: np.ndarray, k: int, *, model: 
     ----------
     X : (N, D) float features (L2-normalised sentence embeddings).
     y : (N,) int given labels in 0..K-1.
-    model : "logreg", "knn" or "ensemble" (mean of both).
+    model : "hybrid" (logreg on X + logreg on TF-IDF of ``texts``), "logreg",
+        "knn" or "ensemble" (logreg + kNN).
+    texts : the N texts; needed by "hybrid".
     """
     X = np.asarray(X, dtype=np.float32)
     y = np.asarray(y, dtype=int)
@@ -185,10 +212,17 @@ def oof_embedding_probabilities(X: np.ndarray, y: np.ndarray, k: int, *, model: 
         raise ValidationError(f"features have {len(X)} rows but there are {len(y)} labels")
     if model not in EMBEDDING_MODELS:
         raise ValidationError(f"unknown embedding model {model!r}; valid: {', '.join(EMBEDDING_MODELS)}")
+    if model == "hybrid" and (texts is None or len(texts) != len(y)):
+        raise ValidationError("the hybrid model needs the texts (one per label)")
     assignment = fold_assignment(y, folds, seed)
     parts = []
-    if model in ("logreg", "ensemble"):
+    if model in ("logreg", "ensemble", "hybrid"):
         parts.append(oof_probabilities(_logreg_fit_predict(X, y, k), len(y), k, assignment, progress))
+    if model == "hybrid" and len(y) >= HYBRID_MIN_TEXTS:
+        try:
+            parts.append(oof_probabilities(_tfidf_fit_predict(list(texts), y, k), len(y), k, assignment))
+        except ValueError:  # no usable vocabulary (e.g. only stop words): embeddings alone
+            pass
     if model in ("knn", "ensemble"):
         parts.append(oof_probabilities(_knn_fit_predict(X, y, k), len(y), k, assignment))
     return np.mean(parts, axis=0)
@@ -492,7 +526,7 @@ def _audit_classes(store, project, items, config: AuditConfig, report: ProgressF
         strat = Y.argmax(axis=1) + Y.sum(axis=1) * k  # first label and count: a rough stratum
         if config.model in EMBEDDING_MODELS:
             cols = [oof_embedding_probabilities(X, Y[:, c], 2, model=config.model, folds=config.folds,
-                                                seed=config.seed)[:, 1] for c in range(k)]
+                                                seed=config.seed, texts=texts)[:, 1] for c in range(k)]
             probs = np.stack(cols, axis=1)
         else:
             probs, _ = oof_adapter_probabilities(config.model, project.task, labels, texts,
@@ -507,7 +541,7 @@ def _audit_classes(store, project, items, config: AuditConfig, report: ProgressF
         y = np.array([index[v] for _, v in items], dtype=int)
         if config.model in EMBEDDING_MODELS:
             probs = oof_embedding_probabilities(X, y, k, model=config.model, folds=config.folds,
-                                                seed=config.seed, progress=fold_report)
+                                                seed=config.seed, texts=texts, progress=fold_report)
         else:
             probs, _ = oof_adapter_probabilities(config.model, project.task, labels, texts, [v for _, v in items],
                                                  y, folds=config.folds, seed=config.seed, progress=fold_report,

@@ -27,7 +27,7 @@ def _flip(y, n, k, seed=1):
     return noisy, set(flipped.tolist())
 
 
-@pytest.mark.parametrize("model", audit.EMBEDDING_MODELS)
+@pytest.mark.parametrize("model", ["logreg", "knn", "ensemble"])
 def test_flipped_labels_rank_first(model):
     X, y = _clusters(k=3)
     noisy, flipped = _flip(y, 6, 3)
