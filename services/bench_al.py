@@ -34,7 +34,8 @@ from workbench.types import text_hash
 
 CACHE_DIR = DATA_DIR / "cache"
 MOVIE_CSV = SAMPLES_DIR / "rotten_tomatoes.csv"
-DEFAULT_STRATEGIES = ("random", "margin", "entropy", "margin_kcenter", "margin_diverse", "density_margin")
+DEFAULT_STRATEGIES = ("random", "margin", "entropy", "margin_kcenter", "cluster_margin", "power_margin",
+                      "power_entropy")
 
 
 # -- data --------------------------------------------------------------------------

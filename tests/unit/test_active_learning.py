@@ -138,3 +138,20 @@ def test_zero_shot_prefers_the_closest_label_name():
     probs = zero_shot(_unit([[0.9, 0.1], [0.2, 0.8]]), labels)
     assert probs.shape == (2, 2) and np.allclose(probs.sum(axis=1), 1)
     assert probs.argmax(axis=1).tolist() == [0, 1]
+
+
+def test_power_strategies_sample_in_proportion_to_uncertainty():
+    # one very uncertain record among many confident ones is almost always picked first
+    probs = np.array([[0.5, 0.5]] + [[0.99, 0.01]] * 50)
+    firsts = [int(select("power_margin", probs, 1, seed=s)[0]) for s in range(50)]
+    assert firsts.count(0) >= 45
+    # seeded: the same seed gives the same batch; another seed may not
+    a = select("power_entropy", PROBS, 3, seed=1)
+    assert a.tolist() == select("power_entropy", PROBS, 3, seed=1).tolist() and len(set(a.tolist())) == 3
+
+
+def test_power_strategy_skips_near_duplicates_when_given_embeddings():
+    probs = np.array([[0.5, 0.5], [0.5, 0.5], [0.9, 0.1]])
+    emb = _unit([[1, 0], [1, 0.001], [0, 1]])
+    for seed in range(10):
+        assert sorted(select("power_margin", probs, 2, embeddings=emb, seed=seed).tolist()) in ([0, 2], [1, 2])
