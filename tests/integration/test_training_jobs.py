@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import numpy as np
@@ -152,3 +153,16 @@ def test_cold_start_gives_zero_shot_version_and_diverse_queue(store, project):
     assert {r["value"] for r in rows} <= {'"pos"', '"neg"'}
     head = [r["uncertainty"] for r in rows if r["uncertainty"] > 1]
     assert len(head) == min(20, len(rows)) and np.all(np.diff(head) < 0)
+
+
+def test_cli_train_wait_and_queue(store, project, capsys):
+    from workbench.cli import main
+
+    p, ids, refs = project
+    _label(store, p, ids, refs, 4, eval_ids(store, p))
+    assert main(["--db", str(store.path), "train", "films", "--wait"]) == 0
+    assert "trained on 4 labels" in capsys.readouterr().out
+    assert main(["--db", str(store.path), "queue", "films", "--n", "3", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 3 and all(r["uncertainty"] is not None for r in rows)
+    assert rows[0]["uncertainty"] >= rows[1]["uncertainty"] >= rows[2]["uncertainty"]
