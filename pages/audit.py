@@ -124,6 +124,7 @@ with loaders.ui_store() as store:
                 st.caption(f"Near-duplicates ({len(dups)}):")
                 for rid in dups[:5]:
                     st.text(components.snippet(texts.get(rid, ""), 160))
+            explanations.render_word_attributions(store, project, record)
             a1, a2, a3, a4 = st.columns(4)
             a1.button("Keep (k)", key="audit.keep", shortcut="k", width="stretch",
                       on_click=_decide, args=(project.id, issue["id"], "keep"))

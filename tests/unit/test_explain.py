@@ -83,7 +83,7 @@ def test_highlight_escapes_every_token():
     assert "<img" not in nb and "<b>pos" not in nb
 
 
-def test_render_explanation_shows_escaped_audit_reason(tmp_path):
+def test_render_explanation_shows_escaped_audit_reason(tmp_path, logreg):
     from streamlit.testing.v1 import AppTest
 
     from tests.conftest import add_texts
@@ -92,7 +92,10 @@ def test_render_explanation_shows_escaped_audit_reason(tmp_path):
     path = tmp_path / "x.db"
     with Store(path) as s:
         project = s.create_project("p", "classification", ["pos", "neg"])
-        ids = add_texts(s, project, ["<b>evil</b> text", "other"])
+        ids = add_texts(s, project, ["<b>awful</b> terrible film", "other"])
+        logreg.save(tmp_path / "model")
+        version = s.add_model_version(project, "logreg", ["pos", "neg"], path=str(tmp_path / "model"))
+        s.activate_model_version(project, version)
         s.execute("INSERT INTO audits (project_id, source, created_at) VALUES (?, 'reference', 'now')", (project.id,))
         s.execute("INSERT INTO audit_issues (audit_id, project_id, record_id, issue_type, given, suggested, quality,"
                   " is_issue, details, created_at) VALUES (1, ?, ?, 'label', '\"pos\"', '\"neg\"', 0.1, 1, ?, 'now')",
@@ -114,3 +117,9 @@ def test_render_explanation_shows_escaped_audit_reason(tmp_path):
     assert any("neg 0.90 · pos 0.10" in c.value for c in at.caption)
     assert any("&lt;script&gt;" in m.value for m in at.markdown)
     assert all("<script>" not in m.value for m in at.markdown)
+    at.toggle(key=f"explain.words.{ids[0]}").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    highlighted = [m.value for m in at.markdown if "<span" in m.value]
+    assert highlighted
+    assert "<b>" not in highlighted[0] and highlighted[0].count("&lt;") == 2
+    assert any("Words for and against neg" in c.value for c in at.caption)

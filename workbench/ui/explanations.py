@@ -123,6 +123,11 @@ def render_explanation(store, project, record) -> None:
         line = probs_line(suggestion["probs"], project.labels)
         if line:
             st.caption("Model suggestion: " + line)
+    render_word_attributions(store, project, record)
+
+
+def render_word_attributions(store, project, record) -> None:
+    """On request, highlight the words for and against the active model's prediction (escaped HTML)."""
     if project.task == "ner" or project.active_model_version is None:
         return
     if st.toggle("Explain words", key=f"explain.words.{record.id}"):
