@@ -213,3 +213,31 @@ def test_ner_audit_on_a_project_flags_the_corrupted_span(store):
     assert bad[0]["token"] == city and bad[0]["given"] == "B-person" and bad[0]["suggested"] == "B-location"
     assert {"start", "end", "label", "prob"} <= set(top["details"]["suggested_spans"][0])
     assert "tagged B-person; model says B-location" in top["details"]["reason"]
+
+
+def test_multilabel_audit_on_a_project(store):
+    from tests.conftest import add_texts
+
+    topics = {"sports": ["football match", "tennis final", "olympic race", "basketball game", "golf open"],
+              "politics": ["election vote", "parliament debate", "senate bill", "prime minister", "new law"],
+              "music": ["rock concert", "jazz album", "pop singer", "guitar solo", "opera night"]}
+    project = store.create_project("topics", "multilabel", list(topics))
+    texts, refs = [], []
+    for a in topics:
+        for b in topics:
+            for i in range(5):
+                if a == b:
+                    texts.append(f"news about the {topics[a][i]} today")
+                    refs.append([a])
+                elif a < b:
+                    texts.append(f"the {topics[a][i]} and the {topics[b][(i + 2) % 5]}")
+                    refs.append(sorted([a, b], key=list(topics).index))
+    refs[2] = ["music"]  # a sports text labelled music
+    ids = add_texts(store, project, texts, refs)
+    audit_id = audit.run_audit(store, project, audit.AuditConfig(source="reference", model="logreg", folds=3))
+    rows = audit.issues(store, audit_id, flagged_only=False, limit=100)
+    assert len(rows) == len(texts)
+    assert rows[0]["record_id"] == ids[2]
+    assert set(rows[0]["details"]["probs"]) == set(topics)
+    assert isinstance(rows[0]["suggested"], list)
+    assert set(audit.get_audit(store, audit_id)["summary"]["noise_rate"]) == set(topics)
