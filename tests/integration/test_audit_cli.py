@@ -88,3 +88,17 @@ def test_background_job_and_decisions(store, noisy_project):
     assert row == {"kind": "relabel", "audit_issue_id": first["id"]}
     assert first["id"] not in [i["id"] for i in audit.issues(store, audit_id, undecided_only=True)]
     assert store.get_record(first["record_id"]).label == first["suggested"]
+
+
+def test_cli_agreement_report(store, noisy_project, capsys):
+    project, ids, texts = noisy_project
+    for i, rid in enumerate(ids):
+        store.annotate(project, rid, "ann", "label", "pos" if i < len(POS) else "neg")
+        store.annotate(project, rid, "bob", "label", "pos" if i < len(POS) or i % 3 == 0 else "neg")
+    store.close()
+    assert main(["--db", str(store.path), "audit", "films", "--agreement", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["n_records"] == len(ids) and out["pairs"][0]["a"] == "ann"
+    assert {a["annotator"] for a in out["crowdlab"]} == {"ann", "bob"}
+    assert main(["--db", str(store.path), "audit", "films", "--agreement"]) == 0
+    assert "Fleiss' kappa" in capsys.readouterr().out

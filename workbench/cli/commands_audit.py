@@ -18,13 +18,38 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--top", type=int, default=TOP, help="issues printed without --json")
     p.add_argument("--json", action="store_true", help="print every issue and score as JSON on stdout")
+    p.add_argument("--agreement", action="store_true",
+                   help="instead of auditing, report inter-annotator agreement and CROWDLAB annotator quality")
     p.set_defaults(func=_audit)
+
+
+def _agreement(args, store, project) -> int:
+    from services import agreement
+
+    out = agreement.agreement_report(store, project)
+    if project.task == "classification" and out["n_records"] >= args.folds:
+        out["crowdlab"] = agreement.consensus(store, project, folds=args.folds, seed=args.seed)["annotators"]
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+        return 0
+    print(f"{out['n_records']} records with two or more annotators ({', '.join(out['annotators']) or 'none'})")
+    if out["fleiss_kappa"] is not None:
+        print(f"Fleiss' kappa {out['fleiss_kappa']:.3f}  Krippendorff's alpha {out['krippendorff_alpha']:.3f}")
+    for pair in out["pairs"]:
+        metric = f"kappa {pair['kappa']:.3f}" if "kappa" in pair else f"span F1 {pair['f1']:.3f}"
+        print(f"  {pair['a']} vs {pair['b']}: {metric} on {pair['n']} records")
+    for a in out.get("crowdlab", []):
+        print(f"  CROWDLAB {a['annotator']}: quality {a['quality']:.3f}, agrees with consensus {a['agreement']:.0%}"
+              f" ({a['n']} labels)")
+    return 0
 
 
 def _audit(args, store) -> int:
     from services import audit
 
     project = store.get_project(args.name)
+    if args.agreement:
+        return _agreement(args, store, project)
     config = audit.AuditConfig(source=args.source, folds=args.folds, seed=args.seed,
                                **({"model": args.model} if args.model else {}))
     audit_id = audit.run_audit(store, project, config)
