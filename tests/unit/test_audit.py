@@ -241,3 +241,23 @@ def test_multilabel_audit_on_a_project(store):
     assert set(rows[0]["details"]["probs"]) == set(topics)
     assert isinstance(rows[0]["suggested"], list)
     assert set(audit.get_audit(store, audit_id)["summary"]["noise_rate"]) == set(topics)
+
+
+def test_run_audit_with_a_registry_adapter(store):
+    from tests.conftest import add_texts
+
+    project = store.create_project("kw", "classification", ["pos", "neg"])
+    texts = [f"good nice {i}" for i in range(10)] + [f"bad awful {i}" for i in range(10)]
+    refs = ["pos"] * 10 + ["neg"] * 10
+    refs[3] = "neg"
+    ids = add_texts(store, project, texts, refs)
+    ADAPTERS["recording-test"] = RecordingAdapter
+    RecordingAdapter.log = []
+    try:
+        audit_id = audit.run_audit(store, project, audit.AuditConfig(source="reference", model="recording-test"))
+    finally:
+        ADAPTERS.pop("recording-test")
+    assert len(RecordingAdapter.log) == 5  # one fresh adapter per fold
+    top = audit.issues(store, audit_id, limit=1)[0]
+    assert top["record_id"] == ids[3] and top["suggested"] == "pos"
+    assert "recording-test" in audit.get_audit(store, audit_id)["model_version"]
