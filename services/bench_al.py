@@ -143,6 +143,8 @@ def curve(X, y, strategy: str, *, seed: int = 0, seed_size: int = 20, batch: int
 def smalltext_curve(X, y, *, seed: int = 0, seed_size: int = 20, batch: int = 20, budget: int = 500,
                     test_share: float = 0.25) -> dict:
     """The same loop run by small-text's PoolBasedActiveLearner + BreakingTies."""
+    import warnings
+
     from sklearn.linear_model import LogisticRegression
     from small_text import BreakingTies, PoolBasedActiveLearner, SklearnClassifierFactory
     from small_text.data import SklearnDataset
@@ -154,6 +156,7 @@ def smalltext_curve(X, y, *, seed: int = 0, seed_size: int = 20, batch: int = 20
     base = LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced", random_state=0)
     factory = SklearnClassifierFactory(base, int(y.max()) + 1)
     learner = PoolBasedActiveLearner(factory, BreakingTies(), SklearnDataset(Xp, yp))
+    warnings.filterwarnings("ignore", module="small_text")  # target_labels / deprecation chatter
     t0 = time.perf_counter()
     learner.initialize_data(labelled, yp[labelled])
     n_labels, points = len(labelled), []
@@ -251,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     lat = sub.add_parser("latency", help="labels submitted -> new suggestions and queue ready, 10k pool")
     lat.add_argument("--records", type=int, default=10_000)
     lat.add_argument("--rounds", type=int, default=10)
+    lat.add_argument("--strategy", default="margin")
+    lat.add_argument("--batch", type=int, default=10, help="labels per round (= retrain_every)")
     lat.add_argument("--data", type=Path)
     args = parser.parse_args(argv)
     if args.bench == "efficiency":
@@ -267,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from services.simulate import latency_benchmark
 
-    res = latency_benchmark(records=args.records, rounds=args.rounds, path=args.data)
+    res = latency_benchmark(records=args.records, rounds=args.rounds, batch=args.batch, strategy=args.strategy,
+                            path=args.data)
     print(json.dumps(res, indent=2))
     return 0
 
