@@ -35,7 +35,7 @@ from services import active_learning as al
 from services.evaluation import evaluate
 from workbench.config import MODELS_DIR
 from workbench.errors import ConflictError, JobError, ValidationError, WorkbenchError
-from workbench.store import Store, loads
+from workbench.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -449,11 +449,6 @@ def model_status(store, project) -> dict[str, Any]:
     job = store.latest_job(project, JOB_KIND)
     return {"active": active, "labels_since": labels_since_training(store, project), "job": job,
             "retrain_every": project.settings.retrain_every}
-
-
-def loads_metrics(row: dict[str, Any]) -> dict[str, Any]:
-    value = row.get("metrics")
-    return loads(value) if isinstance(value, str) else (value or {})
 
 
 if __name__ == "__main__":  # python -m services.training DB PROJECT JOB_ID (used by launch_process)
