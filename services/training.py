@@ -33,7 +33,7 @@ import numpy as np
 
 from services import active_learning as al
 from services.evaluation import evaluate
-from workbench.config import MODELS_DIR
+from workbench.config import models_dir_for
 from workbench.errors import ConflictError, JobError, ValidationError, WorkbenchError
 from workbench.store import Store
 
@@ -389,7 +389,7 @@ def _cold_start(store, project, pool: Rows, pool_emb, evalset: Rows, head: int):
 
 def _commit(store, project, adapter, adapter_name, pool: Rows, values, conf, scores, probs, *, metrics, n_labels,
             train_seconds, strategy, run, models_dir, cold, progress, t_start) -> dict[str, Any]:
-    root = Path(models_dir) if models_dir else MODELS_DIR
+    root = Path(models_dir) if models_dir else models_dir_for(store.path)
     previous = store.get_project(project.id).active_model_version
     config = {"strategy": strategy, "encoder": project.settings.encoder, "cold_start": cold,
               "adapter_config": getattr(getattr(adapter, "config", None), "to_dict", dict)()}

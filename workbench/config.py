@@ -22,6 +22,16 @@ def db_path() -> Path:
     return Path(os.environ.get("WORKBENCH_DB", DEFAULT_DB))
 
 
+def models_dir_for(db: str | Path) -> Path:
+    """Where model weights of a database live: ``data/models`` for the default
+    DB, else ``<db>.models`` beside it, so two databases never share the
+    ``<project id>/<version id>`` folders."""
+    db = Path(db)
+    if db.resolve() == DEFAULT_DB.resolve():
+        return MODELS_DIR
+    return db.with_name(db.name + ".models")
+
+
 class _Config:
     """Mixin: ``to_dict`` and ``from_dict`` that rejects unknown keys."""
 

@@ -20,7 +20,7 @@ from services.training import (
     start_training,
 )
 from tests.conftest import add_texts
-from workbench.config import ProjectSettings
+from workbench.config import ProjectSettings, models_dir_for
 from workbench.errors import ConflictError, JobError
 
 POS = ["a wonderful, moving film with great acting", "I loved every minute of this brilliant movie",
@@ -35,8 +35,7 @@ NEG = ["a dull, boring mess of a movie", "I hated this tedious film", "the plot 
 
 
 @pytest.fixture
-def project(store, tmp_path, monkeypatch):
-    monkeypatch.setattr("services.training.MODELS_DIR", tmp_path / "models")
+def project(store):
     p = store.create_project("films", "classification", ["pos", "neg"],
                              settings=ProjectSettings(retrain_every=3))
     texts = [t for pair in zip(POS, NEG) for t in pair]
@@ -67,7 +66,9 @@ def test_job_trains_evaluates_writes_suggestions_and_activates(store, project, t
     p = store.get_project(p.id)
     version = store.model_version(p.active_model_version)
     assert version["adapter"] == "logreg" and version["n_labels"] == 6
-    assert (tmp_path / "models" / str(p.id) / str(version["id"]) / "adapter.json").exists()
+    # weights sit beside this (non-default) database, never in the shared data/models
+    assert (models_dir_for(store.path) / str(p.id) / str(version["id"]) / "adapter.json").exists()
+    assert models_dir_for(store.path).parent == store.path.parent
     assert 0.0 <= version["metrics"]["accuracy"] <= 1.0 and version["metrics"]["n"] == len(held)
     # every pool record (unlabelled, not held out) got a suggestion with probabilities
     pool = [i for i in ids if i not in held and store.get_record(i).status == "unlabelled"]

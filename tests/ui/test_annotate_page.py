@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.conftest import add_texts
@@ -145,3 +147,28 @@ def test_recheck_items_are_mixed_in_and_linked_to_the_audit(db, clf):
     with Store(db) as s:
         assert s.scalar("SELECT audit_issue_id FROM annotations ORDER BY id DESC LIMIT 1") == issue
     assert _shown(at) == TEXTS[0]  # then back to new records
+
+
+def test_labelling_starts_a_background_retrain_after_retrain_every_labels(db, clf):
+    from workbench.config import ProjectSettings
+
+    with Store(db) as s:
+        project = s.get_project("reviews")
+        s.update_project(project, settings=ProjectSettings(retrain_every=2))
+    at = start("pages/annotate.py", annotator="alice")
+    at.button(key="annotate.label.0").click().run()
+    with Store(db) as s:
+        assert s.latest_job(s.get_project("reviews"), "train") is None  # 1 label < retrain_every
+    at.button(key="annotate.label.1").click().run()
+    with Store(db) as s:
+        project = s.get_project("reviews")
+        job = s.latest_job(project, "train")
+        assert job is not None  # started by the label action, not by a button
+        deadline = time.time() + 120
+        while s.job(job["id"])["status"] in ("queued", "running") and time.time() < deadline:
+            time.sleep(0.2)
+        assert s.job(job["id"])["status"] == "done", s.job(job["id"])["error"]
+        project = s.get_project("reviews")
+        assert project.active_model_version is not None
+        # the two unlabelled records now carry suggestions from the new version
+        assert all(s.suggestion(project, rid) is not None for rid in clf[2:])

@@ -1,12 +1,11 @@
 """``simulate``, ``train`` and ``queue``: active learning from the shell.
 
 The services are imported inside the handlers so that ``python -m workbench
---help`` stays instant.
+--help`` stays instant and importing workbench never pulls services in.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 
@@ -43,14 +42,8 @@ def register(sub) -> None:
     queue.set_defaults(func=_queue)
 
 
-def _service(name: str):
-    # The CLI is an entry point like workbench/ui: it reaches the ML services by
-    # name at call time, so importing workbench never pulls services in.
-    return importlib.import_module(f"services.{name}")
-
-
 def _simulate(args, store) -> int:
-    simulate = _service("simulate").simulate
+    from services.simulate import simulate
 
     def say(msg: str) -> None:
         if not args.json:
@@ -74,7 +67,7 @@ def _simulate(args, store) -> int:
 
 
 def _train(args, store) -> int:
-    training = _service("training")
+    from services import training
     project = store.get_project(args.name)
     if not args.wait:
         job_id = training.launch_process(store, project, model=args.model, strategy=args.strategy)

@@ -14,6 +14,7 @@ from typing import Any
 
 import streamlit as st
 
+from services.training import maybe_retrain
 from workbench import progress
 from workbench.errors import WorkbenchError
 from workbench.queue import QueueItem, decide, next_item, open_record, reserved_by_others
@@ -79,6 +80,9 @@ def _act(kind: str, value: Any = None, advance: bool = True) -> None:
             decide(store, project, annotator, item, kind, value)
             if advance:
                 _save_item(project, annotator, None)
+            if kind in ("label", "relabel"):
+                # a cheap count; the retrain itself runs in a background thread
+                maybe_retrain(store, project)
     except WorkbenchError as exc:
         st.session_state[state.ANNOTATE_MESSAGE] = ("error", str(exc))
 
