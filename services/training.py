@@ -327,7 +327,9 @@ def train_round(store, project, *, model: str | None = None, strategy: str | Non
     pool = pool_rows(store, project, held_out)
     evalset = eval_split(store, project, held_out)
     cold = in_cold_start(project, train)
-    needs_pool_emb = project.task != "ner" and (cold or spec.needs_embeddings or model == "logreg")
+    # diversity-aware strategies need sentence vectors for every task (NER included);
+    # cold start and logreg only use them for classification / multilabel
+    needs_pool_emb = spec.needs_embeddings or (project.task != "ner" and (cold or model == "logreg"))
     pool_emb = _embed(store, pool.texts, settings.encoder) if needs_pool_emb and len(pool) else None
 
     adapter, train_seconds = None, 0.0

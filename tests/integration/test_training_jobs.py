@@ -167,3 +167,23 @@ def test_cli_train_wait_and_queue(store, project, capsys):
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 3 and all(r["uncertainty"] is not None for r in rows)
     assert rows[0]["uncertainty"] >= rows[1]["uncertainty"] >= rows[2]["uncertainty"]
+
+
+@pytest.mark.slow
+def test_ner_project_trains_with_a_diversity_aware_strategy(store):
+    # diversity strategies need pool sentence vectors for NER too (this used to fail)
+    p = store.create_project("tweets", "ner", ["person", "location"],
+                             settings=ProjectSettings(model="ner", strategy="margin_kcenter"))
+    texts = ["Alice went to Paris", "Bob lives in Rome", "Carol likes Berlin", "Dave saw Madrid",
+             "Eve flew to Oslo", "nothing to see here", "Frank met Grace in Vienna", "just a tweet"]
+    ids = add_texts(store, p, texts)
+    store.annotate(p, ids[0], "a", "label", [{"start": 0, "end": 5, "label": "person"},
+                                             {"start": 14, "end": 19, "label": "location"}])
+    store.annotate(p, ids[1], "a", "label", [{"start": 0, "end": 3, "label": "person"},
+                                             {"start": 13, "end": 17, "label": "location"}])
+    store.annotate(p, ids[2], "a", "label", [{"start": 0, "end": 5, "label": "person"}])
+    job = start_training(store, p, wait=True)
+    assert store.job(job)["status"] == "done"
+    p = store.get_project(p.id)
+    unlabelled = [i for i in ids[3:] if store.suggestion(p, i) is not None]
+    assert unlabelled, "the pool got no suggestions"
