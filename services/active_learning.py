@@ -283,8 +283,6 @@ STRATEGIES: dict[str, Strategy] = {s.name: s for s in [
 
 #: default sharpness of the power strategies (measured on the Movie reviews benchmark)
 POWER_BETA = {"power_margin": 2.0, "power_entropy": 3.0}
-#: the strategy the benchmark recommends (see README, "Active learning")
-RECOMMENDED = "power_entropy"
 
 
 def get_strategy(name: str) -> Strategy:

@@ -15,6 +15,8 @@ SAMPLES_DIR = DATA_DIR / "samples"
 MODELS_DIR = DATA_DIR / "models"
 DEFAULT_DB = DATA_DIR / "workbench.db"
 DEFAULT_ENCODER = "minilm"  # alias for the packaged sentence-transformers/all-MiniLM-L6-v2
+# best on both label-efficiency measures in `python -m services.bench_al efficiency` (README)
+DEFAULT_STRATEGY = "power_entropy"
 
 
 def db_path() -> Path:
@@ -71,7 +73,7 @@ class ProjectSettings(_Config):
 
     retrain_every: int = 10
     model: str = "logreg"
-    strategy: str = "margin"
+    strategy: str = DEFAULT_STRATEGY
     encoder: str = DEFAULT_ENCODER
     recheck_share: float = 0.0
 

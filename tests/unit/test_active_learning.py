@@ -155,3 +155,10 @@ def test_power_strategy_skips_near_duplicates_when_given_embeddings():
     emb = _unit([[1, 0], [1, 0.001], [0, 1]])
     for seed in range(10):
         assert sorted(select("power_margin", probs, 2, embeddings=emb, seed=seed).tolist()) in ([0, 2], [1, 2])
+
+
+def test_project_default_strategy_is_registered():
+    from workbench.config import DEFAULT_STRATEGY, ProjectSettings
+
+    assert ProjectSettings().strategy == DEFAULT_STRATEGY
+    assert get_strategy(DEFAULT_STRATEGY).name == DEFAULT_STRATEGY

@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 import sys
 
+from workbench.config import DEFAULT_STRATEGY
+
 STRATEGY_HELP = "query strategy: random, least_confidence, margin, entropy, margin_diverse, margin_kcenter, ..."
 
 
 def register(sub) -> None:
     sim = sub.add_parser("simulate", help="simulate active learning with the reference labels as annotator")
     sim.add_argument("name", help="project name")
-    sim.add_argument("--strategy", default="margin", help=STRATEGY_HELP)
+    sim.add_argument("--strategy", default=DEFAULT_STRATEGY, help=STRATEGY_HELP)
     sim.add_argument("--model", default="logreg", help="adapter: logreg, setfit, transformer, ner")
     sim.add_argument("--seed-size", type=int, default=20, help="random labels before the first model")
     sim.add_argument("--batch", type=int, default=20, help="labels per round")
