@@ -158,6 +158,7 @@ def test_power_strategy_skips_near_duplicates_when_given_embeddings():
 
 
 def test_project_default_strategy_is_registered():
+    from services.active_learning import get_strategy
     from workbench.config import DEFAULT_STRATEGY, ProjectSettings
 
     assert ProjectSettings().strategy == DEFAULT_STRATEGY
