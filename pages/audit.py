@@ -9,10 +9,9 @@ from services import agreement
 from services import audit as audit_service
 from workbench.errors import WorkbenchError
 from workbench.ui import components, explanations, loaders
+from workbench.ui.state import AUDIT_NOTICE as NOTICE
+from workbench.ui.state import AUDIT_OFFSET as OFFSET
 
-# Page-local session-state / widget keys (prefixed with the page name).
-OFFSET = "audit.offset"          # how many undecided issues the reviewer skipped past
-NOTICE = "audit.notice"          # (level, text) shown once after a decision
 KEYED_LABELS = 9
 
 loaders.require_router()

@@ -41,3 +41,7 @@ def annotate_key(name: str, *parts: object) -> str:
 AL_NOTICE = "al.notice"                # (level, text) shown once after an action
 AL_METRIC = "al.metric"                # metric plotted by the learning curve
 AL_WATCHING = "al.watching"            # id of the training job the page is polling
+
+# -- audit page ---------------------------------------------------------------------------
+AUDIT_OFFSET = "audit.offset"          # how many undecided issues the reviewer skipped past
+AUDIT_NOTICE = "audit.notice"          # (level, text) shown once after a decision
