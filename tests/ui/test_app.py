@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.ui.conftest import APP, start
+from tests.ui.conftest import start
 from workbench.store import Store
 
 
@@ -20,22 +20,30 @@ def test_sidebar_state_persists_across_pages(db):
         assert (at.selectbox(key="sidebar.project").value, at.text_input(key="sidebar.annotator").value) == ("two", "dana")
 
 
-def test_optional_pages_are_listed_when_present(db):
+def test_every_page_is_in_the_navigation(db):
     at = start()
     registered = {Path(p["script_path"]).name for p in at._registered_pages.values()}
-    root = Path(APP).parent
-    for name in ("active_learning.py", "audit.py"):
-        assert (name in registered) == (root / "pages" / name).exists()
-    assert {"projects.py", "annotate.py", "browse.py", "progress.py"} <= registered
+    assert registered == {"projects.py", "annotate.py", "browse.py", "progress.py", "active_learning.py", "audit.py"}
 
 
-def test_empty_database_gets_the_demo_or_a_note(db):
+def test_empty_database_gets_the_demo_projects_listed_with_counts(db):
+    # `make test` fetches the sample data before pytest runs
     at = start(demo=True)
     assert not at.exception
     with Store(db) as s:
-        names = [p.name for p in s.list_projects()]
-    # with the sample data fetched the demo projects exist; without it the page says why
-    assert names or any("demo" in i.value.lower() for i in at.info)
+        assert [p.name for p in s.list_projects()] == ["Movie reviews", "Tweets NER"]
+    table = at.dataframe[0].value
+    counts = dict(zip(table["name"], table["records"]))
+    assert counts == {"Movie reviews": 13891, "Tweets NER": 2394}
+
+
+def test_missing_samples_give_a_note_not_an_error(db, tmp_path, monkeypatch):
+    monkeypatch.setattr("workbench.config.SAMPLES_DIR", tmp_path / "no-samples")
+    at = start(annotator=None, demo=True)  # the note belongs to the first run only
+    assert not at.exception
+    assert any("samples fetch" in i.value for i in at.info)
+    with Store(db) as s:
+        assert s.list_projects() == []
 
 
 def test_deep_link_before_the_router_ran_still_gets_the_router(db, monkeypatch):
