@@ -34,8 +34,8 @@ def models_dir_for(db: str | Path) -> Path:
     return db.with_name(db.name + ".models")
 
 
-class _Config:
-    """Mixin: ``to_dict`` and ``from_dict`` that rejects unknown keys."""
+class ConfigMixin:
+    """``to_dict`` / ``from_dict`` (rejecting unknown keys, listing the valid ones) for config dataclasses."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)  # type: ignore[call-overload]
@@ -47,13 +47,13 @@ class _Config:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValidationError(
-                f"unknown {cls.__name__} field(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}"
+                f"unknown {cls.__name__} option(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}"
             )
         return cls(**data)
 
 
 @dataclass
-class ProjectSettings(_Config):
+class ProjectSettings(ConfigMixin):
     """Per-project active-learning settings, stored as JSON on the project.
 
     Attributes

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from services.device import check_device
+from workbench.config import ConfigMixin
 from workbench.errors import NotFoundError, ValidationError
 from workbench.types import check_labels, check_task
 
@@ -29,22 +30,6 @@ FORMAT = 1
 
 #: fit(..., progress=fn) calls fn(done, total) with training steps.
 ProgressFn = Callable[[int, int], None]
-
-
-class ConfigMixin:
-    """``to_dict`` / ``from_dict`` (rejecting unknown keys) for config dataclasses."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload]
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None):
-        data = dict(data or {})
-        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValidationError(f"unknown {cls.__name__} option(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
-        return cls(**data)
 
 
 @dataclass

@@ -14,19 +14,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from services.device import free_memory, resolve_device, seed_everything
+from services.device import resolve_device, seed_everything
 from services.embeddings import resolve_model
 from services.models import torch_loop
 from services.models.base import register
-from services.models.common import ProgressFn, check_task_labels, check_texts, portable_device, read_meta, write_meta
+from services.models.common import ProgressFn, check_task_labels, check_texts
 from workbench.errors import ValidationError
 
-MODEL_DIR = "model"
 IGNORE = -100
 _WORD = re.compile(r"\S+")
 
@@ -105,7 +103,7 @@ def ner_metrics(texts: Sequence[str], true_spans: Sequence[Sequence[dict]], pred
 
 
 @register("ner")
-class NerAdapter:
+class NerAdapter(torch_loop.PretrainedIO):
     """Fine-tuned token classifier over whitespace words (task ``ner``).
 
     Parameters
@@ -119,6 +117,7 @@ class NerAdapter:
     """
 
     name = "ner"
+    auto_class = "AutoModelForTokenClassification"
     tasks = ("ner",)
 
     def __init__(self, task: str, labels: Sequence[str], **config: Any):
@@ -219,28 +218,5 @@ class NerAdapter:
         return [tags_to_spans(text, [self.labels[i] for i in p.argmax(axis=1)])
                 for text, p in zip(texts, self.predict_proba(texts))]
 
-    def save(self, path: Path) -> None:
-        if self.model is None:
-            raise ValidationError("the model is not trained yet; nothing to save")
-        path = Path(path)
-        write_meta(path, self.name, self.task, self.entity_labels, self.config.to_dict())
-        self.model.save_pretrained(path / MODEL_DIR, safe_serialization=True)
-        self.tokenizer.save_pretrained(path / MODEL_DIR)
-
-    @classmethod
-    def load(cls, path: Path) -> NerAdapter:
-        from transformers import AutoModelForTokenClassification, AutoTokenizer
-
-        meta = read_meta(Path(path), cls.name)
-        adapter = cls(meta["task"], meta["labels"], **meta["config"])
-        torch_loop.quiet_transformers()
-        adapter.config.device = portable_device(adapter.config.device)
-        adapter._device = resolve_device(adapter.config.device)
-        adapter.tokenizer = AutoTokenizer.from_pretrained(Path(path) / MODEL_DIR)
-        adapter.model = AutoModelForTokenClassification.from_pretrained(Path(path) / MODEL_DIR).eval()
-        return adapter
-
-    def close(self) -> None:
-        """Drop the model and release accelerator memory (call before the next retrain)."""
-        self.model = None
-        free_memory()
+    def _schema_labels(self) -> list[str]:
+        return list(self.entity_labels)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from services.device import precision
-from services.models.common import AdapterConfig, ProgressFn
+from services.device import free_memory, precision, resolve_device
+from services.models.common import AdapterConfig, ProgressFn, portable_device, read_meta, write_meta
 from workbench.errors import ValidationError
 
 LORA_TARGETS: dict[str, list[str]] = {"bert": ["query", "value"], "distilbert": ["q_lin", "v_lin"],
@@ -174,3 +175,48 @@ def predict_logits(model, examples: Sequence[dict[str, Any]], collate, device: s
                 n = len(examples[j]["input_ids"])
                 out[j] = logits[row, :n] if logits.ndim == 3 else logits[row]
     return out  # type: ignore[return-value]
+
+
+MODEL_DIR = "model"
+
+
+class PretrainedIO:
+    """``save`` / ``load`` / ``close`` shared by the adapters that wrap a
+    transformers model (safetensors weights + tokenizer under ``model/``).
+
+    Subclasses set ``auto_class`` (the ``transformers`` Auto* class name) and
+    override :meth:`_schema_labels` when the constructor's ``labels`` differ
+    from ``self.labels`` (NER: entity types vs BIO tags).
+    """
+
+    auto_class: str = ""
+
+    def _schema_labels(self) -> list[str]:
+        return list(self.labels)
+
+    def save(self, path: Path) -> None:
+        if self.model is None:
+            raise ValidationError("the model is not trained yet; nothing to save")
+        path = Path(path)
+        write_meta(path, self.name, self.task, self._schema_labels(), self.config.to_dict())
+        self.model.save_pretrained(path / MODEL_DIR, safe_serialization=True)
+        self.tokenizer.save_pretrained(path / MODEL_DIR)
+
+    @classmethod
+    def load(cls, path: Path):
+        import transformers
+
+        meta = read_meta(Path(path), cls.name)
+        adapter = cls(meta["task"], meta["labels"], **meta["config"])
+        quiet_transformers()
+        adapter.config.device = portable_device(adapter.config.device)
+        adapter._device = resolve_device(adapter.config.device)
+        adapter.tokenizer = transformers.AutoTokenizer.from_pretrained(Path(path) / MODEL_DIR)
+        adapter.model = getattr(transformers, cls.auto_class).from_pretrained(Path(path) / MODEL_DIR).eval()
+        return adapter
+
+    def close(self) -> None:
+        """Drop the model and release accelerator memory (call before the next retrain)."""
+        self.model = None
+        free_memory()
+

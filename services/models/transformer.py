@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from services.device import free_memory, resolve_device, seed_everything
+from services.device import resolve_device, seed_everything
 from services.embeddings import resolve_model
 from services.models import torch_loop
 from services.models.base import register
@@ -24,13 +23,8 @@ from services.models.common import (
     check_task_labels,
     check_texts,
     encode_targets,
-    portable_device,
-    read_meta,
-    write_meta,
 )
 from workbench.errors import ValidationError
-
-MODEL_DIR = "model"
 
 
 @dataclass
@@ -47,7 +41,7 @@ class TransformerConfig(torch_loop.FineTuneConfig):
 
 
 @register("transformer")
-class TransformerAdapter:
+class TransformerAdapter(torch_loop.PretrainedIO):
     """Fine-tuned sequence classifier (classification, multilabel).
 
     Parameters
@@ -60,6 +54,7 @@ class TransformerAdapter:
     """
 
     name = "transformer"
+    auto_class = "AutoModelForSequenceClassification"
     tasks = ("classification", "multilabel")
 
     def __init__(self, task: str, labels: Sequence[str], **config: Any):
@@ -123,28 +118,3 @@ class TransformerAdapter:
         z = np.exp(logits - logits.max(axis=1, keepdims=True))
         return (z / z.sum(axis=1, keepdims=True)).astype(np.float32)
 
-    def save(self, path: Path) -> None:
-        if self.model is None:
-            raise ValidationError("the model is not trained yet; nothing to save")
-        path = Path(path)
-        write_meta(path, self.name, self.task, self.labels, self.config.to_dict())
-        self.model.save_pretrained(path / MODEL_DIR, safe_serialization=True)
-        self.tokenizer.save_pretrained(path / MODEL_DIR)
-
-    @classmethod
-    def load(cls, path: Path) -> TransformerAdapter:
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-        meta = read_meta(Path(path), cls.name)
-        adapter = cls(meta["task"], meta["labels"], **meta["config"])
-        torch_loop.quiet_transformers()
-        adapter.config.device = portable_device(adapter.config.device)
-        adapter._device = resolve_device(adapter.config.device)
-        adapter.tokenizer = AutoTokenizer.from_pretrained(Path(path) / MODEL_DIR)
-        adapter.model = AutoModelForSequenceClassification.from_pretrained(Path(path) / MODEL_DIR).eval()
-        return adapter
-
-    def close(self) -> None:
-        """Drop the model and release accelerator memory (call before the next retrain)."""
-        self.model = None
-        free_memory()
