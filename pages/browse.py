@@ -40,7 +40,7 @@ with loaders.ui_store() as store:
     if project.active_model_version is not None:
         score = c1.slider("Model confidence", 0.0, 1.0, (0.0, 1.0), step=0.05, key=K + "score",
                           on_change=_reset_page)
-    if store.scalar("SELECT 1 FROM audits WHERE project_id = ? LIMIT 1", (project.id,)):
+    if store.latest_audit_id(project) is not None:
         quality = c2.slider("Audit label quality at most", 0.0, 1.0, 1.0, step=0.05, key=K + "quality",
                             on_change=_reset_page)
     try:

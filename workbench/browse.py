@@ -90,7 +90,7 @@ def browse(store, project, filters: BrowseFilter | None = None, *, page: int = 1
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValidationError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
     page = max(1, int(page))
-    audit_id = store.scalar("SELECT id FROM audits WHERE project_id = ? ORDER BY id DESC LIMIT 1", (project.id,))
+    audit_id = store.latest_audit_id(project)
     joins, where, params = _conditions(project, filters, audit_id)
     base = f"FROM records r {joins} WHERE {' AND '.join(where)}"
     total = store.scalar(f"SELECT COUNT(*) {base}", params)

@@ -139,10 +139,6 @@ def reserved_by_others(store, project, annotator: str) -> int:
         (project.id, annotator, time.time()))
 
 
-def latest_audit_id(store, project) -> int | None:
-    return store.scalar("SELECT id FROM audits WHERE project_id = ? ORDER BY id DESC LIMIT 1", (project.id,))
-
-
 # -- internals ----------------------------------------------------------------
 def _check_annotator(annotator: str) -> str:
     annotator = (annotator or "").strip()
@@ -174,7 +170,7 @@ def _wants_recheck(store, project, annotator: str) -> bool:
 
 
 def _next_recheck(store, project, annotator: str) -> QueueItem | None:
-    audit_id = latest_audit_id(store, project)
+    audit_id = store.latest_audit_id(project)
     if audit_id is None:
         return None
     offset = 0

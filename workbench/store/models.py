@@ -97,6 +97,11 @@ class ModelsMixin:
             r["metrics"] = loads(r["metrics"])
         return rows
 
+    # -- audits -------------------------------------------------------------
+    def latest_audit_id(self, project) -> int | None:
+        """Id of the project's most recent audit, or None if it was never audited."""
+        return self.scalar("SELECT id FROM audits WHERE project_id = ? ORDER BY id DESC LIMIT 1", (project.id,))
+
     # -- jobs ---------------------------------------------------------------
     def create_job(self, project, kind: str, params: dict | None = None) -> int:
         """Queue a job; refuse if the same kind is already queued/running for the project."""
