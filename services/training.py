@@ -281,10 +281,21 @@ def decode(project, probs: np.ndarray) -> tuple[list[Any], np.ndarray]:
     return [project.labels[k] for k in top], probs.max(axis=1)
 
 
-def _embed(store, texts: list[str], encoder: str) -> np.ndarray:
+def _embed(store, texts: list[str], encoder: str, progress=None, span: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+    """Cached sentence vectors; ``progress(fraction, message)`` moves across ``span`` while
+    texts not yet cached are encoded (the first round of a large project spends minutes here)."""
     from services.embeddings import embed
 
-    return embed(texts, model=encoder, store=store)
+    cached_at_start: int | None = None
+
+    def report(done: int, total: int) -> None:
+        nonlocal cached_at_start
+        if cached_at_start is None:
+            cached_at_start = done  # embed's first call: how many came from the cache
+        if progress is not None and cached_at_start < total:
+            progress(span[0] + (span[1] - span[0]) * done / total, f"embedding texts ({done:,}/{total:,}, cached after)")
+
+    return embed(texts, model=encoder, store=store, progress=report)
 
 
 def train_round(store, project, *, model: str | None = None, strategy: str | None = None, run: str = "live",
@@ -330,7 +341,8 @@ def train_round(store, project, *, model: str | None = None, strategy: str | Non
     # diversity-aware strategies need sentence vectors for every task (NER included);
     # cold start and logreg only use them for classification / multilabel
     needs_pool_emb = spec.needs_embeddings or (project.task != "ner" and (cold or model == "logreg"))
-    pool_emb = _embed(store, pool.texts, settings.encoder) if needs_pool_emb and len(pool) else None
+    pool_emb = (_embed(store, pool.texts, settings.encoder, progress, (0.02, 0.1))
+                if needs_pool_emb and len(pool) else None)
 
     adapter, train_seconds = None, 0.0
     if cold:

@@ -18,6 +18,7 @@ from services.training import (
     model_status,
     run_training_job,
     start_training,
+    train_round,
 )
 from tests.conftest import add_texts
 from workbench.config import ProjectSettings, models_dir_for
@@ -187,3 +188,16 @@ def test_ner_project_trains_with_a_diversity_aware_strategy(store):
     p = store.get_project(p.id)
     unlabelled = [i for i in ids[3:] if store.suggestion(p, i) is not None]
     assert unlabelled, "the pool got no suggestions"
+
+
+def test_round_reports_embedding_progress_then_uses_the_cache(store, project):
+    p, ids, refs = project
+    _label(store, p, ids, refs, 6, eval_ids(store, p))
+    seen: list[tuple[float, str]] = []
+    train_round(store, p, progress=lambda f, m: seen.append((f, m)))
+    embedding = [(f, m) for f, m in seen if m.startswith("embedding texts")]
+    assert embedding and all(0.02 <= f <= 0.1 for f, _ in embedding)
+    assert [f for f, _ in seen] == sorted(f for f, _ in seen)  # progress never goes backwards
+    seen.clear()
+    train_round(store, p, progress=lambda f, m: seen.append((f, m)))
+    assert not [m for _, m in seen if m.startswith("embedding texts")]  # every vector came from the cache
