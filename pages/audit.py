@@ -103,11 +103,11 @@ with loaders.ui_store() as store:
             st.caption(details.get("reason", ""))
             components.record_text(record.text)
             g1, g2 = st.columns(2)
-            g1.markdown("**Given:** " + explanations.html.escape(components.value_text(issue["given"])),
+            g1.markdown("**Given:** " + explanations.literal_html(components.value_text(issue["given"])),
                         unsafe_allow_html=True)
             line = explanations.probs_line(details.get("probs"), project.labels)
-            g2.markdown("**Suggested:** " + explanations.html.escape(components.value_text(issue["suggested"]))
-                        + (f" <small>({explanations.html.escape(line)})</small>" if line else ""),
+            g2.markdown("**Suggested:** " + explanations.literal_html(components.value_text(issue["suggested"]))
+                        + (f" <small>({explanations.literal_html(line)})</small>" if line else ""),
                         unsafe_allow_html=True)
             if project.task == "ner":
                 spans = details.get("suggested_spans") or []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pytest
 
@@ -75,12 +77,29 @@ def test_highlight_escapes_every_token():
                     for i, (w, s, e) in enumerate(explain.words(text))]
     html_out = highlight_html(text, attributions)
     assert "<script>" not in html_out and "<b>" not in html_out
-    assert html_out.count("&lt;") == 4 and "&amp;" in html_out
+    assert html_out.count("&#60;") == 4 and "&#38;" in html_out
     assert html_out.count("<span") == len(attributions)
     spans = spans_html(text, [{"start": 0, "end": 8, "label": "<i>x</i>", "prob": 0.9}])
-    assert "<script>" not in spans and "&lt;i&gt;x&lt;/i&gt;" in spans
+    assert "<script>" not in spans and "&#60;i&#62;x&#60;/i&#62;" in spans
     nb = neighbours_html([{"label": "<b>pos</b>", "similarity": 0.9, "text": "<img src=x onerror=alert(1)>"}])
     assert "<img" not in nb and "<b>pos" not in nb
+
+
+def test_markdown_and_blank_lines_in_a_text_stay_literal():
+    # st.markdown renders our HTML; a blank line would end the HTML block and
+    # let the rest of the text render as Markdown (bold, links, headings, $math$)
+    from workbench.ui.explanations import highlight_html, literal_html, neighbours_html, spans_html
+
+    text = "first\n\n**bold** [link](http://x) $x^2$ `code`\r\n\n# head | a ~b~ _c_ !"
+    outputs = [literal_html(text), highlight_html(text, [{"start": 0, "end": 5, "weight": 1.0}]),
+               spans_html(text, [{"start": 0, "end": 5, "label": "person"}]),
+               neighbours_html([{"label": "pos", "similarity": 1.0, "text": text}])]
+    for out in outputs:
+        assert "\n" not in out and "\r" not in out
+        for markup in ("**", "[link]", "(http", "$", "`", "# head", "~b~", "_c_"):
+            assert markup not in out, (markup, out)
+    assert literal_html("a\n\nb") == "a<br><br>b"
+    assert html.unescape(literal_html(text).replace("<br>", "\n")) == text.replace("\r\n", "\n")
 
 
 def test_render_explanation_shows_escaped_audit_reason(tmp_path, logreg):
@@ -115,13 +134,13 @@ def test_render_explanation_shows_escaped_audit_reason(tmp_path, logreg):
     assert not at.exception, [e.value for e in at.exception]
     assert "model says neg 0.90 (out-of-fold)" in at.warning[0].value
     assert any("neg 0.90 · pos 0.10" in c.value for c in at.caption)
-    assert any("&lt;script&gt;" in m.value for m in at.markdown)
+    assert any("&#60;script&#62;" in m.value for m in at.markdown)
     assert all("<script>" not in m.value for m in at.markdown)
     at.toggle(key=f"explain.words.{ids[0]}").set_value(True).run()
     assert not at.exception, [e.value for e in at.exception]
     highlighted = [m.value for m in at.markdown if "<span" in m.value]
     assert highlighted
-    assert "<b>" not in highlighted[0] and highlighted[0].count("&lt;") == 2
+    assert "<b>" not in highlighted[0] and highlighted[0].count("&#60;") == 2
     assert any("Words for and against neg" in c.value for c in at.caption)
 
 

@@ -1,12 +1,11 @@
 """Render explanations (audit reasons, probabilities, word attributions) safely.
 
-Every piece of user text is passed through :func:`html.escape` before it is
-wrapped in a styled ``<span>``; only our own fixed markup is unescaped.
+Every piece of user text goes through :func:`literal_html` before it is
+wrapped in a styled ``<span>``; only our own fixed markup is left as markup.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +13,20 @@ import streamlit as st
 
 from services import audit as audit_service
 from services import explain
+
+#: characters that HTML or Markdown (incl. Streamlit's $math$) would interpret
+_LITERAL = {c: f"&#{ord(c)};" for c in "&<>\"'\\`*_[]()#|~$!+-="}
+
+
+def literal_html(text: str) -> str:
+    """``text`` as inert HTML for ``st.markdown(..., unsafe_allow_html=True)``.
+
+    HTML and Markdown characters become numeric entities, and newlines become
+    ``<br>``: a blank line would end our HTML block and let the rest of a
+    dataset text render as Markdown (bold, links, headings, LaTeX).
+    """
+    out = "".join(_LITERAL.get(c, c) for c in str(text))
+    return out.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
 
 
 def highlight_html(text: str, attributions: Sequence[Any], scale: float | None = None) -> str:
@@ -33,14 +46,14 @@ def highlight_html(text: str, attributions: Sequence[Any], scale: float | None =
         start, end = int(a["start"]), int(a["end"])
         if start < pos:
             continue  # overlapping attributions: keep the first
-        out.append(html.escape(text[pos:start]))
+        out.append(literal_html(text[pos:start]))
         w = max(-1.0, min(1.0, float(a["weight"]) / top))
         colour = f"rgba(34,139,34,{abs(w) * 0.6:.2f})" if w >= 0 else f"rgba(220,20,60,{abs(w) * 0.6:.2f})"
         title = f"{float(a['weight']):+.3f}"
         out.append(f'<span style="background:{colour};border-radius:3px;padding:0 1px" title="{title}">'
-                   f"{html.escape(text[start:end])}</span>")
+                   f"{literal_html(text[start:end])}</span>")
         pos = end
-    out.append(html.escape(text[pos:]))
+    out.append(literal_html(text[pos:]))
     return '<div style="line-height:1.9;white-space:pre-wrap">' + "".join(out) + "</div>"
 
 
@@ -51,21 +64,21 @@ def spans_html(text: str, spans: Sequence[dict[str, Any]]) -> str:
         start, end = int(sp["start"]), int(sp["end"])
         if start < pos:
             continue
-        out.append(html.escape(text[pos:start]))
+        out.append(literal_html(text[pos:start]))
         prob = sp.get("prob")
-        tag = html.escape(str(sp.get("label", ""))) + (f" {float(prob):.2f}" if prob is not None else "")
+        tag = literal_html(str(sp.get("label", ""))) + (f" {float(prob):.2f}" if prob is not None else "")
         out.append('<span style="border:1px solid #888;border-radius:3px;padding:0 2px">'
-                   f'{html.escape(text[start:end])} <small style="opacity:.7">{tag}</small></span>')
+                   f'{literal_html(text[start:end])} <small style="opacity:.7">{tag}</small></span>')
         pos = end
-    out.append(html.escape(text[pos:]))
+    out.append(literal_html(text[pos:]))
     return '<div style="line-height:1.9;white-space:pre-wrap">' + "".join(out) + "</div>"
 
 
 def neighbours_html(neighbours: Sequence[dict[str, Any]], limit: int = 160) -> str:
     """HTML list of nearest labelled neighbours: label, similarity, text (all escaped)."""
     items = "".join(
-        f"<li><code>{html.escape(str(n.get('label')))}</code> "
-        f"<small>{float(n.get('similarity', 0.0)):.2f}</small> {html.escape(str(n.get('text', ''))[:limit])}</li>"
+        f"<li><code>{literal_html(str(n.get('label')))}</code> "
+        f"<small>{float(n.get('similarity', 0.0)):.2f}</small> {literal_html(str(n.get('text', ''))[:limit])}</li>"
         for n in neighbours)
     return f"<div><small>Nearest labelled neighbours</small><ul style='margin:0'>{items}</ul></div>"
 
@@ -141,5 +154,5 @@ def render_word_attributions(store, project, record) -> None:
         except Exception as exc:  # the explanation is optional; never break the page
             st.caption(f"No word attributions: {exc}")
             return
-        st.caption(f"Words for and against {html.escape(label)} ({prob:.2f}, {method}):")
+        st.caption(f"Words for and against {literal_html(label)} ({prob:.2f}, {method}):")
         st.markdown(highlight_html(record.text, attributions), unsafe_allow_html=True)
