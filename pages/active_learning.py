@@ -10,7 +10,7 @@ from services.active_learning import STRATEGIES
 from services.models import ADAPTERS
 from workbench.config import ProjectSettings
 from workbench.errors import WorkbenchError
-from workbench.ui import loaders, state
+from workbench.ui import components, loaders, state
 
 JOB_POLL_SECONDS = 2.0
 
@@ -44,13 +44,8 @@ def job_panel(project_id: int) -> None:
 
 
 with loaders.ui_store() as store:
-    project = loaders.current_project(store)
-    if project is None:
-        st.info("Select or create a project first (Projects page).")
-        st.stop()
-    notice = st.session_state.pop(state.AL_NOTICE, None)
-    if notice:
-        getattr(st, notice[0])(notice[1])
+    project = loaders.require_project(store)
+    components.show_notice(state.AL_NOTICE)
 
     status = training.model_status(store, project)
     active = status["active"]

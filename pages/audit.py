@@ -56,10 +56,7 @@ def _job_status(project_id: int) -> None:
 
 
 with loaders.ui_store() as store:
-    project = loaders.current_project(store)
-    if project is None:
-        st.info("Select or create a project first (Projects page).")
-        st.stop()
+    project = loaders.require_project(store)
     components.show_notice(NOTICE)
     with st.expander("Run a new audit", expanded=audit_service.latest_audit(store, project) is None):
         c1, c2, c3 = st.columns(3)

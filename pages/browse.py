@@ -24,10 +24,7 @@ def _reset_page() -> None:
 loaders.require_router()
 st.title("Browse")
 with loaders.ui_store() as store:
-    project = loaders.current_project(store)
-    if project is None:
-        st.info("Select or create a project first (Projects page).")
-        st.stop()
+    project = loaders.require_project(store)
     c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
     text = c1.text_input("Search text", key=K + "text", on_change=_reset_page,
                          placeholder="words (all must appear); film* for prefixes")

@@ -11,10 +11,7 @@ from workbench.ui import loaders
 loaders.require_router()
 st.title("Progress")
 with loaders.ui_store() as store:
-    project = loaders.current_project(store)
-    if project is None:
-        st.info("Select or create a project first (Projects page).")
-        st.stop()
+    project = loaders.require_project(store)
     done, total = progress.labelled_count(store, project)
     per_label = progress.label_counts(store, project)
     per_annotator = progress.annotator_counts(store, project)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.ui.conftest import start
 from workbench.store import Store
 
@@ -59,3 +61,10 @@ def test_deep_link_before_the_router_ran_still_gets_the_router(db, monkeypatch):
     at.run()  # AppTest re-detects pages/ before every run: this run starts as v1
     assert not at.exception
     assert at.text_input(key="sidebar.annotator").value == "erin" and at.title[0].value == "Annotate"
+
+
+@pytest.mark.parametrize("page", ["pages/browse.py", "pages/progress.py", "pages/active_learning.py", "pages/audit.py"])
+def test_pages_without_a_project_say_what_to_do(db, page):
+    at = start(page)
+    assert not at.exception
+    assert [i.value for i in at.info] == ["Select or create a project first (Projects page)."]

@@ -55,6 +55,15 @@ def current_project(store):
     return store.find_project(name) if name else None
 
 
+def require_project(store):
+    """The selected project; without one, a hint and ``st.stop()`` (pages that need a project)."""
+    project = current_project(store)
+    if project is None:
+        st.info("Select or create a project first (Projects page).")
+        st.stop()
+    return project
+
+
 def annotator_name() -> str:
     return (st.session_state.get(state.ANNOTATOR) or "").strip()
 
