@@ -30,7 +30,6 @@ MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
 ALIASES: dict[str, str] = {"minilm": MINILM_HUB_ID, "all-minilm-l6-v2": MINILM_HUB_ID}
 HUB_PROBE = ("huggingface.co", 443)
 PROBE_TIMEOUT_S = 3.0
-_SQL_CHUNK = 500  # stays under SQLite's bound-parameter limit
 
 ProgressFn = Callable[[int, int], None]
 
@@ -138,16 +137,8 @@ def _encode(encoder, texts: list[str], batch_size: int) -> np.ndarray:
 
 def cached_vectors(store, key: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
     """Vectors already in ``store`` for ``hashes`` under model ``key``: hash -> (D,) float32."""
-    found: dict[str, np.ndarray] = {}
-    hashes = list(hashes)
-    for i in range(0, len(hashes), _SQL_CHUNK):
-        chunk = hashes[i:i + _SQL_CHUNK]
-        marks = ",".join("?" * len(chunk))
-        for row in store.execute(
-            f"SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN ({marks})", (key, *chunk)
-        ):
-            found[row[0]] = np.frombuffer(row[1], dtype=np.float32)
-    return found
+    sql = "SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN ({marks})"
+    return {row[0]: np.frombuffer(row[1], dtype=np.float32) for row in store.select_in(sql, list(hashes), (key,))}
 
 
 def embed(

@@ -159,3 +159,13 @@ def test_foreign_keys_enforced(store):
     with pytest.raises(sqlite3.IntegrityError):
         with store.atomic():
             store.execute("INSERT INTO records (project_id, uid, text, created_at) VALUES (999, 'x', 't', 'now')")
+
+
+def test_select_in_spans_chunks_and_binds_params_first(store):
+    project = store.create_project("many", "classification", ["a", "b"])
+    ids = add_texts(store, project, [f"text {i}" for i in range(1201)])  # three IN chunks
+    rows = list(store.select_in("SELECT id FROM records WHERE project_id = ? AND id IN ({marks})",
+                                list(reversed(ids)) + [10 ** 9], (project.id,)))
+    assert sorted(r[0] for r in rows) == sorted(ids)
+    assert list(store.select_in("SELECT id FROM records WHERE id IN ({marks})", [])) == []
+    assert [r.uid for r in store.get_records(ids[::-300])] == [store.get_record(i).uid for i in ids[::-300]]

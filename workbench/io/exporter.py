@@ -110,12 +110,6 @@ def _resolve(store, source: str, records: list[Record]) -> Iterator[LabelledRow]
             yield LabelledRow(rec, value, None, when, "reference")
 
 
-def _in_chunks(store, sql: str, ids: list[int]) -> Iterator[tuple]:
-    for i in range(0, len(ids), 500):
-        part = ids[i:i + 500]
-        yield from store.execute(sql.format(marks=",".join("?" * len(part))), part)
-
-
 def _label_provenance(store, record_ids: list[int]) -> dict[int, tuple[str, str]]:
     """Annotator and time of the live label/relabel row that set each record's current label."""
     out: dict[int, tuple[str, str]] = {}
@@ -123,14 +117,14 @@ def _label_provenance(store, record_ids: list[int]) -> dict[int, tuple[str, str]
            " AND a.kind IN ('label', 'relabel')"
            " AND NOT EXISTS (SELECT 1 FROM annotations r WHERE r.kind = 'retract' AND r.target_id = a.id)"
            " ORDER BY a.id")
-    for record_id, annotator, created_at in _in_chunks(store, sql, record_ids):
+    for record_id, annotator, created_at in store.select_in(sql, record_ids):
         out[record_id] = (annotator, created_at)  # later rows win, as in derive_state
     return out
 
 
 def _reference_rows(store, record_ids: list[int]) -> dict[int, tuple[Any, str]]:
     sql = "SELECT record_id, value, created_at FROM reference_labels WHERE record_id IN ({marks})"
-    return {rid: (loads(value), at) for rid, value, at in _in_chunks(store, sql, record_ids)}
+    return {rid: (loads(value), at) for rid, value, at in store.select_in(sql, record_ids)}
 
 
 def _meta_kind(value: Any) -> str | None:

@@ -291,13 +291,10 @@ class _ChunkWriter:
         store, report = self.store, self.report
         hashes = [text_hash(row[1]) for row in self.buffer]
         distinct = list(dict.fromkeys(hashes))
-        seen: dict[str, list[int]] = {}
-        for i in range(0, len(distinct), 500):
-            part = distinct[i:i + 500]
-            for r in store.execute(
-                f"SELECT h, first_line, n FROM temp._import_seen WHERE h IN ({','.join('?' * len(part))})", part,
-            ):
-                seen[r[0]] = [r[1], r[2]]
+        seen: dict[str, list[int]] = {
+            r[0]: [r[1], r[2]]
+            for r in store.select_in("SELECT h, first_line, n FROM temp._import_seen WHERE h IN ({marks})", distinct)
+        }
         news: list[NewRecord] = []
         for (line, text, external, meta, split, _), h in zip(self.buffer, hashes):
             if h in seen:
@@ -325,15 +322,8 @@ class _ChunkWriter:
         self.buffer = []
 
     def _ids_by_uid(self, uids: list[str]) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for i in range(0, len(uids), 500):
-            part = uids[i:i + 500]
-            for r in self.store.execute(
-                f"SELECT uid, id FROM records WHERE project_id = ? AND uid IN ({','.join('?' * len(part))})",
-                (self.project.id, *part),
-            ):
-                out[r[0]] = r[1]
-        return out
+        sql = "SELECT uid, id FROM records WHERE project_id = ? AND uid IN ({marks})"
+        return {r[0]: r[1] for r in self.store.select_in(sql, uids, (self.project.id,))}
 
     def finish(self) -> None:
         self.store.execute("DELETE FROM temp._import_seen")

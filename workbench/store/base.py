@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,6 +15,8 @@ import sqlite_utils
 
 from workbench.errors import WorkbenchError
 from workbench.store.migrations import MIGRATIONS
+
+IN_CHUNK = 500  # values per IN (...) list: well under SQLite's bound-parameter limit
 
 
 def now() -> str:
@@ -114,6 +116,17 @@ class StoreBase:
 
     def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
+
+    def select_in(self, sql: str, values: Sequence[Any], params: Sequence[Any] = ()) -> Iterator[sqlite3.Row]:
+        """Rows of ``sql`` for a long ``IN (...)`` list, run in chunks.
+
+        ``sql`` holds ``{marks}`` where the placeholders go; ``params`` bind
+        before each chunk. Chunking keeps under SQLite's bound-parameter limit.
+        """
+        values = list(values)
+        for i in range(0, len(values), IN_CHUNK):
+            chunk = values[i:i + IN_CHUNK]
+            yield from self.conn.execute(sql.format(marks=",".join("?" * len(chunk))), (*params, *chunk))
 
     # -- migrations ----------------------------------------------------
     def migrate(self) -> list[str]:

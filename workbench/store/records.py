@@ -67,14 +67,8 @@ class RecordsMixin:
         return ids
 
     def existing_uids(self, project_id: int, uids: Iterable[str]) -> set[str]:
-        uids = list(uids)
-        found: set[str] = set()
-        for i in range(0, len(uids), 500):
-            chunk = uids[i:i + 500]
-            marks = ",".join("?" * len(chunk))
-            found |= {r[0] for r in self.conn.execute(
-                f"SELECT uid FROM records WHERE project_id = ? AND uid IN ({marks})", (project_id, *chunk))}
-        return found
+        return {r[0] for r in self.select_in(
+            "SELECT uid FROM records WHERE project_id = ? AND uid IN ({marks})", list(uids), (project_id,))}
 
     def get_record(self, record_id: int) -> Record:
         row = self.one(f"SELECT {RECORD_COLUMNS} FROM records WHERE id = ?", (record_id,))
@@ -84,13 +78,9 @@ class RecordsMixin:
 
     def get_records(self, record_ids: Sequence[int]) -> list[Record]:
         """Records in the order of ``record_ids`` (missing ids are skipped)."""
-        out: dict[int, Record] = {}
         ids = list(record_ids)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            marks = ",".join("?" * len(chunk))
-            for row in self.query(f"SELECT {RECORD_COLUMNS} FROM records WHERE id IN ({marks})", chunk):
-                out[row["id"]] = Record.from_row(row)
+        out = {row["id"]: Record.from_row(row) for row in self.select_in(
+            f"SELECT {RECORD_COLUMNS} FROM records WHERE id IN ({{marks}})", ids)}
         return [out[i] for i in ids if i in out]
 
     def iter_records(self, project_id: int, *, batch: int = 2000, where: str = "", params: Sequence[Any] = ()):
@@ -131,11 +121,5 @@ class RecordsMixin:
         if record_ids is None:
             rows = self.conn.execute("SELECT record_id, value FROM reference_labels WHERE project_id = ?", (project_id,))
             return {r[0]: loads(r[1]) for r in rows}
-        out: dict[int, Any] = {}
-        ids = list(record_ids)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            marks = ",".join("?" * len(chunk))
-            for r in self.conn.execute(f"SELECT record_id, value FROM reference_labels WHERE record_id IN ({marks})", chunk):
-                out[r[0]] = loads(r[1])
-        return out
+        sql = "SELECT record_id, value FROM reference_labels WHERE record_id IN ({marks})"
+        return {r[0]: loads(r[1]) for r in self.select_in(sql, list(record_ids))}
