@@ -26,6 +26,7 @@ from workbench.errors import NotFoundError, ValidationError
 from workbench.types import check_labels, check_task
 
 META_FILE = "adapter.json"
+HEAD_FILE = "head.safetensors"  # where adapters save their LinearHead
 FORMAT = 1
 
 #: fit(..., progress=fn) calls fn(done, total) with training steps.

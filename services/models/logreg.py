@@ -19,6 +19,7 @@ from services.device import check_device
 from services.embeddings import embed
 from services.models.base import register
 from services.models.common import (
+    HEAD_FILE,
     ConfigMixin,
     LinearHead,
     ProgressFn,
@@ -30,8 +31,6 @@ from services.models.common import (
     write_meta,
 )
 from workbench.errors import ValidationError
-
-HEAD_FILE = "head.safetensors"
 
 
 @dataclass

@@ -20,6 +20,7 @@ from services.device import free_memory, precision, resolve_device, seed_everyth
 from services.embeddings import resolve_model
 from services.models.base import register
 from services.models.common import (
+    HEAD_FILE,
     AdapterConfig,
     LinearHead,
     ProgressFn,
@@ -33,7 +34,6 @@ from services.models.common import (
 from workbench.errors import MissingDependencyError, ValidationError
 
 BODY_DIR = "body"
-HEAD_FILE = "head.safetensors"
 
 
 @dataclass
