@@ -125,17 +125,8 @@ def in_cold_start(project, rows: Rows) -> bool:
 # -- staleness and policy ---------------------------------------------------------------
 
 def labels_since_training(store, project) -> int:
-    """Label decisions (label / relabel, not retracted) made after the latest model version
-    or failed training job, whichever is newer."""
-    since = store.scalar(
-        "SELECT MAX(t) FROM (SELECT MAX(created_at) AS t FROM model_versions WHERE project_id = ?"
-        " UNION ALL SELECT MAX(created_at) FROM jobs WHERE project_id = ? AND kind = ? AND status = 'failed')",
-        (project.id, project.id, JOB_KIND))
-    sql = ("SELECT COUNT(*) FROM annotations a WHERE a.project_id = ? AND a.kind IN ('label', 'relabel')"
-           " AND NOT EXISTS (SELECT 1 FROM annotations r WHERE r.kind = 'retract' AND r.target_id = a.id)")
-    if since is None:
-        return store.scalar(sql, (project.id,))
-    return store.scalar(sql + " AND a.created_at > ?", (project.id, since))
+    """Label decisions made since the latest model version or failed training (see the store)."""
+    return store.labels_since_last_model(project, JOB_KIND)
 
 
 def maybe_retrain(store, project, **kwargs: Any) -> int | None:

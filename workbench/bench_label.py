@@ -67,6 +67,7 @@ def measure(store: Store, project, actions: int, annotator: str = "bench", seed:
             break
         t0 = time.perf_counter()
         decide(store, project, annotator, item, "label", rng.choice(LABELS))
+        store.labels_since_last_model(project)  # the click's retrain check (services.training.maybe_retrain)
         item = next_item(store, project, annotator)
         t1 = time.perf_counter()
         if item is not None:

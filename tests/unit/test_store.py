@@ -169,3 +169,20 @@ def test_select_in_spans_chunks_and_binds_params_first(store):
     assert sorted(r[0] for r in rows) == sorted(ids)
     assert list(store.select_in("SELECT id FROM records WHERE id IN ({marks})", [])) == []
     assert [r.uid for r in store.get_records(ids[::-300])] == [store.get_record(i).uid for i in ids[::-300]]
+
+
+def test_labels_since_last_model_counts_live_labels_after_the_latest_version(store, clf_project):
+    project, ids = clf_project
+    store.annotate(project, ids[0], "a", "label", "pos")
+    store.annotate(project, ids[1], "a", "label", "neg")
+    store.annotate(project, ids[2], "a", "skip")
+    store.undo_last(project, "a")  # retracts the skip, not a label
+    store.undo_last(project, "a")  # retracts the neg label
+    assert store.labels_since_last_model(project) == 1
+    store.add_model_version(project, "logreg", project.labels)
+    assert store.labels_since_last_model(project) == 0
+    store.annotate(project, ids[3], "a", "relabel", "neutral")
+    assert store.labels_since_last_model(project) == 1
+    plan = store.query("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM annotations a WHERE a.project_id = ?"
+                       " AND a.created_at > ?", (project.id, "x"))
+    assert "annotations_created" in plan[0]["detail"]

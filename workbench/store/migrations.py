@@ -197,8 +197,14 @@ def m004_queue_indexes(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS suggestions_score ON suggestions(model_version_id, score)")
 
 
+def m005_annotations_created(conn: sqlite3.Connection) -> None:
+    """"Labels since the last model" is asked on every label action: range-scan it."""
+    conn.execute("CREATE INDEX IF NOT EXISTS annotations_created ON annotations(project_id, created_at)")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", m001_initial),
     ("002_fts", m002_fts),
     ("004_queue_indexes", m004_queue_indexes),
+    ("005_annotations_created", m005_annotations_created),
 ]

@@ -46,6 +46,19 @@ class ModelsMixin:
         return [_decode_version(r) for r in self.query(
             "SELECT * FROM model_versions WHERE project_id = ? ORDER BY id", (project.id,))]
 
+    def labels_since_last_model(self, project, job_kind: str = "train") -> int:
+        """Live label decisions (label / relabel, not retracted) made after the latest
+        model version or failed ``job_kind`` job, whichever is newer."""
+        since = self.scalar(
+            "SELECT MAX(t) FROM (SELECT MAX(created_at) AS t FROM model_versions WHERE project_id = ?"
+            " UNION ALL SELECT MAX(created_at) FROM jobs WHERE project_id = ? AND kind = ? AND status = 'failed')",
+            (project.id, project.id, job_kind))
+        sql = ("SELECT COUNT(*) FROM annotations a WHERE a.project_id = ? AND a.kind IN ('label', 'relabel')"
+               " AND NOT EXISTS (SELECT 1 FROM annotations r WHERE r.kind = 'retract' AND r.target_id = a.id)")
+        if since is None:
+            return self.scalar(sql, (project.id,))
+        return self.scalar(sql + " AND a.created_at > ?", (project.id, since))
+
     # -- suggestions ------------------------------------------------------
     def write_suggestions(self, project, version_id: int, rows: Iterable[tuple[int, Any, float, float, Any]]) -> int:
         """Store (record id, value, score, uncertainty, probs) rows for one model version.
