@@ -367,25 +367,18 @@ def train_round(store, project, *, model: str | None = None, strategy: str | Non
 
 def _cold_start(store, project, pool: Rows, pool_emb, evalset: Rows, head: int):
     """Zero-shot values from label-name embeddings, queue led by one pick per KMeans cluster."""
-    n = len(pool)
-    if project.task == "ner" or not n:
-        values: list[Any] = [[] for _ in range(n)] if project.task == "ner" else []
+    n, ner, encoder = len(pool), project.task == "ner", project.settings.encoder
+    label_emb = None if ner else _embed(store, list(project.labels), encoder)
+    if ner or not n:
+        values: list[Any] = [[] for _ in range(n)] if ner else []
         conf = np.zeros(n)
         order = np.arange(n)
-        eval_pred: list[Any] = [[] for _ in range(len(evalset))] if project.task == "ner" else []
-        if project.task != "ner" and len(evalset):
-            eval_pred = decode(project, al.zero_shot(_embed(store, evalset.texts, project.settings.encoder),
-                                                     _embed(store, project.labels, project.settings.encoder)))[0]
     else:
-        label_emb = _embed(store, list(project.labels), project.settings.encoder)
-        probs = al.zero_shot(pool_emb, label_emb)
-        values, conf = decode(project, probs)
-        k = min(head, n)
-        order = al.cold_start(pool_emb, k, seed=0)
-        eval_pred = []
-        if len(evalset):
-            eval_pred = decode(project, al.zero_shot(_embed(store, evalset.texts, project.settings.encoder),
-                                                     label_emb))[0]
+        values, conf = decode(project, al.zero_shot(pool_emb, label_emb))
+        order = al.cold_start(pool_emb, min(head, n), seed=0)
+    eval_pred: list[Any] = [[] for _ in range(len(evalset))] if ner else []
+    if not ner and len(evalset):
+        eval_pred = decode(project, al.zero_shot(_embed(store, evalset.texts, encoder), label_emb))[0]
     scores = np.zeros(n)
     k = min(head, len(order))
     scores[order[:k]] = 1.0 + (k - np.arange(k)) / max(k, 1)
