@@ -79,9 +79,6 @@ def project_rows(store) -> list[dict[str, Any]]:
     """One row per project with its counts (the Projects page table)."""
     out = []
     for project in store.list_projects():
-        stats = store.project_stats(project)
         out.append({"name": project.name, "task": project.task, "labels": ", ".join(project.labels),
-                    "records": stats["records"], "annotated": stats["annotated"], "skipped": stats["skipped"],
-                    "excluded": stats["excluded"], "reference": stats["reference"],
-                    "annotations": stats["annotations"]})
+                    **store.project_counts(project)})
     return out

@@ -33,7 +33,7 @@ def _create(args, store) -> None:
 def _list(args, store) -> None:
     rows = []
     for project in store.list_projects():
-        stats = store.project_stats(project)
+        stats = store.project_counts(project)
         rows.append({"name": project.name, "task": project.task, "records": stats["records"],
                      "annotated": stats["annotated"], "reference": stats["reference"]})
     if args.json:

@@ -73,7 +73,7 @@ def _demo(args, store) -> None:
         return
     for project in store.list_projects():
         if project.name in created:
-            stats = store.project_stats(project)
+            stats = store.project_counts(project)
             print(f"created {project.name!r} ({project.task}; {stats['records']:,} records, "
                   f"{stats['reference']:,} with reference labels; labels: {', '.join(project.labels)})")
     print(f"demo ready in {time.perf_counter() - started:.1f} s")

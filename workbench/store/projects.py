@@ -100,16 +100,15 @@ class ProjectsMixin:
                 self.execute("UPDATE projects SET labels = ? WHERE id = ?", (dumps(check_labels(labels)), project.id))
         return self.get_project(project.id)
 
-    def project_stats(self, project: Project) -> dict[str, Any]:
-        """Counts for one project.
+    def project_counts(self, project: Project) -> dict[str, int]:
+        """Record and annotation counts of one project (indexed, no per-label scan).
 
         Returns
         -------
         dict
             ``records``, ``annotated`` (records with a current human label),
             ``skipped``, ``excluded``, ``reference`` (records with a reference
-            label), ``annotations`` (rows), ``per_label`` (current human labels
-            per label name, schema order) and ``reference_per_label``.
+            label) and ``annotations`` (rows).
         """
         pid = project.id
         counts = self.one(
@@ -121,9 +120,15 @@ class ProjectsMixin:
         )
         counts["reference"] = self.scalar("SELECT COUNT(*) FROM reference_labels WHERE project_id = ?", (pid,))
         counts["annotations"] = self.scalar("SELECT COUNT(*) FROM annotations WHERE project_id = ?", (pid,))
-        counts["per_label"] = self._label_counts(project, "SELECT label AS value FROM records WHERE project_id = ? AND status = 'labelled'")
-        counts["reference_per_label"] = self._label_counts(project, "SELECT value FROM reference_labels WHERE project_id = ?")
         return counts
+
+    def project_stats(self, project: Project) -> dict[str, Any]:
+        """:meth:`project_counts` plus ``per_label`` (current human labels per label
+        name, schema order) and ``reference_per_label``; these scan every label."""
+        stats: dict[str, Any] = self.project_counts(project)
+        stats["per_label"] = self._label_counts(project, "SELECT label AS value FROM records WHERE project_id = ? AND status = 'labelled'")
+        stats["reference_per_label"] = self._label_counts(project, "SELECT value FROM reference_labels WHERE project_id = ?")
+        return stats
 
     def _label_counts(self, project: Project, sql: str) -> dict[str, int]:
         per = {label: 0 for label in project.labels}
