@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from workbench.errors import ValidationError
+from workbench.store.annotations import LIVE
 from workbench.store.base import dumps, loads, now
 
 SOURCES = ("annotations", "reference")
@@ -847,8 +848,7 @@ def issues(store, audit_id: int, *, flagged_only: bool = True, undecided_only: b
     where = " AND i.is_issue = 1" if flagged_only else ""
     if undecided_only:
         where += (" AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.audit_issue_id = i.id"
-                  " AND a.kind IN ('relabel','keep','ambiguous','exclude')"
-                  " AND NOT EXISTS (SELECT 1 FROM annotations r WHERE r.kind = 'retract' AND r.target_id = a.id))")
+                  f" AND a.kind IN ('relabel','keep','ambiguous','exclude') AND {LIVE})")
     cols = ", ".join("i." + c.strip() for c in ISSUE_COLUMNS.split(","))
     rows = store.query(
         f"SELECT {cols} FROM audit_issues i WHERE i.audit_id = ?{where} ORDER BY i.quality, i.id LIMIT ? OFFSET ?",

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from workbench.errors import ValidationError
+from workbench.store.annotations import LIVE
 
 # Decisions that count as "labelled something" for rates and per-annotator counts.
 _LABEL_KINDS = "('label','relabel','keep')"
-_LIVE = "NOT EXISTS (SELECT 1 FROM annotations x WHERE x.target_id = a.id AND x.kind = 'retract')"
 FREQUENCIES = {"hour": 13, "day": 10}  # length of the ISO timestamp prefix that names the bucket
 SYSTEM_ANNOTATORS = ("schema",)
 
@@ -31,7 +31,7 @@ def labels_per_hour(store, project, annotator: str, *, window_hours: float = 1.0
     since = (datetime.now(timezone.utc) - timedelta(hours=window_hours)).isoformat(timespec="microseconds")
     n = store.scalar(
         f"SELECT COUNT(*) FROM annotations a WHERE a.project_id = ? AND a.annotator = ? AND a.kind IN {_LABEL_KINDS}"
-        f" AND a.created_at >= ? AND {_LIVE}", (project.id, annotator, since))
+        f" AND a.created_at >= ? AND {LIVE}", (project.id, annotator, since))
     return n / window_hours
 
 
@@ -50,8 +50,8 @@ def annotator_counts(store, project) -> list[dict[str, Any]]:
     marks = ",".join("?" * len(SYSTEM_ANNOTATORS))
     rows = store.query(
         "SELECT a.annotator,"
-        f" SUM(a.kind IN {_LABEL_KINDS} AND {_LIVE}) AS labels,"
-        f" SUM(a.kind = 'skip' AND {_LIVE}) AS skips,"
+        f" SUM(a.kind IN {_LABEL_KINDS} AND {LIVE}) AS labels,"
+        f" SUM(a.kind = 'skip' AND {LIVE}) AS skips,"
         " SUM(a.kind = 'retract') AS undos,"
         " MAX(a.created_at) AS last_at"
         f" FROM annotations a WHERE a.project_id = ? AND a.annotator NOT IN ({marks})"
@@ -70,7 +70,7 @@ def labels_over_time(store, project, freq: str = "day") -> list[dict[str, Any]]:
     marks = ",".join("?" * len(SYSTEM_ANNOTATORS))
     return store.query(
         f"SELECT substr(a.created_at, 1, {width}) AS period, a.annotator, COUNT(*) AS labels"
-        f" FROM annotations a WHERE a.project_id = ? AND a.kind IN {_LABEL_KINDS} AND {_LIVE}"
+        f" FROM annotations a WHERE a.project_id = ? AND a.kind IN {_LABEL_KINDS} AND {LIVE}"
         f" AND a.annotator NOT IN ({marks}) GROUP BY period, a.annotator ORDER BY period, a.annotator",
         (project.id, *SYSTEM_ANNOTATORS))
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from workbench.errors import NotFoundError, ValidationError
 from workbench.store import Record, loads
+from workbench.store.annotations import LIVE
 from workbench.store.records import RECORD_COLUMNS
 
 QUEUE_KINDS = ("new", "recheck", "revisit")
@@ -219,8 +220,7 @@ def _skipped_candidates(store, project, annotator: str, offset: int) -> list[dic
         f"SELECT {_R_COLUMNS} FROM records r WHERE r.project_id = ? AND r.status = 'skipped'"
         f" AND r.excluded = 0 AND {_NOT_LEASED}"
         " AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.record_id = r.id AND a.annotator = ?"
-        " AND a.kind = 'skip' AND NOT EXISTS (SELECT 1 FROM annotations x WHERE x.target_id = a.id"
-        " AND x.kind = 'retract')) ORDER BY r.id LIMIT ? OFFSET ?",
+        f" AND a.kind = 'skip' AND {LIVE}) ORDER BY r.id LIMIT ? OFFSET ?",
         (project.id, annotator, time.time(), annotator, _BATCH, offset),
     )
 

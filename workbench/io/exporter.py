@@ -28,6 +28,7 @@ from workbench.errors import ValidationError
 from workbench.io.card import write_card
 from workbench.io.writers import LABEL_KEYS, PROVENANCE, WRITERS, ExportSchema, save_hf, temp_dir
 from workbench.store import Project, Record, loads
+from workbench.store.annotations import LIVE
 from workbench.types import LABEL_SOURCES
 
 EXPORT_FORMATS = WRITERS
@@ -114,9 +115,7 @@ def _label_provenance(store, record_ids: list[int]) -> dict[int, tuple[str, str]
     """Annotator and time of the live label/relabel row that set each record's current label."""
     out: dict[int, tuple[str, str]] = {}
     sql = ("SELECT a.record_id, a.annotator, a.created_at FROM annotations a WHERE a.record_id IN ({marks})"
-           " AND a.kind IN ('label', 'relabel')"
-           " AND NOT EXISTS (SELECT 1 FROM annotations r WHERE r.kind = 'retract' AND r.target_id = a.id)"
-           " ORDER BY a.id")
+           " AND a.kind IN ('label', 'relabel') AND " + LIVE + " ORDER BY a.id")
     for record_id, annotator, created_at in store.select_in(sql, record_ids):
         out[record_id] = (annotator, created_at)  # later rows win, as in derive_state
     return out

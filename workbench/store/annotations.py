@@ -17,6 +17,9 @@ from workbench.errors import NotFoundError, ValidationError
 from workbench.store.base import dumps, loads, now
 from workbench.types import ANNOTATION_KINDS, validate_value
 
+#: SQL: annotation row ``a`` has not been retracted (the append-only history's "live" rows)
+LIVE = ("NOT EXISTS (SELECT 1 FROM annotations retraction"
+        " WHERE retraction.kind = 'retract' AND retraction.target_id = a.id)")
 LABEL_KINDS = ("label", "relabel", "keep")
 VALUE_KINDS = ("label", "relabel")
 LEASE_SECONDS = 600
@@ -129,8 +132,7 @@ class AnnotationsMixin:
         with self.atomic():
             row = self.one(
                 "SELECT a.id, a.record_id FROM annotations a WHERE a.project_id = ? AND a.annotator = ?"
-                " AND a.kind != 'retract'"
-                " AND NOT EXISTS (SELECT 1 FROM annotations r WHERE r.kind = 'retract' AND r.target_id = a.id)"
+                f" AND a.kind != 'retract' AND {LIVE}"
                 " ORDER BY a.id DESC LIMIT 1", (project.id, annotator),
             )
             if row is None:
@@ -144,16 +146,14 @@ class AnnotationsMixin:
         params = (project.id, annotator, limit) if annotator else (project.id, limit)
         return [Annotation.from_row(r) for r in self.query(
             "SELECT a.* FROM annotations a WHERE a.project_id = ?" + who +
-            " AND a.kind != 'retract'"
-            " AND NOT EXISTS (SELECT 1 FROM annotations r WHERE r.kind = 'retract' AND r.target_id = a.id)"
+            f" AND a.kind != 'retract' AND {LIVE}"
             " ORDER BY a.id DESC LIMIT ?", params)]
 
     def live_labels(self, project) -> list[dict[str, Any]]:
         """Each annotator's current label per record: rows of record_id, annotator, value."""
         rows = self.query(
             "SELECT a.id, a.record_id, a.annotator, a.value FROM annotations a WHERE a.project_id = ?"
-            " AND a.kind IN ('label','relabel')"
-            " AND NOT EXISTS (SELECT 1 FROM annotations r WHERE r.kind = 'retract' AND r.target_id = a.id)"
+            f" AND a.kind IN ('label','relabel') AND {LIVE}"
             " ORDER BY a.id", (project.id,))
         latest: dict[tuple[int, str], Any] = {}
         for r in rows:

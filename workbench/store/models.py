@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from workbench.errors import ConflictError, NotFoundError
+from workbench.store.annotations import LIVE
 from workbench.store.base import dumps, loads, now
 
 JOB_ACTIVE = ("queued", "running")
@@ -53,8 +54,7 @@ class ModelsMixin:
             "SELECT MAX(t) FROM (SELECT MAX(created_at) AS t FROM model_versions WHERE project_id = ?"
             " UNION ALL SELECT MAX(created_at) FROM jobs WHERE project_id = ? AND kind = ? AND status = 'failed')",
             (project.id, project.id, job_kind))
-        sql = ("SELECT COUNT(*) FROM annotations a WHERE a.project_id = ? AND a.kind IN ('label', 'relabel')"
-               " AND NOT EXISTS (SELECT 1 FROM annotations r WHERE r.kind = 'retract' AND r.target_id = a.id)")
+        sql = f"SELECT COUNT(*) FROM annotations a WHERE a.project_id = ? AND a.kind IN ('label', 'relabel') AND {LIVE}"
         if since is None:
             return self.scalar(sql, (project.id,))
         return self.scalar(sql + " AND a.created_at > ?", (project.id, since))
