@@ -22,10 +22,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from workbench.errors import NotFoundError, ValidationError
+from workbench.errors import NotFoundError
 from workbench.store import Record, loads
 from workbench.store.annotations import LIVE
 from workbench.store.records import RECORD_COLUMNS
+from workbench.types import check_annotator
 
 QUEUE_KINDS = ("new", "recheck", "revisit")
 _R_COLUMNS = ", ".join(f"r.{c.strip()}" for c in RECORD_COLUMNS.split(","))
@@ -61,7 +62,7 @@ class QueueItem:
 
 def next_item(store, project, annotator: str) -> QueueItem | None:
     """Lease and return the next record for ``annotator``, or None when the queue is empty."""
-    annotator = _check_annotator(annotator)
+    annotator = check_annotator(annotator)
     held = _own_lease(store, project, annotator)
     if held is not None:
         return QueueItem(held, "new", "lease")
@@ -99,7 +100,7 @@ def open_record(store, project, record_id: int) -> QueueItem:
 
 def queue_preview(store, project, annotator: str, n: int = 10) -> list[Record]:
     """The next ``n`` new records in queue order, without leasing them (read-only)."""
-    annotator = _check_annotator(annotator)
+    annotator = check_annotator(annotator)
     out: list[Record] = []
     seen: set[int] = set()
     for finder in (_al_candidates, _import_candidates, _skipped_candidates):
@@ -141,13 +142,6 @@ def reserved_by_others(store, project, annotator: str) -> int:
 
 
 # -- internals ----------------------------------------------------------------
-def _check_annotator(annotator: str) -> str:
-    annotator = (annotator or "").strip()
-    if not annotator:
-        raise ValidationError("annotator name must not be empty; set it in the sidebar")
-    return annotator
-
-
 def _own_lease(store, project, annotator: str) -> Record | None:
     row = store.one(
         f"SELECT {_R_COLUMNS} FROM leases l JOIN records r ON r.id = l.record_id"

@@ -50,6 +50,14 @@ def check_task(task: str) -> str:
     return task
 
 
+def check_annotator(annotator: str | None) -> str:
+    """Return the trimmed annotator name; raise if it is empty."""
+    annotator = (annotator or "").strip()
+    if not annotator:
+        raise ValidationError("annotator name must not be empty; set it in the sidebar or with --annotator")
+    return annotator
+
+
 def check_labels(labels: Sequence[str]) -> list[str]:
     """Validate an ordered label schema: non-empty, unique, trimmed names."""
     if isinstance(labels, str):

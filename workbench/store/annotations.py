@@ -15,7 +15,7 @@ from typing import Any
 
 from workbench.errors import NotFoundError, ValidationError
 from workbench.store.base import dumps, loads, now
-from workbench.types import ANNOTATION_KINDS, validate_value
+from workbench.types import ANNOTATION_KINDS, check_annotator, validate_value
 
 #: SQL: annotation row ``a`` has not been retracted (the append-only history's "live" rows)
 LIVE = ("NOT EXISTS (SELECT 1 FROM annotations retraction"
@@ -86,9 +86,7 @@ class AnnotationsMixin:
             One of :data:`workbench.types.ANNOTATION_KINDS`. ``label``/``relabel``
             need a ``value``; ``retract`` needs ``target_id``.
         """
-        annotator = (annotator or "").strip()
-        if not annotator:
-            raise ValidationError("annotator name must not be empty; set it in the sidebar or with --annotator")
+        annotator = check_annotator(annotator)
         if kind not in ANNOTATION_KINDS:
             raise ValidationError(f"unknown annotation kind {kind!r}; valid: {', '.join(ANNOTATION_KINDS)}")
         with self.atomic():
