@@ -5,7 +5,8 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8501
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup samples demo browser run test test-fast lint bench-import bench-label clean
+.PHONY: setup samples demo browser run test test-fast lint clean \
+        bench-import bench-label bench-al bench-latency bench-audit bench-embed bench-train
 
 setup: $(STAMP)
 
@@ -41,8 +42,27 @@ test-fast: setup
 lint: setup
 	$(PY) -m ruff check .
 
+# Benchmarks (outside the product, in benchmarks/): separate commands, never part of `make test`.
 bench-import: setup
-	$(PY) -m workbench.bench import --rows 100000
+	$(PY) -m benchmarks.import_speed --rows 100000
+
+bench-label: setup
+	$(PY) -m benchmarks.label_latency --records 100000
+
+bench-al: samples
+	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.active_learning efficiency --task both --seeds 5
+
+bench-latency: samples
+	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.active_learning latency
+
+bench-audit: samples
+	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.audit classification
+
+bench-embed: samples
+	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.embeddings
+
+bench-train: samples
+	HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 $(PY) -m benchmarks.training --device cpu --threads 1 --sizes 64,256,1024 --eval 200 --json
 
 clean:
 	rm -rf $(VENV) data/samples data/workbench.db* data/models

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from workbench.ui import loaders, sidebar
+from pages.ui import loaders, sidebar
 
 st.set_page_config(page_title="Annotation workbench", page_icon=":material/label:", layout="wide")
 

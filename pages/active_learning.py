@@ -5,12 +5,12 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
+from pages.ui import components, loaders, state
 from services import evaluation, training
 from services.active_learning import STRATEGIES
 from services.models import ADAPTERS
 from workbench.config import ProjectSettings
 from workbench.errors import WorkbenchError
-from workbench.ui import components, loaders, state
 
 JOB_POLL_SECONDS = 2.0
 

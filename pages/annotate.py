@@ -1,13 +1,13 @@
-"""Annotate: one record at a time, keyboard first (see workbench.ui.annotate_panel)."""
+"""Annotate: one record at a time, keyboard first (see pages.ui.annotate_panel)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from pages.ui import loaders, state
+from pages.ui.annotate_panel import annotation_panel
 from workbench.config import ProjectSettings
 from workbench.errors import WorkbenchError
-from workbench.ui import loaders, state
-from workbench.ui.annotate_panel import annotation_panel
 
 
 def _save_recheck_share(project_name: str, key: str) -> None:

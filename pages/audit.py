@@ -5,12 +5,12 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
+from pages.ui import components, explanations, loaders
+from pages.ui.state import AUDIT_NOTICE as NOTICE
+from pages.ui.state import AUDIT_OFFSET as OFFSET
 from services import agreement
 from services import audit as audit_service
 from workbench.errors import WorkbenchError
-from workbench.ui import components, explanations, loaders
-from workbench.ui.state import AUDIT_NOTICE as NOTICE
-from workbench.ui.state import AUDIT_OFFSET as OFFSET
 
 KEYED_LABELS = 9
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages.ui import components, loaders, state
 from workbench.browse import STATUSES, BrowseFilter, annotator_names, browse
 from workbench.errors import WorkbenchError
-from workbench.ui import components, loaders, state
 
 ANY = "(any)"
 K = "browse."

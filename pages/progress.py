@@ -5,8 +5,8 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
+from pages.ui import loaders
 from workbench import progress
-from workbench.ui import loaders
 
 loaders.require_router()
 st.title("Progress")

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import streamlit as st
 
+from pages.ui import loaders, state
+from pages.ui.components import show_notice
 from workbench import progress, schema
 from workbench.errors import WorkbenchError
 from workbench.types import TASKS
-from workbench.ui import loaders, state
-from workbench.ui.components import show_notice
 
 NONE = "(none)"
 NEW_PROJECT = "➕ new project"

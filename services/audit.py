@@ -13,7 +13,6 @@ Array-level functions (``oof_*``, ``classification_issues``,
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -25,6 +24,7 @@ import numpy as np
 from workbench.errors import ValidationError
 from workbench.store.annotations import LIVE
 from workbench.store.base import dumps, loads, now
+from workbench.text import bio_tags, spans_to_bio, tokenize
 
 SOURCES = ("annotations", "reference")
 #: Out-of-fold models computed directly on the embedding matrix (no re-encoding per fold).
@@ -38,7 +38,6 @@ HYBRID_MIN_TEXTS = 200
 ISSUE_COLUMNS = ("id, audit_id, project_id, record_id, issue_type, given, suggested, quality, is_issue,"
                  " details, created_at")
 ProgressFn = Callable[[float, str], None]
-_WS = re.compile(r"\S+")
 
 
 # ---------------------------------------------------------------------------
@@ -603,33 +602,13 @@ def _audit_classes(store, project, items, config: AuditConfig, report: ProgressF
 
 
 # -- NER ---------------------------------------------------------------------
-def bio_tags(labels: Sequence[str]) -> list[str]:
-    """BIO tag set of an entity schema: ["O", "B-x", "I-x", ...]."""
-    return ["O"] + [f"{p}-{label}" for label in labels for p in ("B", "I")]
-
-
-def spans_to_tags(tokens: Sequence[tuple[str, int, int]], spans: Sequence[dict[str, Any]]) -> list[str]:
-    """BIO tag per token from character spans (a token belongs to a span it overlaps)."""
-    tags = ["O"] * len(tokens)
-    for sp in spans:
-        inside = [i for i, (_, s, e) in enumerate(tokens) if s < sp["end"] and e > sp["start"]]
-        for j, i in enumerate(inside):
-            tags[i] = ("B-" if j == 0 else "I-") + sp["label"]
-    return tags
-
-
-def ner_tokens(text: str) -> list[tuple[str, int, int]]:
-    """Whitespace words (word, start, end): the split of CoNLL imports and of the ``ner`` adapter."""
-    return [(m.group(), m.start(), m.end()) for m in _WS.finditer(text)]
-
-
 def _audit_ner(store, project, items, config: AuditConfig, report: ProgressFn) -> dict[str, Any]:
     from services.explain import span_probabilities
 
     tag_names = bio_tags(project.labels)
     tag_index = {t: i for i, t in enumerate(tag_names)}
-    tokens = [ner_tokens(rec.text) for rec, _ in items]
-    token_labels = [[tag_index[t] for t in spans_to_tags(toks, value)] for toks, (_, value) in zip(tokens, items)]
+    tokens = [tokenize(rec.text) for rec, _ in items]
+    token_labels = [[tag_index[t] for t in spans_to_bio(toks, value)[0]] for toks, (_, value) in zip(tokens, items)]
     strat = np.array([min(sum(1 for t in tl if t), 3) for tl in token_labels])  # entity count bucket
     if config.model in EMBEDDING_MODELS:
         probs = oof_token_probabilities(store, [t for t in tokens], [rec.text for rec, _ in items], token_labels,
@@ -675,7 +654,7 @@ def _align_tags(p: np.ndarray, have: Sequence[str], want: Sequence[str], n_token
     """Reorder an adapter's (T, K') tag columns to ``want`` and check the token count."""
     if p.shape[0] != n_tokens:
         raise ValidationError(f"the NER model returned {p.shape[0]} token rows for a text of {n_tokens} words; "
-                              "it must split words on whitespace")
+                              "it must tag the tokens of workbench.text.tokenize")
     out = np.full((n_tokens, len(want)), 1e-6)
     for j, tag in enumerate(have):
         if tag in want:

@@ -14,7 +14,6 @@ name the curves plot by default.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,8 +21,8 @@ import numpy as np
 
 from workbench.errors import ValidationError
 from workbench.store import loads
+from workbench.text import spans_to_bio, tokenize
 
-_TOKEN = re.compile(r"\S+")
 PRIMARY = {"classification": "accuracy", "multilabel": "micro_f1", "ner": "f1"}
 
 
@@ -85,27 +84,13 @@ def multilabel_metrics(gold: Sequence[Sequence[str]], predicted: Sequence[Sequen
     }
 
 
-def spans_to_bio(text: str, spans: Sequence[dict[str, Any]]) -> list[str]:
-    """BIO tags of the whitespace tokens of ``text``; a token belongs to the span it overlaps."""
-    tags = []
-    for m in _TOKEN.finditer(text):
-        tag = "O"
-        for span in spans:
-            if m.start() < span["end"] and span["start"] < m.end():
-                inside = tags and tags[-1] != "O" and tags[-1][2:] == span["label"] and m.start() > span["start"]
-                tag = ("I-" if inside else "B-") + span["label"]
-                break
-        tags.append(tag)
-    return tags
-
-
 def ner_metrics(texts: Sequence[str], gold: Sequence[Sequence[dict]], predicted: Sequence[Sequence[dict]],
                 labels: Sequence[str]) -> dict[str, Any]:
     """Entity-level (seqeval) precision / recall / F1 overall and per entity type."""
     from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
 
-    y_true = [spans_to_bio(t, g) for t, g in zip(texts, gold)]
-    y_pred = [spans_to_bio(t, p) for t, p in zip(texts, predicted)]
+    y_true = [spans_to_bio(tokenize(t), g)[0] for t, g in zip(texts, gold)]
+    y_pred = [spans_to_bio(tokenize(t), p)[0] for t, p in zip(texts, predicted)]
     if not y_true:
         return {"n": 0, "primary": PRIMARY["ner"], "f1": 0.0, "precision": 0.0, "recall": 0.0, "per_class": {}}
     report = classification_report(y_true, y_pred, output_dict=True, zero_division=0)

@@ -13,7 +13,6 @@ Everything here is model-agnostic and works on plain arrays:
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,8 +21,7 @@ from typing import Any
 import numpy as np
 
 from workbench.errors import ValidationError
-
-_WORD = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]", re.UNICODE)
+from workbench.text import tokenize
 
 
 @dataclass(frozen=True)
@@ -41,11 +39,6 @@ class Attribution:
 
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "start": self.start, "end": self.end, "weight": self.weight}
-
-
-def words(text: str) -> list[tuple[str, int, int]]:
-    """Split ``text`` into (word, start, end) with character offsets; punctuation is its own word."""
-    return [(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
 
 
 def occlusion_attributions(adapter, text: str, label: str | int | None = None,
@@ -73,7 +66,7 @@ def occlusion_attributions(adapter, text: str, label: str | int | None = None,
     """
     if getattr(adapter, "task", "classification") == "ner":
         raise ValidationError("occlusion explains classification models; for NER use ner_token_probabilities")
-    spans = words(text)[:max_words]
+    spans = tokenize(text)[:max_words]
     variants = [text] + [text[:s] + text[e:] for _, s, e in spans]
     probs = np.asarray(adapter.predict_proba(variants), dtype=float)
     col = _label_column(adapter.labels, label, probs[0])
@@ -142,7 +135,7 @@ def integrated_gradients(adapter, text: str, label: str | int | None = None,
     (grads,) = torch.autograd.grad(target, scaled)
     token_attr = (inputs_embeds[0] * grads.mean(dim=0)).sum(dim=-1).detach().float().cpu().numpy()
     per_word = []
-    for w, s, e in words(text):
+    for w, s, e in tokenize(text):
         mass = sum(a for a, (ts, te) in zip(token_attr, offsets) if te > ts and ts < e and te > s)
         per_word.append(Attribution(w, s, e, float(mass)))
     return per_word, adapter.labels[col], float(probs[col])

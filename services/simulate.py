@@ -12,7 +12,6 @@ name), so its labels and model versions are untouched.
 from __future__ import annotations
 
 import shutil
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from services.active_learning import get_strategy
-from services.evaluation import PRIMARY, evaluate
-from services.training import JOB_KIND, start_training
+from services.evaluation import evaluate
+from services.training import start_training
 from workbench.config import ProjectSettings
 from workbench.errors import ValidationError
 from workbench.queue import queue_preview
@@ -189,65 +188,3 @@ def curve_area(curve: list[dict[str, Any]], metric: str = "accuracy") -> float:
         return float(pts[0][1]) if pts else 0.0
     x, y = np.array(pts, dtype=float).T
     return float(np.sum(np.diff(x) * (y[1:] + y[:-1]) / 2) / (x[-1] - x[0]))
-
-
-# -- round latency (the benchmark the issue asks for) ------------------------------------
-
-def latency_benchmark(*, records: int = 10_000, rounds: int = 10, batch: int = 10, strategy: str = "margin",
-                      path: Path | None = None) -> dict[str, Any]:
-    """Seconds from "a batch of labels is submitted" to "new suggestions written and queue ready".
-
-    Builds a scratch store with ``records`` Movie reviews (embeddings from the
-    benchmark cache), then per round: label the next ``batch`` queued records,
-    run the training job synchronously (logreg) and fetch the next queue page.
-    """
-    from services.bench_al import cached_embeddings, load_movie_reviews
-    from services.embeddings import model_key
-    from workbench.types import text_hash
-
-    texts, y, names = load_movie_reviews("3class", path)
-    vectors = cached_embeddings(texts)[:records]
-    texts, y = texts[:records], y[:records]
-    workdir = Path(tempfile.mkdtemp(prefix="workbench-latency-"))
-    try:
-        store = Store(workdir / "latency.db")
-        project = store.create_project("latency", "classification", names,
-                                       settings=ProjectSettings(retrain_every=batch, strategy=strategy))
-        with store.atomic():
-            ids = store.insert_records(project.id, [NewRecord(uid=text_hash(t), text=t) for t in texts])
-            key = model_key("minilm")
-            store.conn.executemany("INSERT OR IGNORE INTO embeddings (model, text_hash, vector) VALUES (?,?,?)",
-                                   [(key, text_hash(t), v.astype(np.float32).tobytes())
-                                    for t, v in zip(texts, vectors)])
-        oracle = dict(zip(ids, (names[k] for k in y)))
-        rng = np.random.default_rng(0)
-        # 7 per class: past cold start, so every timed round is a logreg round
-        seed = [ids[i] for c in range(len(names)) for i in rng.permutation(np.flatnonzero(y == c))[:7]]
-        with store.atomic():
-            for rid in seed:
-                store.annotate(project, rid, ORACLE, "label", oracle[rid])
-        timings = []
-        for r in range(rounds + 1):
-            project = store.get_project(project.id)
-            if r:
-                todo = queue_preview(store, project, ORACLE, batch)
-                for rec in todo:  # one request per label, as the annotate page sends them
-                    store.annotate(project, rec.id, ORACLE, "label", oracle[rec.id])
-            t = time.perf_counter()
-            job_id = start_training(store, project, wait=True, models_dir=workdir / "models")
-            project = store.get_project(project.id)
-            ready = queue_preview(store, project, ORACLE, batch)
-            elapsed = time.perf_counter() - t
-            if r:  # round 0 warms caches (imports, first SQLite pages), like a server that is already up
-                timings.append(elapsed)
-            if not ready or store.job(job_id)["status"] != "done":
-                raise ValidationError(f"round {r}: the queue is empty or the job failed")
-        n_versions = store.scalar("SELECT COUNT(*) FROM model_versions")
-        store.close()
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    timings.sort()
-    return {"records": len(texts), "rounds": rounds, "batch": batch, "strategy": strategy, "model": "logreg",
-            "p50_s": round(statistics.median(timings), 3), "max_s": round(timings[-1], 3),
-            "mean_s": round(statistics.mean(timings), 3), "model_versions": n_versions, "job_kind": JOB_KIND,
-            "primary": PRIMARY["classification"]}

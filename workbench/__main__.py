@@ -1,5 +1,7 @@
+"""``python -m workbench ...``: an interfaces-layer entry point that dispatches to the CLI."""
+
 import sys
 
-from workbench.cli import main
+from workbench.api.cli import main
 
 sys.exit(main())

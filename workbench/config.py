@@ -15,7 +15,7 @@ SAMPLES_DIR = DATA_DIR / "samples"
 MODELS_DIR = DATA_DIR / "models"
 DEFAULT_DB = DATA_DIR / "workbench.db"
 DEFAULT_ENCODER = "minilm"  # alias for the packaged sentence-transformers/all-MiniLM-L6-v2
-# best on both label-efficiency measures in `python -m services.bench_al efficiency` (README)
+# best on both label-efficiency measures in `python -m benchmarks.active_learning efficiency` (README)
 DEFAULT_STRATEGY = "power_entropy"
 
 

@@ -12,12 +12,12 @@ simulations and audits have ground truth.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from workbench import samples
 from workbench.errors import WorkbenchError
+from workbench.text import entity_types, parse_conll
 
 MOVIE_REVIEWS = "Movie reviews"
 TWEETS_NER = "Tweets NER"
@@ -126,11 +126,10 @@ def ensure_demo(store, samples_dir: Path | str | None = None) -> list[str]:
 def ner_labels(conll_path: Path) -> list[str]:
     """Entity types used in a ``token<TAB>BIO-tag`` file, sorted (the WNUT-16 file has 10)."""
     try:
-        raw = Path(conll_path).read_bytes()
+        text = Path(conll_path).read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise WorkbenchError(f"cannot read {conll_path}: {exc}; run `{samples.FETCH_HINT}`") from exc
-    # A regex over the tag column: the importer validates every line right after this.
-    types = sorted(set(re.findall(r"\t[BI]-(\S+)", raw.decode("utf-8", errors="replace"))))
+    types = entity_types(tags for _, _, tags in parse_conll(enumerate(text.splitlines(), start=1), str(conll_path)))
     if not types:
         raise WorkbenchError(f"{conll_path} has no entity tags; run `{samples.FETCH_HINT} --force`")
     return types

@@ -65,3 +65,7 @@ class PoolExhaustedError(PoolError):
 
 class JobError(WorkbenchError):
     """A background job failed; the previous model version stays in place."""
+
+
+class UnknownNameError(ValidationError, NotFoundError):
+    """A name looked up in a :class:`workbench.registry.Registry` is not registered; the message lists the valid ones."""

@@ -1,7 +1,7 @@
 """``ner``: token classification with ``AutoModelForTokenClassification``.
 
-Words are the whitespace-separated pieces of a text (``meta["tokens"]`` of a
-CoNLL import is exactly this split), each with character offsets. Spans
+Words are the tokens of :func:`workbench.text.tokenize` (the units an annotator's
+span snaps to in the UI), each with character offsets. Spans
 ``[{"start", "end", "label"}]`` become BIO tags on the words they overlap;
 only the first sub-token of each word carries its tag (``-100`` elsewhere, so
 the loss ignores continuation pieces). Predictions are per word and map back
@@ -11,7 +11,6 @@ in schema order; ``entity_labels`` is the project's schema.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,9 +23,9 @@ from services.models import torch_loop
 from services.models.base import register
 from services.models.common import ProgressFn, check_task_labels, check_texts
 from workbench.errors import ValidationError
+from workbench.text import bio_tags, bio_to_spans, spans_to_bio, tokenize
 
 IGNORE = -100
-_WORD = re.compile(r"\S+")
 
 
 @dataclass
@@ -38,73 +37,17 @@ class NerConfig(torch_loop.FineTuneConfig):
     max_length: int = 256
 
 
-def words(text: str) -> list[tuple[int, int]]:
-    """Whitespace words of ``text`` as (start, end) character offsets, end exclusive."""
-    return [m.span() for m in _WORD.finditer(text)]
-
-
-def bio_tags(entity_labels: Sequence[str]) -> list[str]:
-    """``["O", "B-a", "I-a", "B-b", "I-b", ...]`` for the schema ``[a, b, ...]``."""
-    return ["O"] + [f"{p}-{label}" for label in entity_labels for p in ("B", "I")]
-
-
-def spans_to_tags(text: str, spans: Sequence[dict[str, Any]], entity_labels: Sequence[str]) -> list[str]:
-    """BIO tag per word: a word overlapping a span takes its label (B on the span's first word)."""
-    known = set(entity_labels)
-    offsets = words(text)
-    tags = ["O"] * len(offsets)
-    for span in sorted(spans, key=lambda s: s["start"]):
-        if span["label"] not in known:
-            raise ValidationError(f"span label {span['label']!r} is not one of {list(entity_labels)}")
-        inside = [i for i, (s, e) in enumerate(offsets) if s < span["end"] and e > span["start"]]
-        for n, i in enumerate(inside):
-            tags[i] = f"{'B' if n == 0 else 'I'}-{span['label']}"
-    return tags
-
-
-def tags_to_spans(text: str, tags: Sequence[str]) -> list[dict[str, Any]]:
-    """Character spans from per-word BIO tags; a stray ``I-x`` starts a new entity."""
-    offsets = words(text)
-    spans: list[dict[str, Any]] = []
-    current: dict[str, Any] | None = None
-    for (start, end), tag in zip(offsets, tags):
-        prefix, _, label = tag.partition("-")
-        if prefix == "I" and current is not None and current["label"] == label:
-            current["end"] = end
-            continue
-        current = None
-        if prefix in ("B", "I") and label:
-            current = {"start": start, "end": end, "label": label}
-            spans.append(current)
-    return spans
-
-
-def ner_metrics(texts: Sequence[str], true_spans: Sequence[Sequence[dict]], pred_spans: Sequence[Sequence[dict]],
-                entity_labels: Sequence[str]) -> dict[str, Any]:
-    """Entity-level precision / recall / F1 (seqeval, exact span and type match) on word BIO tags.
-
-    Returns
-    -------
-    dict
-        ``{"f1", "precision", "recall", "per_label": {label: {"precision", "recall", "f1", "support"}}}``
-    """
-    from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
-
-    y_true = [spans_to_tags(t, s, entity_labels) for t, s in zip(texts, true_spans)]
-    y_pred = [spans_to_tags(t, s, entity_labels) for t, s in zip(texts, pred_spans)]
-    report = classification_report(y_true, y_pred, output_dict=True, zero_division=0)
-    per_label = {k: {"precision": float(v["precision"]), "recall": float(v["recall"]),
-                     "f1": float(v["f1-score"]), "support": int(v["support"])}
-                 for k, v in report.items() if k in set(entity_labels)}
-    return {"f1": float(f1_score(y_true, y_pred, zero_division=0)),
-            "precision": float(precision_score(y_true, y_pred, zero_division=0)),
-            "recall": float(recall_score(y_true, y_pred, zero_division=0)),
-            "per_label": per_label}
+def word_tags(text: str, spans: Sequence[dict[str, Any]], entity_labels: Sequence[str]) -> list[str]:
+    """BIO tag per token of :func:`workbench.text.tokenize` (a token overlapping a span takes its label)."""
+    unknown = [sp["label"] for sp in spans if sp["label"] not in set(entity_labels)]
+    if unknown:
+        raise ValidationError(f"span label {unknown[0]!r} is not one of {list(entity_labels)}")
+    return spans_to_bio(tokenize(text), spans)[0]
 
 
 @register("ner")
 class NerAdapter(torch_loop.PretrainedIO):
-    """Fine-tuned token classifier over whitespace words (task ``ner``).
+    """Fine-tuned token classifier over :func:`workbench.text.tokenize` tokens (task ``ner``).
 
     Parameters
     ----------
@@ -129,7 +72,7 @@ class NerAdapter(torch_loop.PretrainedIO):
         self.tokenizer = None
 
     def _tokenize(self, texts: list[str], tags: list[list[str]] | None = None) -> list[dict[str, Any]]:
-        split = [[text[s:e] for s, e in words(text)] for text in texts]
+        split = [[tok for tok, _, _ in tokenize(text)] for text in texts]
         enc = self.tokenizer(split, is_split_into_words=True, truncation=True, max_length=self.config.max_length)
         tag_id = {t: i for i, t in enumerate(self.labels)}
         examples = []
@@ -161,7 +104,7 @@ class NerAdapter(torch_loop.PretrainedIO):
             raise ValidationError("cannot train on zero labelled examples")
         if len(targets) != len(texts):
             raise ValidationError(f"got {len(texts)} texts but {len(targets)} span lists; they must pair up")
-        tags = [spans_to_tags(t, s or [], self.entity_labels) for t, s in zip(texts, targets)]
+        tags = [word_tags(t, s or [], self.entity_labels) for t, s in zip(texts, targets)]
         c = self.config
         device = resolve_device(c.device)
         self.close()
@@ -186,7 +129,7 @@ class NerAdapter(torch_loop.PretrainedIO):
         return self
 
     def predict_proba(self, texts: Sequence[str]) -> list[np.ndarray]:
-        """Per text a (T_i, K) float32 array: T_i whitespace words, K = ``len(self.labels)`` BIO tags.
+        """Per text a (T_i, K) float32 array: T_i tokens (:func:`workbench.text.tokenize`), K = ``len(self.labels)`` BIO tags.
 
         Words cut off by ``max_length`` get a uniform row (the model did not see them).
         """
@@ -202,7 +145,7 @@ class NerAdapter(torch_loop.PretrainedIO):
         k = len(self.labels)
         out = []
         for text, ex, z in zip(texts, examples, logits):
-            probs = np.full((len(words(text)), k), 1.0 / k, dtype=np.float32)
+            probs = np.full((len(tokenize(text)), k), 1.0 / k, dtype=np.float32)
             z = np.exp(z - z.max(axis=1, keepdims=True))
             z = z / z.sum(axis=1, keepdims=True)
             seen: set[int] = set()
@@ -215,7 +158,7 @@ class NerAdapter(torch_loop.PretrainedIO):
 
     def predict_spans(self, texts: Sequence[str]) -> list[list[dict[str, Any]]]:
         """Most likely entities per text as character spans ``[{"start", "end", "label"}]``."""
-        return [tags_to_spans(text, [self.labels[i] for i in p.argmax(axis=1)])
+        return [bio_to_spans(tokenize(text), [self.labels[i] for i in p.argmax(axis=1)])
                 for text, p in zip(texts, self.predict_proba(texts))]
 
     def _schema_labels(self) -> list[str]:

@@ -12,9 +12,11 @@ import json
 import numpy as np
 import pytest
 
+from services.evaluation import ner_metrics
 from services.models import ADAPTERS, get_adapter, load_adapter
-from services.models.ner import bio_tags, ner_metrics, spans_to_tags, tags_to_spans, words
+from services.models.ner import word_tags
 from workbench.errors import NotFoundError, ValidationError
+from workbench.text import bio_tags, bio_to_spans, tokenize
 from workbench.types import validate_value
 
 LABELS = ["pos", "neg", "neutral"]  # "neutral" never appears in training: still a column
@@ -170,18 +172,15 @@ def test_linear_head_matches_sklearn_and_pads_unseen_columns(n_classes, tmp_path
 # -- NER ---------------------------------------------------------------
 
 
-def test_bio_round_trip_between_spans_and_words():
-    text = "we met Carol Ann in New York ."
+def test_ner_adapter_tags_the_tokenizer_units():
+    text = "we met Carol Ann in New York."
     spans = [{"start": 7, "end": 16, "label": "person"}, {"start": 20, "end": 28, "label": "location"}]
-    tags = spans_to_tags(text, spans, NER_LABELS)
+    tags = word_tags(text, spans, NER_LABELS)
     assert tags == ["O", "O", "B-person", "I-person", "O", "B-location", "I-location", "O"]
-    assert tags_to_spans(text, tags) == spans
-    assert validate_value("ner", NER_LABELS, tags_to_spans(text, tags), text)
-    assert len(words(text)) == len(text.split())
-    assert bio_tags(NER_LABELS) == ["O", "B-person", "I-person", "B-location", "I-location"]
-    # A stray I- starts an entity; a label change ends one.
-    assert tags_to_spans("a b c", ["I-person", "I-location", "O"]) == [
-        {"start": 0, "end": 1, "label": "person"}, {"start": 2, "end": 3, "label": "location"}]
+    assert bio_to_spans(tokenize(text), tags) == spans
+    assert validate_value("ner", NER_LABELS, bio_to_spans(tokenize(text), tags), text)
+    with pytest.raises(ValidationError, match="not one of"):
+        word_tags(text, [{"start": 0, "end": 2, "label": "org"}], NER_LABELS)
 
 
 def test_ner_metrics_are_seqeval_entity_scores():
@@ -191,7 +190,7 @@ def test_ner_metrics_are_seqeval_entity_scores():
     pred = [[{"start": 0, "end": 5, "label": "person"}], [{"start": 0, "end": 3, "label": "location"}]]
     m = ner_metrics(texts, gold, pred, NER_LABELS)
     assert m["precision"] == pytest.approx(0.5) and m["recall"] == pytest.approx(1 / 3)
-    assert m["per_label"]["person"]["support"] == 2
+    assert m["per_class"]["person"]["support"] == 2
 
 
 @pytest.mark.slow

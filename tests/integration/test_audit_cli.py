@@ -8,7 +8,7 @@ import pytest
 
 from services import audit
 from tests.conftest import add_texts
-from workbench.cli import main
+from workbench.api.cli import main
 
 POS = ["a wonderful, moving film", "brilliant acting and a great story", "I loved every minute of it",
        "a delightful and charming movie", "superb direction, beautiful to watch", "funny, warm and touching",

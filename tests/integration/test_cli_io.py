@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from workbench.cli import main
+from workbench.api.cli import main
 from workbench.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from workbench import config, samples
-from workbench.cli import main
+from workbench.api.cli import main
 from workbench.demo import MOVIE_REVIEWS, TWEETS_NER, ensure_demo
 from workbench.errors import DataFileError, WorkbenchError
 from workbench.store import Store
+from workbench.text import write_conll
 
 WNUT_TYPES = ["company", "facility", "geo-loc", "movie", "musicartist", "other", "person", "product",
               "sportsteam", "tvshow"]
@@ -34,10 +35,10 @@ def tiny_samples(tmp_path):
         {"text": "A joy from start to finish.", "label": "fresh", "movie_name": "film_d", "id": "rt-00004"},
     ]
     (d / "rotten_tomatoes.csv").write_bytes(samples.write_rotten_tomatoes(reviews))
-    tweets = [[("Alice", "B-person"), ("visits", "O"), ("New", "B-geo-loc"), ("York", "I-geo-loc")],
-              [("nothing", "O"), ("here", "O")],
-              [("loving", "O"), ("my", "O"), ("iPhone", "B-product")]]
-    (d / "wnut16.conll").write_bytes(samples.write_conll(tweets))
+    tweets = [(["Alice", "visits", "New", "York"], ["B-person", "O", "B-geo-loc", "I-geo-loc"]),
+              (["nothing", "here"], ["O", "O"]),
+              (["loving", "my", "iPhone"], ["O", "O", "B-product"])]
+    (d / "wnut16.conll").write_text(write_conll(tweets), encoding="utf-8")
     return d
 
 

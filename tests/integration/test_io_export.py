@@ -176,10 +176,11 @@ def test_ner_csv_round_trip_keeps_span_offsets_of_texts_starting_with_at(store, 
 
 def test_conll_notes_spans_that_cut_through_tokens(store, tmp_path):
     project = store.create_project("n", "ner", ["person"])
-    (rid,) = store.insert_records(project.id, [NewRecord(uid="u", text="Mr.Smith came")])
+    (rid,) = store.insert_records(project.id, [NewRecord(uid="u", text="Mr.Smithson came")])
+    # "Smith" ends inside the token "Smithson" (tokens: Mr . Smithson came)
     store.annotate(project, rid, "ann", "label", [{"start": 3, "end": 8, "label": "person"}])
     report = export_project(store, "n", tmp_path / "o.conll", format="conll")
-    assert (tmp_path / "o.conll").read_text() == "Mr.Smith\tB-person\ncame\tO\n\n"
+    assert (tmp_path / "o.conll").read_text() == "Mr\tO\n.\tO\nSmithson\tB-person\ncame\tO\n\n"
     assert report.notes and "token boundaries" in report.notes[0]
 
 

@@ -284,7 +284,7 @@ def test_gzip_input_is_read(store, tmp_path):
 
 @pytest.mark.skipif(os.name != "posix", reason="memory figure is Linux-specific")
 def test_benchmark_command_runs_and_reports(capsys):
-    from workbench.bench_import import main
+    from benchmarks.import_speed import main
 
     assert main(["--rows", "3000"]) == 0
     out = capsys.readouterr().out
@@ -294,8 +294,8 @@ def test_benchmark_command_runs_and_reports(capsys):
 def test_import_memory_stays_flat_while_the_file_grows(store, tmp_path):
     import tracemalloc
 
-    from workbench.bench_import import LABELS as BENCH_LABELS
-    from workbench.bench_import import write_csv
+    from benchmarks.import_speed import LABELS as BENCH_LABELS
+    from benchmarks.import_speed import write_csv
 
     path = tmp_path / "big.csv"
     write_csv(path, 10_000)

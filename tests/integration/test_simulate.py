@@ -11,7 +11,7 @@ import pytest
 
 from services.simulate import curve_area, simulate
 from tests.conftest import add_texts
-from workbench.cli import main
+from workbench.api.cli import main
 from workbench.config import SAMPLES_DIR
 from workbench.store import Store
 

@@ -158,7 +158,7 @@ def test_cold_start_gives_zero_shot_version_and_diverse_queue(store, project):
 
 
 def test_cli_train_wait_and_queue(store, project, capsys):
-    from workbench.cli import main
+    from workbench.api.cli import main
 
     p, ids, refs = project
     _label(store, p, ids, refs, 4, eval_ids(store, p))

@@ -9,8 +9,8 @@ import streamlit.testing.v1.app_test as app_test_module
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
+from pages.ui.state import DEMO_CHECKED
 from workbench.store import Store
-from workbench.ui.state import DEMO_CHECKED
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 

@@ -9,55 +9,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pages.ui import ner_component as nc
 from workbench.errors import ValidationError
-from workbench.ui import ner_component as nc
 
 TEXT = "Alice flew to New-York, met @bob_99 at https://x.org/a?b=1 😀 <b>hi</b>"
-
-
-def _words(text, tokens):
-    return [text[s:e] for s, e in tokens]
-
-
-def test_tokenize_offsets_point_into_the_original_text():
-    tokens = nc.tokenize(TEXT)
-    assert _words(TEXT, tokens) == [
-        "Alice", "flew", "to", "New-York", ",", "met", "@bob_99", "at", "https://x.org/a?b=1", "😀",
-        "<", "b", ">", "hi", "<", "/", "b", ">",
-    ]
-    assert all(s < e for s, e in tokens)
-    assert all(a[1] <= b[0] for a, b in zip(tokens, tokens[1:]))
-
-
-def test_tokenize_counts_code_points_not_utf16_units():
-    text = "😀😀 Paris"
-    (s, e), = [t for t in nc.tokenize(text) if text[t[0]:t[1]] == "Paris"]
-    assert (s, e) == (3, 8)  # JS would say 5-10 in UTF-16 units; the component works in code points
-
-
-@pytest.mark.parametrize("sel,expected", [
-    ((1, 3), (0, 5)),        # part of "Alice" -> whole token
-    ((3, 8), (0, 10)),       # across "Alice fl" -> both tokens
-    ((8, 3), (0, 10)),       # reversed drag
-    ((2, 2), (0, 5)),        # caret inside a token
-    ((5, 6), None),          # only the space
-    ((5, 5), None),          # caret on the space
-    ((12, 100), (11, 13)),   # past the end -> last token
-    ((13, 100), None),       # starts after the last token
-])
-def test_snap_to_tokens(sel, expected):
-    tokens = nc.tokenize("Alice flew to")
-    assert nc.snap_to_tokens(*sel, tokens) == expected
-
-
-def test_add_span_sorts_and_refuses_overlap_naming_the_clash():
-    spans = [{"start": 14, "end": 22, "label": "loc"}]
-    out = nc.add_span(spans, {"start": 0, "end": 5, "label": "per"}, TEXT)
-    assert out == [{"start": 0, "end": 5, "label": "per"}, {"start": 14, "end": 22, "label": "loc"}]
-    with pytest.raises(ValidationError, match=r"overlaps 'New-York' \(loc, 14-22\)"):
-        nc.add_span(out, {"start": 20, "end": 23, "label": "per"}, TEXT)
-    # touching is not overlapping: end is exclusive
-    assert len(nc.add_span(out, {"start": 22, "end": 23, "label": "per"})) == 3
 
 
 def test_merge_spans_accepts_what_fits_and_reports_the_rest():
@@ -71,12 +26,6 @@ def test_merge_spans_accepts_what_fits_and_reports_the_rest():
     merged, refused = nc.merge_spans(existing, suggested)
     assert merged == [{"start": 0, "end": 5, "label": "per"}, {"start": 14, "end": 22, "label": "loc"}]
     assert refused == [{"start": 3, "end": 10, "label": "loc"}, {"start": 20, "end": 25, "label": "per"}]
-
-
-def test_remove_span_drops_every_span_touching_the_range():
-    spans = [{"start": 0, "end": 5, "label": "per"}, {"start": 14, "end": 22, "label": "loc"}]
-    assert nc.remove_span(spans, 2, 3) == [{"start": 14, "end": 22, "label": "loc"}]
-    assert nc.remove_span(spans, 5, 14) == spans
 
 
 def test_usable_suggestions_drops_invalid_model_output():
@@ -141,7 +90,7 @@ def test_browser_code_never_parses_dataset_text_as_html():
 def _app():
     import streamlit as st
 
-    from workbench.ui.ner_component import ner_annotator
+    from pages.ui.ner_component import ner_annotator
 
     text = "<script>alert(1)</script> Alice"
     result = ner_annotator(text, [{"start": 26, "end": 31, "label": "per"}], ["per", "loc"],

@@ -179,14 +179,6 @@ def test_neighbour_table_excludes_self():
     assert (np.diff(sim, axis=1) <= 1e-6).all()
 
 
-def test_spans_to_tags_and_bio():
-    toks = audit.ner_tokens("Alice Smith flew to Paris")
-    tags = audit.spans_to_tags(toks, [{"start": 0, "end": 11, "label": "person"},
-                                      {"start": 20, "end": 25, "label": "location"}])
-    assert tags == ["B-person", "I-person", "O", "O", "B-location"]
-    assert audit.bio_tags(["a"]) == ["O", "B-a", "I-a"]
-
-
 def test_ner_audit_on_a_project_flags_the_corrupted_span(store):
     from tests.conftest import add_texts
 

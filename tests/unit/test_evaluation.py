@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from services.evaluation import evaluate, learning_curves, per_class_rows, spans_to_bio, stopping_hint
+from services.evaluation import evaluate, learning_curves, per_class_rows, stopping_hint
 from tests.conftest import add_texts
 from workbench.errors import ValidationError
+from workbench.text import spans_to_bio, tokenize
 
 
 def test_classification_accuracy_macro_f1_and_per_class():
@@ -31,7 +32,7 @@ def test_multilabel_micro_macro_and_subset_accuracy():
 def test_ner_seqeval_f1_from_character_spans():
     text = "Alice flew to New York"
     gold = [[{"start": 0, "end": 5, "label": "person"}, {"start": 14, "end": 22, "label": "location"}]]
-    assert spans_to_bio(text, gold[0]) == ["B-person", "O", "O", "B-location", "I-location"]
+    assert spans_to_bio(tokenize(text), gold[0])[0] == ["B-person", "O", "O", "B-location", "I-location"]
     half = [[{"start": 0, "end": 5, "label": "person"}, {"start": 14, "end": 17, "label": "location"}]]
     m = evaluate("ner", ["person", "location"], gold, half, texts=[text])
     assert m["f1"] == pytest.approx(0.5) and m["per_class"]["person"]["f1"] == 1.0

@@ -10,6 +10,7 @@ import pytest
 from services import explain
 from services.models.base import get_adapter
 from workbench.errors import ValidationError
+from workbench.text import tokenize
 
 POS = ["a wonderful, moving film", "brilliant acting and a great story", "a delightful and charming movie",
        "superb direction, beautiful to watch", "an excellent film with a great cast", "gorgeous and heartfelt"]
@@ -19,9 +20,9 @@ NEG = ["a boring, tedious mess", "terrible acting and an awful script", "a dull 
 
 def test_words_have_offsets():
     text = "Don't <b>panic</b>!"
-    for w, s, e in explain.words(text):
+    for w, s, e in tokenize(text):
         assert text[s:e] == w
-    assert [w for w, _, _ in explain.words("it's fine.")] == ["it's", "fine", "."]
+    assert [w for w, _, _ in tokenize("it's fine.")] == ["it's", "fine", "."]
 
 
 @pytest.fixture(scope="module")
@@ -70,11 +71,11 @@ def test_ner_span_probabilities():
 
 
 def test_highlight_escapes_every_token():
-    from workbench.ui.explanations import highlight_html, neighbours_html, spans_html
+    from pages.ui.explanations import highlight_html, neighbours_html, spans_html
 
     text = "<script>alert(1)</script> & <b>great</b>"
     attributions = [explain.Attribution(w, s, e, 0.5 if i % 2 else -0.3)
-                    for i, (w, s, e) in enumerate(explain.words(text))]
+                    for i, (w, s, e) in enumerate(tokenize(text))]
     html_out = highlight_html(text, attributions)
     assert "<script>" not in html_out and "<b>" not in html_out
     assert html_out.count("&#60;") == 4 and "&#38;" in html_out
@@ -88,7 +89,7 @@ def test_highlight_escapes_every_token():
 def test_markdown_and_blank_lines_in_a_text_stay_literal():
     # st.markdown renders our HTML; a blank line would end the HTML block and
     # let the rest of the text render as Markdown (bold, links, headings, $math$)
-    from workbench.ui.explanations import highlight_html, literal_html, neighbours_html, spans_html
+    from pages.ui.explanations import highlight_html, literal_html, neighbours_html, spans_html
 
     text = "first\n\n**bold** [link](http://x) $x^2$ `code`\r\n\n# head | a ~b~ _c_ !"
     outputs = [literal_html(text), highlight_html(text, [{"start": 0, "end": 5, "weight": 1.0}]),
@@ -123,8 +124,8 @@ def test_render_explanation_shows_escaped_audit_reason(tmp_path, logreg):
                    '"neighbours": [{"label": "neg", "similarity": 0.8, "text": "<script>x</script>"}]}'))
 
     def page(db_path):
+        from pages.ui.explanations import render_explanation
         from workbench.store import Store
-        from workbench.ui.explanations import render_explanation
 
         with Store(db_path) as s:
             project = s.get_project("p")
@@ -159,6 +160,6 @@ def test_integrated_gradients_on_a_torch_classifier():
     text = "an unexpectedly wonderful film"
     attributions, label, prob, method = explain.explain_prediction(adapter, text, "neg")
     assert method == "integrated gradients" and label == "neg" and 0 < prob < 1
-    assert [a.text for a in attributions] == [w for w, _, _ in explain.words(text)]
+    assert [a.text for a in attributions] == [w for w, _, _ in tokenize(text)]
     assert all(np.isfinite(a.weight) for a in attributions)
     assert any(abs(a.weight) > 0 for a in attributions)

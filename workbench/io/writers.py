@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from workbench.errors import ValidationError
+from workbench.text import bio_tags, spans_to_bio, tokens_for
 
 BATCH = 1000
 #: Cells starting with these run as formulas in spreadsheet apps (CSV injection).
@@ -63,7 +63,7 @@ class ExportSchema:
 
     @property
     def bio_tags(self) -> list[str]:
-        return ["O"] + [f"{p}-{label}" for label in self.labels for p in ("B", "I")]
+        return bio_tags(self.labels)
 
 
 def neutralise(cell: str) -> str:
@@ -206,44 +206,6 @@ class ParquetWriter:
 
 
 # -- CoNLL -----------------------------------------------------------------
-_TOKEN = re.compile(r"\S+")
-
-
-def tokens_with_offsets(text: str, tokens: Any = None) -> list[tuple[str, int, int]]:
-    """``(token, start, end)`` per token: the stored tokens when they rebuild the text, else whitespace split."""
-    if isinstance(tokens, list) and tokens and all(isinstance(t, str) for t in tokens) and " ".join(tokens) == text:
-        out, offset = [], 0
-        for tok in tokens:
-            out.append((tok, offset, offset + len(tok)))
-            offset += len(tok) + 1
-        return out
-    return [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
-
-
-def spans_to_bio(tokens: Sequence[tuple[str, int, int]], spans: Sequence[dict[str, Any]]) -> tuple[list[str], int]:
-    """BIO tag per token from character spans.
-
-    Returns
-    -------
-    tags : list of str, length T
-    misaligned : int
-        Spans whose edges fall inside a token (their tokens are tagged whole).
-    """
-    tags = ["O"] * len(tokens)
-    misaligned = 0
-    for span in spans:
-        inside = [i for i, (_, s, e) in enumerate(tokens) if s < span["end"] and e > span["start"]]
-        if not inside:
-            misaligned += 1
-            continue
-        first, last = tokens[inside[0]], tokens[inside[-1]]
-        if first[1] != span["start"] or last[2] != span["end"]:
-            misaligned += 1
-        for n, i in enumerate(inside):
-            tags[i] = ("B-" if n == 0 else "I-") + span["label"]
-    return tags, misaligned
-
-
 class ConllWriter:
     """CoNLL/BIO: ``token<TAB>tag`` lines, a blank line after each sentence (NER only)."""
 
@@ -257,7 +219,7 @@ class ConllWriter:
         self.misaligned = 0
 
     def write(self, row: dict[str, Any]) -> None:
-        tokens = tokens_with_offsets(row["text"], row.get("tokens"))
+        tokens = tokens_for(row["text"], row.get("tokens"))
         tags, bad = spans_to_bio(tokens, row["spans"])
         self.misaligned += bad
         self.fh.write("".join(f"{tok}\t{tag}\n" for (tok, _, _), tag in zip(tokens, tags)) + "\n")
@@ -285,7 +247,7 @@ class HfSplitWriter(ParquetWriter):
         elif self.schema.task == "multilabel":
             row["labels"] = [self.index[v] for v in row["labels"]]
         else:
-            tokens = tokens_with_offsets(row["text"], row.get("tokens"))
+            tokens = tokens_for(row["text"], row.get("tokens"))
             tags, bad = spans_to_bio(tokens, row["spans"])
             self.misaligned += bad
             row["tokens"] = [t for t, _, _ in tokens]

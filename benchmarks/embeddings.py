@@ -1,6 +1,6 @@
 """Embedding throughput of the packaged MiniLM on the Movie reviews sample.
 
-``python -m services.bench_embed [--n 300]`` encodes ``n`` short review
+``python -m benchmarks.embeddings [--n 300]`` encodes ``n`` short review
 snippets and ``n`` long plot summaries into a throw-away store (cold cache)
 and prints texts per second for each, plus the time to embed the whole corpus
 once: the one-time cost of a project's first retrain (later rounds read the

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from workbench.ui import state
+from pages.ui import state
 
 
 def _copy(widget_key: str, value_key: str) -> None:
@@ -12,7 +12,7 @@ def _copy(widget_key: str, value_key: str) -> None:
 
 
 def render(store) -> None:
-    """Draw the sidebar. Keys live in :mod:`workbench.ui.state`.
+    """Draw the sidebar. Keys live in :mod:`pages.ui.state`.
 
     Pages that create or rename a project set :data:`state.PROJECT_REQUEST`;
     the request is applied here, before the selectbox exists.

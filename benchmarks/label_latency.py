@@ -1,6 +1,6 @@
 """Server time of one label action on a large project.
 
-``python -m workbench.bench_label --records 100000`` builds a project of that
+``python -m benchmarks.label_latency --records 100000`` builds a project of that
 many records in a temporary database (optionally with an active model whose
 suggestions order the queue, and some labels already made), then repeats what
 the Annotate page does for one key press:
@@ -87,7 +87,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m workbench.bench_label", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.label_latency", description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--actions", type=int, default=300)
     parser.add_argument("--prelabelled", type=int, default=10_000, help="records labelled before timing starts")

@@ -19,8 +19,8 @@ probabilities, report token-level AUROC and precision@k.
 
 Usage::
 
-    python -m services.bench_audit classification [--rates 0.1 0.2] [--seeds 0 1 2 3 4]
-    python -m services.bench_audit ner [--rate 0.05]
+    python -m benchmarks.audit classification [--rates 0.1 0.2] [--seeds 0 1 2 3 4]
+    python -m benchmarks.audit ner [--rate 0.05]
 
 MiniLM vectors are cached in ``data/cache/bench.db`` (sentence embeddings) and
 ``data/cache/wnut16_tokens.npz`` (word vectors), so reruns skip encoding.
@@ -29,30 +29,15 @@ MiniLM vectors are cached in ``data/cache/bench.db`` (sentence embeddings) and
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import time
-from pathlib import Path
 
 import numpy as np
 
+from benchmarks.data import CACHE_DIR, WNUT_CONLL, movie_reviews
 from services import audit
-from workbench.config import DATA_DIR, SAMPLES_DIR
-
-CACHE_DIR = DATA_DIR / "cache"
-
-
-def load_reviews(path: Path = SAMPLES_DIR / "rotten_tomatoes.csv") -> tuple[list[str], np.ndarray]:
-    """Texts and 0/1 labels (fresh=0, rotten=1) of the Movie reviews sample, plot synopses dropped."""
-    texts, y = [], []
-    with open(path, newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            label = row.get("label") or row.get("category")
-            if label in ("fresh", "rotten") and row.get("text"):
-                texts.append(row["text"])
-                y.append(0 if label == "fresh" else 1)
-    return texts, np.array(y)
+from workbench.text import join_words, parse_conll
 
 
 def reviews_embeddings(texts: list[str]) -> np.ndarray:
@@ -113,7 +98,7 @@ DEFAULT_METHODS = ("naive", "plain", "hybrid")
 
 
 def bench_classification(rates, seeds, methods) -> dict:
-    texts, y = load_reviews()
+    texts, y, _ = movie_reviews("binary", dedupe=False)
     t = time.time()
     X = reviews_embeddings(texts)
     print(f"{len(texts)} reviews (fresh {int((y == 0).sum())}, rotten {int((y == 1).sum())}); "
@@ -144,29 +129,13 @@ def bench_classification(rates, seeds, methods) -> dict:
 
 
 # -- NER --------------------------------------------------------------------------
-def load_conll(path: Path = SAMPLES_DIR / "wnut16.conll") -> list[tuple[list[str], list[str]]]:
-    sentences, toks, tags = [], [], []
-    for line in open(path, encoding="utf-8"):
-        line = line.rstrip("\n")
-        if not line.strip():
-            if toks:
-                sentences.append((toks, tags))
-            toks, tags = [], []
-            continue
-        parts = line.split("\t") if "\t" in line else line.split()
-        toks.append(parts[0])
-        tags.append(parts[-1])
-    if toks:
-        sentences.append((toks, tags))
-    return sentences
-
-
 def bench_ner(rate: float, seed: int, folds: int) -> dict:
-    sentences = load_conll()
+    lines = WNUT_CONLL.read_text(encoding="utf-8").splitlines()
+    sentences = [(words, tags) for _, words, tags in parse_conll(enumerate(lines, start=1), str(WNUT_CONLL))]
     tag_names = sorted({t for _, tags in sentences for t in tags}, key=lambda t: (t != "O", t[2:], t[:1]))
     index = {t: i for i, t in enumerate(tag_names)}
-    texts = [" ".join(toks) for toks, _ in sentences]
-    tokens = [audit.ner_tokens(t) for t in texts]
+    joined = [join_words(words) for words, _ in sentences]  # the file's own words are the audited tokens
+    texts, tokens = [text for text, _ in joined], [toks for _, toks in joined]
     clean = [[index[t] for t in tags] for _, tags in sentences]
     assert all(len(a) == len(b) for a, b in zip(tokens, clean))
     cache = CACHE_DIR / "wnut16_tokens.npz"
@@ -216,7 +185,7 @@ def bench_ner(rate: float, seed: int, folds: int) -> dict:
 
 def main(argv=None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    p = argparse.ArgumentParser(prog="python -m services.bench_audit", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m benchmarks.audit", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="what", required=True)
     c = sub.add_parser("classification")
     c.add_argument("--rates", type=float, nargs="+", default=[0.1, 0.2])

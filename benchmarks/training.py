@@ -1,6 +1,6 @@
 """Training-time benchmark of the fine-tuned adapters.
 
-    python -m services.bench_train [--device auto|cpu|cuda] [--sizes 64,256,1024]
+    python -m benchmarks.training [--device auto|cpu|cuda] [--sizes 64,256,1024]
         [--ner-sentences 500] [--models setfit,transformer,transformer-lora,ner]
         [--epochs 1] [--setfit-iterations 5] [--eval 0] [--threads 0] [--json]
 
@@ -16,7 +16,6 @@ M held-out examples.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import platform
@@ -26,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.data import movie_reviews, wnut_sentences
 from workbench.config import SAMPLES_DIR
 from workbench.errors import WorkbenchError
 
@@ -34,54 +34,17 @@ MODELS = ("setfit", "transformer", "transformer-lora", "ner")
 
 def load_reviews(path: Path, limit: int, seed: int = 0) -> tuple[list[str], list[str], str]:
     """Shuffled fresh/rotten snippets as (texts, labels, source description)."""
-    if path.is_file():
-        with path.open(encoding="utf-8", newline="") as fh:
-            rows = [(r["text"], r["label"]) for r in csv.DictReader(fh) if r.get("label") in ("fresh", "rotten")]
-        random.Random(seed).shuffle(rows)
-        rows = rows[:limit]
-        return [t for t, _ in rows], [lab for _, lab in rows], f"{path} (fresh vs rotten)"
-    rng = random.Random(seed)
-    good = ["wonderful", "moving", "clever", "funny", "gripping", "beautiful", "sharp", "charming"]
-    bad = ["dull", "clumsy", "tedious", "lifeless", "predictable", "messy", "shallow", "boring"]
-    nouns = ["film", "script", "cast", "story", "ending", "direction", "score", "premise"]
-    texts, labels = [], []
-    for _ in range(limit):
-        label = rng.choice(["fresh", "rotten"])
-        words = good if label == "fresh" else bad
-        texts.append(f"a {rng.choice(words)} {rng.choice(nouns)} with a {rng.choice(words)} {rng.choice(nouns)} "
-                     f"and {rng.choice(words)} moments throughout")
-        labels.append(label)
-    return texts, labels, "SYNTHETIC sentences (sample file missing: run `python -m workbench samples fetch`)"
+    texts, y, names = movie_reviews("binary", path, dedupe=False)
+    rows = [(t, names[k]) for t, k in zip(texts, y)]
+    random.Random(seed).shuffle(rows)
+    rows = rows[:limit]
+    return [t for t, _ in rows], [lab for _, lab in rows], f"{path} (fresh vs rotten)"
 
 
 def load_conll(path: Path, limit: int) -> tuple[list[str], list[list[dict]], list[str], str]:
-    """First ``limit`` sentences as (texts, span lists, entity labels, source)."""
-    if not path.is_file():
-        texts = [f"Alice met Bob in Paris on day {i}" for i in range(limit)]
-        spans = [[{"start": 0, "end": 5, "label": "person"}, {"start": 10, "end": 13, "label": "person"},
-                  {"start": 17, "end": 22, "label": "location"}] for _ in texts]
-        return texts, spans, ["person", "location"], "SYNTHETIC sentences (wnut16.conll missing)"
-    sentences, current = [], []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            if current:
-                sentences.append(current)
-                current = []
-            continue
-        token, _, tag = line.rstrip("\n").rpartition("\t")
-        current.append((token, tag or "O"))
-    if current:
-        sentences.append(current)
-    from services.models.ner import tags_to_spans
-
-    texts, all_spans, labels = [], [], set()
-    for sent in sentences[:limit]:
-        text = " ".join(token for token, _ in sent)  # its whitespace words are the tokens
-        tags = [tag for _, tag in sent]
-        texts.append(text)
-        all_spans.append(tags_to_spans(text, tags))
-        labels |= {tag[2:] for tag in tags if tag != "O"}
-    return texts, all_spans, sorted(labels), f"{path} (WNUT-16)"
+    """First ``limit`` WNUT-16 sentences as (texts, span lists, entity labels, source)."""
+    texts, spans, labels = wnut_sentences(limit, path)
+    return texts, spans, labels, f"{path} (WNUT-16)"
 
 
 def _adapter_spec(model: str, args) -> tuple[str, dict[str, Any]]:
@@ -97,8 +60,8 @@ def run(args) -> dict[str, Any]:
     import torch
 
     from services.device import free_memory, precision, resolve_device
+    from services.evaluation import ner_metrics
     from services.models import get_adapter
-    from services.models.ner import ner_metrics
 
     device = resolve_device(args.device)
     if args.threads:
@@ -204,7 +167,7 @@ def _models(text: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.bench_train", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.training", description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
     parser.add_argument("--sizes", type=_int_list, default=[64, 256, 1024], help="labelled examples, e.g. 64,256,1024")
     parser.add_argument("--ner-sentences", type=int, default=500)

@@ -7,19 +7,20 @@ with a key, click a span to remove it and accept all suggestions with ``Enter``.
 
 Offsets are character (code point) offsets into the original text, ``end``
 exclusive, exactly as :func:`workbench.types.validate_spans` expects. The pure
-helpers below (tokenising, snapping, overlap checks) need no Streamlit; only
+helpers below (suggestion merging, edit checks) need no Streamlit; tokens come
+from :func:`workbench.text.tokenize`, the NER model's own units; only
 :func:`ner_annotator` imports it.
 """
 
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from workbench.errors import ValidationError
+from workbench.text import tokenize
 from workbench.types import Span, text_hash, validate_spans
 
 _HERE = Path(__file__).resolve().parent
@@ -31,56 +32,6 @@ PALETTE: tuple[str, ...] = (
     "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00",
     "#56B4E9", "#8C6D31", "#7B3FA0", "#5A7D2A",
 )
-
-# URLs stay whole, @mentions/#hashtags and hyphen/apostrophe compounds are one
-# token, any other non-space character (punctuation, emoji) is a token of its own.
-_TOKEN_RE = re.compile(r"https?://\S+|www\.\S+|[@#]?\w+(?:['\u2019\-]\w+)*|\S", re.UNICODE)
-
-
-def tokenize(text: str) -> list[tuple[int, int]]:
-    """Split ``text`` into tokens and return their ``(start, end)`` character offsets.
-
-    Parameters
-    ----------
-    text : str
-        The original record text.
-
-    Returns
-    -------
-    list of (int, int)
-        (T,) token offsets, ``end`` exclusive, increasing, never covering whitespace.
-    """
-    return [m.span() for m in _TOKEN_RE.finditer(text)]
-
-
-def snap_to_tokens(start: int, end: int, tokens: Sequence[tuple[int, int]]) -> tuple[int, int] | None:
-    """Grow a character selection to whole tokens.
-
-    Every token that shares at least one character with ``[start, end)`` is
-    included; an empty selection (``start == end``) picks the token under it.
-
-    Parameters
-    ----------
-    start, end : int
-        Selected character range, ``end`` exclusive (order does not matter).
-    tokens : sequence of (int, int)
-        (T,) token offsets from :func:`tokenize`.
-
-    Returns
-    -------
-    (int, int) or None
-        The snapped range, or None when the selection touches no token (only whitespace).
-    """
-    if end < start:
-        start, end = end, start
-    if start == end:
-        hit = [t for t in tokens if t[0] <= start < t[1]]
-    else:
-        hit = [t for t in tokens if t[0] < end and start < t[1]]
-    if not hit:
-        return None
-    return hit[0][0], hit[-1][1]
-
 
 def _as_span(span: Span | dict[str, Any]) -> Span:
     if isinstance(span, Span):
@@ -94,28 +45,6 @@ def find_overlap(spans: Iterable[Span | dict[str, Any]], start: int, end: int) -
         if span.start < end and start < span.end:
             return span
     return None
-
-
-def add_span(
-    spans: Sequence[Span | dict[str, Any]], new: Span | dict[str, Any], text: str | None = None,
-) -> list[dict[str, Any]]:
-    """Return ``spans`` plus ``new``, sorted; refuse a span that overlaps another.
-
-    Raises
-    ------
-    ValidationError
-        If ``new`` overlaps an existing span (the message names it and its text).
-    """
-    new = _as_span(new)
-    clash = find_overlap(spans, new.start, new.end)
-    if clash is not None:
-        shown = f" {text[clash.start:clash.end]!r}" if text is not None else ""
-        raise ValidationError(
-            f"span {new.start}-{new.end} overlaps{shown} ({clash.label}, {clash.start}-{clash.end}); "
-            "remove that span first"
-        )
-    out = [_as_span(s) for s in spans] + [new]
-    return [s.to_dict() for s in sorted(out, key=lambda s: (s.start, s.end))]
 
 
 def merge_spans(
@@ -144,11 +73,6 @@ def merge_spans(
         kept.append(sug)
     kept.sort(key=lambda s: (s.start, s.end))
     return [s.to_dict() for s in kept], [s.to_dict() for s in refused]
-
-
-def remove_span(spans: Sequence[Span | dict[str, Any]], start: int, end: int) -> list[dict[str, Any]]:
-    """Return ``spans`` without those that share a character with ``[start, end)``."""
-    return [s.to_dict() for s in map(_as_span, spans) if not (s.start < end and start < s.end)]
 
 
 def usable_suggestions(
@@ -182,7 +106,7 @@ def component_data(
     labels = list(labels)
     return {
         "text": text,
-        "tokens": [list(t) for t in tokenize(text)],
+        "tokens": [[start, end] for _, start, end in tokenize(text)],
         "spans": [s.to_dict() for s in validate_spans(spans, labels, text)],
         "suggested": usable_suggestions(suggested, labels, text),
         "labels": labels,

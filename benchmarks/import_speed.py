@@ -1,4 +1,4 @@
-"""Import benchmark: ``python -m workbench.bench_import --rows 100000``.
+"""Import benchmark: ``python -m benchmarks.import_speed --rows 100000``.
 
 Writes a synthetic labelled CSV (seeded, with some duplicate texts) into a temp
 directory, imports it into a fresh temp database and prints rows/s, seconds and
@@ -64,7 +64,7 @@ def run(rows: int, seed: int = 0) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m workbench.bench_import", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.import_speed", description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)

@@ -11,10 +11,10 @@ from contextlib import contextmanager
 
 import streamlit as st
 
+from pages.ui import state
 from workbench.demo import ensure_demo
 from workbench.errors import WorkbenchError
 from workbench.store import open_store
-from workbench.ui import state
 
 
 def mark_routed() -> None:

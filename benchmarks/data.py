@@ -1,0 +1,75 @@
+"""The one data loader of the benchmarks: sample files, label sets and cached vectors.
+
+Nothing in ``workbench/`` or ``services/`` imports this package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from workbench.config import DATA_DIR, SAMPLES_DIR
+from workbench.errors import NotFoundError
+from workbench.samples import FETCH_HINT
+from workbench.text import bio_to_spans, entity_types, join_words, parse_conll
+from workbench.types import text_hash
+
+CACHE_DIR = DATA_DIR / "cache"
+MOVIE_CSV = SAMPLES_DIR / "rotten_tomatoes.csv"
+WNUT_CONLL = SAMPLES_DIR / "wnut16.conll"
+MOVIE_TASKS = {"binary": ["fresh", "rotten"], "3class": ["fresh", "rotten", "plot"]}
+
+
+def _require(path: Path) -> Path:
+    if not path.is_file():
+        raise NotFoundError(f"{path} not found; fetch it with: {FETCH_HINT}")
+    return path
+
+
+def movie_reviews(task: str = "binary", path: Path | None = None, *,
+                  dedupe: bool = True) -> tuple[list[str], np.ndarray, list[str]]:
+    """Texts, (N,) integer targets and label names of the Movie reviews sample, in file order.
+
+    ``task="binary"`` keeps fresh vs rotten snippets, ``"3class"`` adds plot
+    summaries. Empty texts are dropped, and repeated ones too unless ``dedupe=False``
+    (first one kept).
+    """
+    import pandas as pd
+
+    names = MOVIE_TASKS[task]
+    df = pd.read_csv(_require(Path(path) if path else MOVIE_CSV))
+    col = "category" if "category" in df.columns else "label"
+    df = df[df["text"].notna()]
+    if dedupe:
+        df = df.drop_duplicates("text")
+    df = df[df[col].isin(names)]
+    y = df[col].map({n: i for i, n in enumerate(names)}).to_numpy()
+    return df["text"].astype(str).tolist(), y, names
+
+
+def wnut_sentences(limit: int | None = None, path: Path | None = None) -> tuple[list[str], list[list[dict]], list[str]]:
+    """WNUT-16 tweets as (texts, span lists, entity labels); texts are the words joined by spaces."""
+    lines = _require(Path(path) if path else WNUT_CONLL).read_text(encoding="utf-8").splitlines()
+    sentences = list(parse_conll(enumerate(lines, start=1), str(path or WNUT_CONLL)))[:limit]
+    texts, spans = [], []
+    for _, words, tags in sentences:
+        text, tokens = join_words(words)
+        texts.append(text)
+        spans.append(bio_to_spans(tokens, tags))
+    return texts, spans, entity_types(tags for _, _, tags in sentences)
+
+
+def cached_embeddings(texts: Sequence[str], encoder: str = "minilm") -> np.ndarray:
+    """(N, D) float32 sentence vectors, cached in ``data/cache/<encoder>-<digest>.npy``."""
+    digest = text_hash("\n".join(text_hash(t) for t in texts) + encoder)
+    path = CACHE_DIR / f"{encoder.replace('/', '_')}-{digest}.npy"
+    if path.exists():
+        return np.load(path)
+    from services.embeddings import embed
+
+    vectors = embed(list(texts), model=encoder)
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors)
+    return vectors
