@@ -69,7 +69,7 @@ def cached_embeddings(texts: Sequence[str], encoder: str = "minilm") -> np.ndarr
         return np.load(path)
     from services.embeddings import embed
 
-    vectors = embed(list(texts), model=encoder)
+    vectors = embed(list(texts), encoder=encoder)
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     np.save(path, vectors)
     return vectors

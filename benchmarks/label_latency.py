@@ -45,7 +45,7 @@ def build(store: Store, n_records: int, *, suggestions: bool, prelabelled: int, 
                 store.insert_records(project.id, batch)
                 batch = []
         store.insert_records(project.id, batch)
-    ids = [r["id"] for r in store.query("SELECT id FROM records WHERE project_id = ? ORDER BY id", (project.id,))]
+    ids = [r.id for r in store.iter_records(project.id)]
     if suggestions:
         version = store.add_model_version(project, "logreg", LABELS)
         store.write_suggestions(project, version, (

@@ -48,7 +48,7 @@ def latency_benchmark(*, records: int = 10_000, rounds: int = 10, batch: int = 1
         with store.atomic():
             ids = store.insert_records(project.id, [NewRecord(uid=text_hash(t), text=t) for t in texts])
             key = model_key("minilm")
-            store.put_vectors(key, {text_hash(t): v for t, v in zip(texts, vectors)})
+            store.put_vectors(key, {text_hash(t): v.astype(np.float32).tobytes() for t, v in zip(texts, vectors)})
         oracle = dict(zip(ids, (names[k] for k in y)))
         rng = np.random.default_rng(0)
         # 7 per class: past cold start, so every timed round is a logreg round

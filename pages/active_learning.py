@@ -8,9 +8,10 @@ import streamlit as st
 from pages.ui import components, loaders, state
 from services import evaluation, training
 from services.active_learning import STRATEGIES
-from services.models import ADAPTERS
+from services.models import adapters_for
 from workbench.config import ProjectSettings
 from workbench.errors import WorkbenchError
+from workbench.store import Store
 
 JOB_POLL_SECONDS = 2.0
 
@@ -31,7 +32,7 @@ def job_panel(project_id: int) -> None:
     if job is None:
         st.caption("No training has run yet.")
         return
-    if job["status"] in ("queued", "running"):
+    if Store.job_active(job):
         st.progress(job["progress"], text=f"Training job #{job['id']}: {job['message'] or job['status']}")
         st.session_state[state.AL_WATCHING] = job["id"]
         return
@@ -59,7 +60,7 @@ with loaders.ui_store() as store:
     c4.metric(primary.replace("_", " "), f"{metrics[primary]:.3f}" if primary in metrics else "-",
               help="On held-out reference labels (records with split 'test', else a fixed 20%).")
 
-    busy = status["job"] is not None and status["job"]["status"] in ("queued", "running")
+    busy = Store.job_active(status["job"])
     if st.button("Retrain now", icon=":material/refresh:", disabled=busy, key="al.retrain"):
         try:
             job_id = training.start_training(store, project)
@@ -101,13 +102,14 @@ with loaders.ui_store() as store:
         strategy = st.selectbox("Query strategy", list(STRATEGIES), index=list(STRATEGIES).index(settings.strategy)
                                 if settings.strategy in STRATEGIES else 0,
                                 format_func=lambda n: f"{n} - {STRATEGIES[n].description}")
-        models = sorted(ADAPTERS)
-        model = st.selectbox("Model", models, index=models.index(settings.model) if settings.model in models else 0)
+        adapters = adapters_for(project.task)
+        adapter = st.selectbox("Adapter (what is trained)", adapters,
+                               index=adapters.index(settings.adapter) if settings.adapter in adapters else 0)
         every = st.number_input("Retrain every N new labels (0 = only on demand)", min_value=0, max_value=10_000,
                                 value=int(settings.retrain_every), step=1)
         if st.form_submit_button("Save settings"):
             try:
-                new = ProjectSettings.from_dict({**settings.to_dict(), "strategy": strategy, "model": model,
+                new = ProjectSettings.from_dict({**settings.to_dict(), "strategy": strategy, "adapter": adapter,
                                                  "retrain_every": int(every)})
                 store.update_project(project, settings=new)
                 _notice("success", "Settings saved; they apply from the next training.")

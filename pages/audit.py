@@ -10,7 +10,9 @@ from pages.ui.state import AUDIT_NOTICE as NOTICE
 from pages.ui.state import AUDIT_OFFSET as OFFSET
 from services import agreement
 from services import audit as audit_service
+from services.models import adapters_for
 from workbench.errors import WorkbenchError
+from workbench.store import Store
 
 KEYED_LABELS = 9
 
@@ -38,7 +40,7 @@ def _start(project_id: int, source: str, folds: int, model: str) -> None:
     with loaders.ui_store() as s:
         try:
             config = audit_service.AuditConfig(source=source, folds=folds, model=model)
-            audit_service.start_audit_job(s, s.get_project(project_id), config)
+            audit_service.start_audit(s, s.get_project(project_id), config)
         except WorkbenchError as exc:
             st.session_state[NOTICE] = ("error", str(exc))
 
@@ -49,7 +51,7 @@ def _job_status(project_id: int) -> None:
         job = s.latest_job(s.get_project(project_id), "audit")
     if job is None:
         return
-    if job["status"] in ("queued", "running"):
+    if Store.job_active(job):
         st.progress(job["progress"], text=f"Audit running: {job['message'] or job['status']}")
     elif job["status"] == "failed":
         st.error(f"The last audit failed: {job['error']}")
@@ -63,10 +65,11 @@ with loaders.ui_store() as store:
         source = c1.selectbox("Labels to audit", audit_service.SOURCES, key="audit.source",
                               help="annotations: current human labels; reference: labels imported with the data")
         folds = c2.number_input("Folds", min_value=2, max_value=20, value=5, key="audit.folds")
-        model = c3.selectbox("Model", [*audit_service.EMBEDDING_MODELS, "setfit", "transformer", "ner"],
-                             index=audit_service.EMBEDDING_MODELS.index(audit_service.DEFAULT_MODEL),
-                             key="audit.model", help="ensemble / logreg / knn work on cached embeddings (fast); "
-                                                     "the others retrain a model per fold (slow on CPU)")
+        audit_models = audit_service.AUDIT_MODELS.names()
+        model = c3.selectbox("Model", [*audit_models, *adapters_for(project.task)],
+                             index=audit_models.index(audit_service.DEFAULT_MODEL),
+                             key="audit.model", help=f"{' / '.join(audit_models)} work on cached embeddings (fast); "
+                                                     "adapters retrain a model per fold (slow on CPU)")
         st.button("Run audit", key="audit.run", type="primary", on_click=_start,
                   args=(project.id, source, int(folds), model))
     _job_status(project.id)

@@ -13,14 +13,14 @@ import functools
 import os
 import socket
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from workbench.errors import MissingDependencyError, OfflineError, ValidationError
-from workbench.types import text_hash
+from workbench.types import ProgressFn, text_hash
 
 DEFAULT_MODEL = "minilm"
 #: Hub id of the packaged model; it is also the cache key, so vectors made
@@ -31,7 +31,6 @@ ALIASES: dict[str, str] = {"minilm": MINILM_HUB_ID, "all-minilm-l6-v2": MINILM_H
 HUB_PROBE = ("huggingface.co", 443)
 PROBE_TIMEOUT_S = 3.0
 
-ProgressFn = Callable[[int, int], None]
 
 
 def _packaged_minilm() -> str:
@@ -137,13 +136,12 @@ def _encode(encoder, texts: list[str], batch_size: int) -> np.ndarray:
 
 def cached_vectors(store, key: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
     """Vectors already in ``store`` for ``hashes`` under model ``key``: hash -> (D,) float32."""
-    sql = "SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN ({marks})"
-    return {row[0]: np.frombuffer(row[1], dtype=np.float32) for row in store.select_in(sql, list(hashes), (key,))}
+    return {h: np.frombuffer(raw, dtype=np.float32) for h, raw in store.get_vectors(key, hashes).items()}
 
 
 def embed(
     texts: Sequence[str],
-    model: str = DEFAULT_MODEL,
+    encoder: str = DEFAULT_MODEL,
     store: Any = None,
     batch_size: int = 64,
     progress: ProgressFn | None = None,
@@ -155,16 +153,17 @@ def embed(
     ----------
     texts : sequence of str
         N texts (duplicates are encoded once).
-    model : str
-        Encoder name, see :func:`resolve_model`.
+    encoder : str
+        Sentence-embedding model name, see :func:`resolve_model`.
     store : Store or None
         Where vectors are cached (``embeddings`` table). None: no caching.
     batch_size : int
         Texts per forward pass; every CHUNK_BATCHES batches are written to the cache as they end,
         so an interrupted run keeps its work.
-    progress : callable(done, total) or None
-        Called at the start and after each batch; ``total`` is the number of
-        distinct texts, ``done`` counts those cached or encoded so far.
+    progress : ProgressFn or None
+        ``progress(fraction, message)`` after each chunk that had to be encoded
+        (fraction of distinct texts cached or encoded so far); never called when
+        everything was cached.
 
     Returns
     -------
@@ -179,44 +178,46 @@ def embed(
         raise ValidationError(f"texts[{bad}] is {type(texts[bad]).__name__}, expected str")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValidationError(f"batch_size must be a positive integer, got {batch_size!r}")
-    key = model_key(model)
+    key = model_key(encoder)
 
     hashes = [text_hash(t) for t in texts]
     unique = dict(zip(hashes, texts))  # hash -> text, first occurrence order
     vectors = cached_vectors(store, key, list(unique)) if store is not None else {}
     todo = [h for h in unique if h not in vectors]
-    total = len(unique)
-    if progress:
-        progress(total - len(todo), total)
     if todo or not texts:
-        encoder = load_encoder(model, device)
-        dim = _dimension(encoder)
-        # A cached row of the wrong size (model changed under the same key) is re-encoded.
-        stale = [h for h, v in vectors.items() if v.shape != (dim,)]
-        for h in stale:
-            del vectors[h]
-        todo += stale
-        done = total - len(todo)
-        # Hand the encoder CHUNK_BATCHES batches at a time: it sorts each call's
-        # texts by length, so bigger calls pad far less (x1.5 on mixed-length
-        # corpora), while each chunk is still cached and reported as it ends.
-        chunk = batch_size * CHUNK_BATCHES
-        for i in range(0, len(todo), chunk):
-            batch = todo[i:i + chunk]
-            out = _encode(encoder, [unique[h] for h in batch], batch_size)
-            vectors.update(zip(batch, out))
-            if store is not None:
-                with store.atomic():
-                    store.conn.executemany(
-                        "INSERT OR REPLACE INTO embeddings (model, text_hash, vector) VALUES (?, ?, ?)",
-                        [(key, h, v.tobytes()) for h, v in zip(batch, out)],
-                    )
-            done += len(batch)
-            if progress:
-                progress(done, total)
+        dim = _encode_missing(vectors, todo, unique, key, encoder, store, batch_size, device, progress)
         if not texts:
             return np.zeros((0, dim), dtype=np.float32)
     return np.stack([vectors[h] for h in hashes]).astype(np.float32, copy=False)
+
+
+def _encode_missing(vectors: dict[str, np.ndarray], todo: list[str], unique: dict[str, str], key: str,
+                    encoder: str, store: Any, batch_size: int, device: str, progress: ProgressFn | None) -> int:
+    """Encode the ``todo`` hashes into ``vectors`` (and the cache), chunk by chunk; return the vector size."""
+    total = len(unique)
+    cached = total - len(todo)
+    model = load_encoder(encoder, device)
+    dim = _dimension(model)
+    # A cached row of the wrong size (model changed under the same key) is re-encoded.
+    stale = [h for h, v in vectors.items() if v.shape != (dim,)]
+    for h in stale:
+        del vectors[h]
+    todo = todo + stale
+    done = total - len(todo)
+    # Hand the encoder CHUNK_BATCHES batches at a time: it sorts each call's
+    # texts by length, so bigger calls pad far less (x1.5 on mixed-length
+    # corpora), while each chunk is still cached and reported as it ends.
+    chunk = batch_size * CHUNK_BATCHES
+    for i in range(0, len(todo), chunk):
+        batch = todo[i:i + chunk]
+        out = _encode(model, [unique[h] for h in batch], batch_size)
+        vectors.update(zip(batch, out))
+        if store is not None:
+            store.put_vectors(key, {h: v.tobytes() for h, v in zip(batch, out)})
+        done += len(batch)
+        if progress:
+            progress(done / total, f"embedding texts {done:,}/{total:,} ({cached:,} were cached)")
+    return dim
 
 
 def embed_records(store, project, records, batch_size: int = 64, progress: ProgressFn | None = None) -> np.ndarray:
@@ -228,4 +229,4 @@ def embed_records(store, project, records, batch_size: int = 64, progress: Progr
         ``(len(records), D)`` float32, in the order of ``records``.
     """
     encoder = getattr(getattr(project, "settings", None), "encoder", None) or DEFAULT_MODEL
-    return embed([r.text for r in records], model=encoder, store=store, batch_size=batch_size, progress=progress)
+    return embed([r.text for r in records], encoder=encoder, store=store, batch_size=batch_size, progress=progress)

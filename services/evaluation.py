@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 
 from workbench.errors import ValidationError
-from workbench.store import loads
 from workbench.text import spans_to_bio, tokenize
 
 PRIMARY = {"classification": "accuracy", "multilabel": "micro_f1", "ner": "f1"}
@@ -133,15 +132,6 @@ def evaluate(task: str, labels: Sequence[str], gold: Sequence[Any], predicted: S
 
 # -- stopping hint ---------------------------------------------------------------------
 
-def prediction_agreement(store, version_a: int, version_b: int) -> float | None:
-    """Share of records both versions predicted for whose suggested value is unchanged (None: no overlap)."""
-    row = store.one(
-        "SELECT COUNT(*) AS n, COALESCE(SUM(a.value = b.value), 0) AS same FROM suggestions a"
-        " JOIN suggestions b ON b.record_id = a.record_id AND b.model_version_id = ?"
-        " WHERE a.model_version_id = ?", (version_b, version_a))
-    return None if not row or not row["n"] else row["same"] / row["n"]
-
-
 def stopping_hint(store, project, *, run: str = "live", window: int = 3, min_gain: float = 0.005,
                   min_agreement: float = 0.99) -> dict[str, Any]:
     """Is labelling still paying off?
@@ -154,12 +144,11 @@ def stopping_hint(store, project, *, run: str = "live", window: int = 3, min_gai
         ``window`` rounds), ``metric``, ``stop`` (bool: predictions stable and
         gains below ``min_gain``) and ``message`` (one sentence for the UI).
     """
-    versions = store.query("SELECT id, metrics FROM model_versions WHERE project_id = ? ORDER BY id DESC LIMIT 2",
-                           (project.id,))
+    versions = store.latest_model_versions(project, 2)
     agreement = None
     if len(versions) == 2:
-        stored = (loads(versions[0]["metrics"]) or {}).get("pool_agreement")
-        agreement = stored if stored is not None else prediction_agreement(store, versions[0]["id"], versions[1]["id"])
+        stored = (versions[0]["metrics"] or {}).get("pool_agreement")
+        agreement = stored if stored is not None else store.prediction_agreement(versions[0]["id"], versions[1]["id"])
     metric = PRIMARY.get(project.task, "accuracy")
     rounds = [r for r in store.rounds(project) if r["run"] == run and metric in (r["metrics"] or {})]
     values = [r["metrics"][metric] for r in rounds][-(window + 1):]

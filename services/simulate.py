@@ -22,7 +22,7 @@ import numpy as np
 
 from services.active_learning import get_strategy
 from services.evaluation import evaluate
-from services.training import start_training
+from services.training import build_adapter, eval_split, predict, start_training
 from workbench.config import ProjectSettings
 from workbench.errors import ValidationError
 from workbench.queue import queue_preview
@@ -41,11 +41,11 @@ def _check(seed_size: int, batch: int, budget: int, test_split: float) -> None:
         raise ValidationError(f"test_split must be between 0 and 1, got {test_split!r}")
 
 
-def run_name(strategy: str, model: str, seed: int) -> str:
-    return f"sim:{strategy}:{model}:seed{seed}"
+def run_name(strategy: str, adapter: str, seed: int) -> str:
+    return f"sim:{strategy}:{adapter}:seed{seed}"
 
 
-def _scratch_copy(store, source, workdir: Path, *, model: str, strategy: str, batch: int, seed: int,
+def _scratch_copy(store, source, workdir: Path, *, adapter: str, strategy: str, batch: int, seed: int,
                   test_split: float) -> tuple[Store, Any, dict[int, Any], list[int]]:
     """Copy reference-labelled records, their references and cached embeddings into a scratch DB."""
     refs = store.reference_labels(source.id)
@@ -59,8 +59,8 @@ def _scratch_copy(store, source, workdir: Path, *, model: str, strategy: str, ba
         test_mask = np.zeros(len(records), dtype=bool)
         test_mask[rng.permutation(len(records))[: int(round(test_split * len(records)))]] = True
     scratch = Store(workdir / "simulation.db")
-    settings = ProjectSettings(retrain_every=batch, model=model, strategy=strategy,
-                               encoder=source.settings.encoder)
+    settings = ProjectSettings(retrain_every=batch, adapter=adapter, strategy=strategy,
+                               encoder=source.settings.encoder, base_model=source.settings.base_model)
     project = scratch.create_project(source.name, source.task, source.labels, settings=settings)
     new = [NewRecord(uid=r.uid, text=r.text, external_id=str(r.id),
                      split=r.split if has_test else ("test" if test_mask[i] else "train"))
@@ -72,14 +72,8 @@ def _scratch_copy(store, source, workdir: Path, *, model: str, strategy: str, ba
         # Encode once in the user's store (cached there for good), then share the vectors.
         from services.embeddings import embed, model_key
 
-        embed([r.text for r in records] + list(source.labels), model=source.settings.encoder, store=store)
-        scratch.execute("ATTACH DATABASE ? AS src", (str(store.path),))
-        try:
-            with scratch.atomic():
-                scratch.execute("INSERT OR IGNORE INTO main.embeddings SELECT * FROM src.embeddings WHERE model = ?",
-                                (model_key(source.settings.encoder),))
-        finally:
-            scratch.execute("DETACH DATABASE src")
+        embed([r.text for r in records] + list(source.labels), encoder=source.settings.encoder, store=store)
+        scratch.copy_vectors_from(store.path, model_key(source.settings.encoder))
     pool = [i for i, rec in zip(ids, new) if rec.split != "test"]
     oracle = {i: refs[r.id] for i, r in zip(ids, records)}
     return scratch, project, oracle, pool
@@ -99,26 +93,24 @@ def _point(task: str, n_labels: int, metrics: dict, train_seconds: float) -> dic
 
 def _full_pool(scratch, project, oracle: dict[int, Any], pool: list[int]) -> dict[str, Any]:
     """Metrics of the same model trained on every pool reference label (the ceiling)."""
-    from services.training import _build_adapter, _fit, _predict, eval_split
-
     evalset = eval_split(scratch, project)
     recs = scratch.get_records(pool)
-    adapter = _build_adapter(project.settings.model, project, scratch, project.settings.encoder)
-    _fit(adapter, [r.text for r in recs], [oracle[r.id] for r in recs], lambda p, m: None)
-    predicted = _predict(adapter, project, evalset.texts, None)[1]
+    adapter = build_adapter(project.settings.adapter, project, scratch)
+    adapter.fit([r.text for r in recs], [oracle[r.id] for r in recs])
+    predicted = predict(adapter, project, evalset.texts)[1]
     m = evaluate(project.task, project.labels, evalset.values, predicted, evalset.texts)
     return {k: v for k, v in m.items() if k not in ("per_class", "primary")}
 
 
-def simulate(store, name: str, *, strategy: str = "margin", model: str = "logreg", seed_size: int = 20,
+def simulate(store, name: str, *, strategy: str = "margin", adapter: str = "logreg", seed_size: int = 20,
              batch: int = 20, budget: int = 500, seed: int = 0, test_split: float = 0.25, run: str | None = None,
              full_pool: bool = True, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run one simulated active-learning loop on project ``name``.
 
     Parameters
     ----------
-    strategy, model : str
-        Query strategy and adapter, as a live project would use them.
+    strategy, adapter : str
+        Query strategy and what is trained, as a live project would use them.
     seed_size : int
         Randomly chosen labels before the first model.
     batch : int
@@ -132,19 +124,19 @@ def simulate(store, name: str, *, strategy: str = "margin", model: str = "logreg
     Returns
     -------
     dict
-        ``{"run", "strategy", "model", "seed", "curve": [{"labels", "accuracy",
+        ``{"run", "strategy", "adapter", "seed", "curve": [{"labels", "accuracy",
         "macro_f1", "train_seconds"}...], "full_pool": {...}, "seconds"}``; NER
         curves carry ``f1`` / ``precision`` / ``recall`` instead.
     """
     _check(seed_size, batch, budget, test_split)
     get_strategy(strategy)
     source = store.get_project(name)
-    run = run or run_name(strategy, model, seed)
+    run = run or run_name(strategy, adapter, seed)
     say = progress or (lambda msg: None)
     t0 = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="workbench-sim-"))
     try:
-        scratch, project, oracle, pool = _scratch_copy(store, source, workdir, model=model, strategy=strategy,
+        scratch, project, oracle, pool = _scratch_copy(store, source, workdir, adapter=adapter, strategy=strategy,
                                                        batch=batch, seed=seed, test_split=test_split)
         budget = min(budget, len(pool))
         rng = np.random.default_rng(seed + 1000)
@@ -174,10 +166,10 @@ def simulate(store, name: str, *, strategy: str = "margin", model: str = "logreg
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     with store.atomic():
-        store.execute("DELETE FROM rounds WHERE project_id = ? AND run = ?", (source.id, run))
+        store.delete_rounds(source, run)
         for n, metrics in rounds:
             store.add_round(source, strategy, n, metrics, run=run)
-    return {"run": run, "strategy": strategy, "model": model, "seed": seed, "curve": curve, "full_pool": ceiling,
+    return {"run": run, "strategy": strategy, "adapter": adapter, "seed": seed, "curve": curve, "full_pool": ceiling,
             "seconds": round(time.perf_counter() - t0, 2)}
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.errors import ValidationError
-from workbench.store import dumps, loads
 
 STATUSES = ("unlabelled", "labelled", "skipped", "excluded")
 MAX_PAGE_SIZE = 200
@@ -89,83 +88,14 @@ def browse(store, project, filters: BrowseFilter | None = None, *, page: int = 1
     filters = filters or BrowseFilter()
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValidationError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
+    if filters.label and filters.label not in project.labels:
+        raise ValidationError(f"label {filters.label!r} is not in the schema ({', '.join(project.labels)})")
     page = max(1, int(page))
-    audit_id = store.latest_audit_id(project)
-    joins, where, params = _conditions(project, filters, audit_id)
-    base = f"FROM records r {joins} WHERE {' AND '.join(where)}"
-    total = store.scalar(f"SELECT COUNT(*) {base}", params)
-    rows = store.query(
-        f"SELECT r.id, r.external_id, r.text, r.status, r.label, r.excluded, r.annotators, r.updated_at {base}"
-        " ORDER BY r.id LIMIT ? OFFSET ?", (*params, page_size, (page - 1) * page_size))
-    # Score and quality columns for this page only: a few indexed lookups, not a join over the table.
-    ids = [row["id"] for row in rows]
-    marks = ",".join("?" * len(ids))
-    suggested: dict[int, dict[str, Any]] = {}
-    quality: dict[int, float] = {}
-    if ids and project.active_model_version is not None:
-        suggested = {r["record_id"]: r for r in store.query(
-            f"SELECT record_id, value, score FROM suggestions WHERE model_version_id = ? AND record_id IN ({marks})",
-            (project.active_model_version, *ids))}
-    if ids and audit_id is not None:
-        quality = {r["record_id"]: r["q"] for r in store.query(
-            f"SELECT record_id, MIN(quality) AS q FROM audit_issues WHERE audit_id = ? AND record_id IN ({marks})"
-            " GROUP BY record_id", (audit_id, *ids))}
-    for row in rows:
-        row["label"] = loads(row["label"])
-        hit = suggested.get(row["id"])
-        row["suggested"] = loads(hit["value"]) if hit else None
-        row["score"] = hit["score"] if hit else None
-        row["quality"] = quality.get(row["id"])
-        row["annotators"] = [a for a in row["annotators"].split(",") if a]
-        row["excluded"] = bool(row["excluded"])
+    rows, total = store.browse_records(project, filters, fts_query(filters.text), offset=(page - 1) * page_size,
+                                       limit=page_size)
     return BrowsePage(rows, total, page, page_size)
 
 
 def annotator_names(store, project) -> list[str]:
-    """Everyone who has an annotation in the project, sorted."""
-    return [r["annotator"] for r in store.query(
-        "SELECT DISTINCT annotator FROM annotations WHERE project_id = ? ORDER BY annotator", (project.id,))]
-
-
-def _conditions(project, f: BrowseFilter, audit_id: int | None) -> tuple[str, list[str], list[Any]]:
-    """SQL joins, WHERE terms and parameters (joins' parameters first) for the filters."""
-    joins, join_params = "", []
-    where, params = ["r.project_id = ?"], [project.id]
-    query = fts_query(f.text)
-    if query:
-        where.append("r.id IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?)")
-        params.append(query)
-    if f.label:
-        if f.label not in project.labels:
-            raise ValidationError(f"label {f.label!r} is not in the schema ({', '.join(project.labels)})")
-        if project.task == "classification":
-            where.append("r.label = ?")
-            params.append(dumps(f.label))
-        elif project.task == "multilabel":
-            where.append("EXISTS (SELECT 1 FROM json_each(r.label) j WHERE j.value = ?)")
-            params.append(f.label)
-        else:
-            where.append("EXISTS (SELECT 1 FROM json_each(r.label) j WHERE json_extract(j.value, '$.label') = ?)")
-            params.append(f.label)
-    if f.annotator:
-        where.append("instr(r.annotators, ?) > 0")
-        params.append(f",{f.annotator},")
-    if f.status == "excluded":
-        where.append("r.excluded = 1")
-    elif f.status:
-        where.append("r.status = ?")
-        params.append(f.status)
-    if f.score_min is not None or f.score_max is not None:
-        # no active model: nothing has a score, so nothing matches
-        joins += " JOIN suggestions s ON s.record_id = r.id AND s.model_version_id = ?"
-        join_params.append(project.active_model_version if project.active_model_version is not None else -1)
-        if f.score_min is not None:
-            where.append("s.score >= ?")
-            params.append(float(f.score_min))
-        if f.score_max is not None:
-            where.append("s.score <= ?")
-            params.append(float(f.score_max))
-    if f.quality_max is not None:
-        where.append("r.id IN (SELECT record_id FROM audit_issues WHERE audit_id = ? AND quality <= ?)")
-        params += [audit_id if audit_id is not None else -1, float(f.quality_max)]
-    return joins, where, join_params + params
+    """Everyone (no system annotator) who has an annotation in the project, sorted."""
+    return store.annotator_names(project)

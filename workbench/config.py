@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from workbench.errors import ValidationError
 
@@ -35,7 +35,13 @@ def models_dir_for(db: str | Path) -> Path:
 
 
 class ConfigMixin:
-    """``to_dict`` / ``from_dict`` (rejecting unknown keys, listing the valid ones) for config dataclasses."""
+    """``to_dict`` / ``from_dict`` (rejecting unknown keys, listing the valid ones) for config dataclasses.
+
+    ``renamed_keys`` maps a key older saved configs used to its current name, so
+    a model folder or project saved before a rename still loads.
+    """
+
+    renamed_keys: ClassVar[dict[str, str]] = {}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)  # type: ignore[call-overload]
@@ -43,6 +49,9 @@ class ConfigMixin:
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None):
         data = dict(data or {})
+        for old, new in cls.renamed_keys.items():
+            if old in data and new not in data:
+                data[new] = data.pop(old)
         known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
         unknown = sorted(set(data) - known)
         if unknown:
@@ -60,27 +69,34 @@ class ProjectSettings(ConfigMixin):
     ----------
     retrain_every : int
         Start a background retrain after this many new labels (0 = only on demand).
-    model : str
-        Adapter name used for retraining (see ``services.models.ADAPTERS``).
+    adapter : str
+        What is trained at each retrain: an adapter name (see ``services.models.ADAPTERS``).
     strategy : str
         Query strategy name (see ``services.active_learning.STRATEGIES``).
     encoder : str
-        Sentence-embedding model: ``"minilm"`` (packaged) or an HF id / local path.
+        Sentence-embedding model for vectors, ``logreg``, cold start and audits:
+        ``"minilm"`` (packaged) or an HF id / local path.
+    base_model : str
+        What a fine-tuned adapter (``setfit``, ``transformer``, ``ner``) starts from:
+        ``"minilm"`` (packaged) or an HF id / local path.
     recheck_share : float
         Share of the annotate queue that re-checks labelled records with low
         label-quality scores (the mixed queue); 0 turns it off.
     """
 
+    renamed_keys: ClassVar[dict[str, str]] = {"model": "adapter"}
+
     retrain_every: int = 10
-    model: str = "logreg"
+    adapter: str = "logreg"
     strategy: str = DEFAULT_STRATEGY
     encoder: str = DEFAULT_ENCODER
     recheck_share: float = 0.0
+    base_model: str = DEFAULT_ENCODER
 
     def __post_init__(self) -> None:
         if not isinstance(self.retrain_every, int) or self.retrain_every < 0:
             raise ValidationError(f"retrain_every must be an integer >= 0, got {self.retrain_every!r}")
         if not 0.0 <= float(self.recheck_share) <= 1.0:
             raise ValidationError(f"recheck_share must be between 0 and 1, got {self.recheck_share!r}")
-        if not self.model or not self.strategy or not self.encoder:
-            raise ValidationError("model, strategy and encoder must be non-empty names")
+        if not self.adapter or not self.strategy or not self.encoder or not self.base_model:
+            raise ValidationError("adapter, strategy, encoder and base_model must be non-empty names")

@@ -10,29 +10,19 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from workbench.errors import ValidationError
-from workbench.store.annotations import LIVE
 
-# Decisions that count as "labelled something" for rates and per-annotator counts.
-_LABEL_KINDS = "('label','relabel','keep')"
 FREQUENCIES = {"hour": 13, "day": 10}  # length of the ISO timestamp prefix that names the bucket
-SYSTEM_ANNOTATORS = ("schema",)
 
 
 def labelled_count(store, project) -> tuple[int, int]:
     """(records with a current human label, all records) of a project."""
-    row = store.one(
-        "SELECT (SELECT COUNT(*) FROM records WHERE project_id = ? AND status = 'labelled') AS done,"
-        " (SELECT COUNT(*) FROM records WHERE project_id = ?) AS total", (project.id, project.id))
-    return row["done"], row["total"]
+    return store.labelled_count(project)
 
 
 def labels_per_hour(store, project, annotator: str, *, window_hours: float = 1.0) -> float:
     """This annotator's live label decisions per hour over the last ``window_hours``."""
     since = (datetime.now(timezone.utc) - timedelta(hours=window_hours)).isoformat(timespec="microseconds")
-    n = store.scalar(
-        f"SELECT COUNT(*) FROM annotations a WHERE a.project_id = ? AND a.annotator = ? AND a.kind IN {_LABEL_KINDS}"
-        f" AND a.created_at >= ? AND {LIVE}", (project.id, annotator, since))
-    return n / window_hours
+    return store.label_decisions_since(project, annotator, since) / window_hours
 
 
 def label_counts(store, project) -> list[dict[str, Any]]:
@@ -45,18 +35,9 @@ def label_counts(store, project) -> list[dict[str, Any]]:
 def annotator_counts(store, project) -> list[dict[str, Any]]:
     """Per annotator: ``labels`` (live label decisions), ``skips``, ``undos``, ``last_at``.
 
-    The ``schema`` pseudo-annotator (label renames) is left out.
+    System annotators (:data:`workbench.types.SYSTEM_ANNOTATORS`) are left out.
     """
-    marks = ",".join("?" * len(SYSTEM_ANNOTATORS))
-    rows = store.query(
-        "SELECT a.annotator,"
-        f" SUM(a.kind IN {_LABEL_KINDS} AND {LIVE}) AS labels,"
-        f" SUM(a.kind = 'skip' AND {LIVE}) AS skips,"
-        " SUM(a.kind = 'retract') AS undos,"
-        " MAX(a.created_at) AS last_at"
-        f" FROM annotations a WHERE a.project_id = ? AND a.annotator NOT IN ({marks})"
-        " GROUP BY a.annotator ORDER BY labels DESC, a.annotator", (project.id, *SYSTEM_ANNOTATORS))
-    return rows
+    return store.annotator_counts(project)
 
 
 def labels_over_time(store, project, freq: str = "day") -> list[dict[str, Any]]:
@@ -66,13 +47,7 @@ def labels_over_time(store, project, freq: str = "day") -> list[dict[str, Any]]:
     """
     if freq not in FREQUENCIES:
         raise ValidationError(f"unknown frequency {freq!r}; valid: {', '.join(FREQUENCIES)}")
-    width = FREQUENCIES[freq]
-    marks = ",".join("?" * len(SYSTEM_ANNOTATORS))
-    return store.query(
-        f"SELECT substr(a.created_at, 1, {width}) AS period, a.annotator, COUNT(*) AS labels"
-        f" FROM annotations a WHERE a.project_id = ? AND a.kind IN {_LABEL_KINDS} AND {LIVE}"
-        f" AND a.annotator NOT IN ({marks}) GROUP BY period, a.annotator ORDER BY period, a.annotator",
-        (project.id, *SYSTEM_ANNOTATORS))
+    return store.labels_per_period(project, FREQUENCIES[freq])
 
 
 def project_rows(store) -> list[dict[str, Any]]:

@@ -13,10 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from workbench.errors import ValidationError
-from workbench.store import dumps, loads
-from workbench.types import check_labels
-
-SCHEMA_ANNOTATOR = "schema"
+from workbench.types import SCHEMA_ANNOTATOR, check_labels
 
 
 def add_label(store, project, name: str):
@@ -74,25 +71,14 @@ def _require(project, label: str) -> None:
 
 def _rewrite(store, project, labels: list[str], mapping: dict[str, str]):
     convert = _converter(project.task, labels, mapping)
-    pattern = [f"%{dumps(old)}%" for old in mapping]  # JSON-quoted name: a cheap pre-filter, checked in Python
-    like = " OR ".join("label LIKE ?" for _ in pattern)
     with store.atomic():
         updated = store.update_project(project, labels=labels)
-        for row in store.query(f"SELECT id, label FROM records WHERE project_id = ? AND ({like})",
-                               (project.id, *pattern)):
-            value = loads(row["label"])
+        for record_id, value in store.labels_mentioning(project, list(mapping)):
             new_value = convert(value)
-            if new_value == value:
-                continue
-            last = store.scalar("SELECT id FROM annotations WHERE record_id = ? AND kind IN ('label','relabel')"
-                                " ORDER BY id DESC LIMIT 1", (row["id"],))
-            store.annotate(updated, row["id"], SCHEMA_ANNOTATOR, "relabel", new_value, target_id=last)
-        reference_like = like.replace("label LIKE", "value LIKE")
-        for table, key in (("reference_labels", "record_id"), ("suggestions", "id")):
-            for row in store.query(f"SELECT {key} AS k, value FROM {table} WHERE project_id = ? AND ({reference_like})",
-                                   (project.id, *pattern)):
-                new_value = convert(loads(row["value"]))
-                store.execute(f"UPDATE {table} SET value = ? WHERE {key} = ?", (dumps(new_value), row["k"]))
+            if new_value != value:
+                store.annotate(updated, record_id, SCHEMA_ANNOTATOR, "relabel", new_value,
+                               target_id=store.last_value_annotation(record_id))
+        store.rewrite_stored_values(project, list(mapping), convert)
     return updated
 
 

@@ -11,7 +11,7 @@ A label *value* is stored as JSON and its shape depends on the task:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -28,6 +28,17 @@ ANNOTATION_KINDS: tuple[str, ...] = (
     "label", "skip", "retract", "relabel", "exclude", "keep", "ambiguous",
 )
 LABEL_SOURCES: tuple[str, ...] = ("annotations", "reference", "curated")
+#: Pseudo-annotators that write rows on behalf of a system action (``schema``: label renames
+#: and merges). They are not people: progress, agreement, the browse annotator filter and
+#: export provenance leave them out.
+SCHEMA_ANNOTATOR = "schema"
+SYSTEM_ANNOTATORS: tuple[str, ...] = (SCHEMA_ANNOTATOR,)
+
+#: ``progress(fraction, message)``: the one progress-callback type of jobs, imports and training
+#: (``fraction`` in [0, 1]).
+ProgressFn = Callable[[float, str], None]
+#: id of a row of ``model_versions`` (the same type in the store, jobs, audits and the UI)
+ModelVersionId = int
 MAX_LABEL_LEN = 100
 
 

@@ -23,7 +23,7 @@ from workbench import progress
 from workbench.errors import WorkbenchError
 from workbench.queue import QueueItem, decide, next_item, open_record, reserved_by_others
 from workbench.store import Record
-from workbench.store.annotations import LEASE_SECONDS
+from workbench.store.queue import LEASE_SECONDS
 
 MAX_KEYED_LABELS = 9
 
@@ -98,7 +98,7 @@ def _undo() -> None:
             if target is None:
                 st.session_state[state.ANNOTATE_MESSAGE] = ("warning", "Nothing to undo.")
                 return
-            record_id = store.scalar("SELECT record_id FROM annotations WHERE id = ?", (target,))
+            record_id = store.annotation_record(target)
             record = store.get_record(record_id)
             # Back to the undone record; a new lease keeps others off it while it is on screen.
             kind = "new" if record.status == "unlabelled" else "revisit"

@@ -2,6 +2,18 @@
 (their heavy imports stay inside methods)."""
 
 from services.models import logreg, ner, setfit_adapter, transformer  # noqa: F401  (register the adapters)
-from services.models.base import ADAPTERS, ModelAdapter, get_adapter, load_adapter, register
+from services.models.base import (
+    ADAPTERS,
+    EmbeddingAware,
+    FineTuned,
+    ModelAdapter,
+    SpanPredictor,
+    adapters_for,
+    get_adapter,
+    load_adapter,
+    register,
+    supports,
+)
 
-__all__ = ["ADAPTERS", "ModelAdapter", "get_adapter", "load_adapter", "register"]
+__all__ = ["ADAPTERS", "EmbeddingAware", "FineTuned", "ModelAdapter", "SpanPredictor", "adapters_for", "get_adapter",
+           "load_adapter", "register", "supports"]

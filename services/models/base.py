@@ -1,19 +1,24 @@
-"""The one model protocol every adapter implements, and the adapter registry.
+"""The one model protocol every adapter implements, the declared capabilities, and the adapter registry.
 
 Outputs are shaped for cleanlab directly: ``predict_proba`` returns an
 ``(N, K)`` array for classification / multilabel (columns in ``labels``
 order; multilabel columns are independent per-label probabilities) and a list
-of ``(T_i, K)`` arrays for NER (one row per word/token, columns over the BIO
-tag set the adapter exposes in ``labels``).
+of ``(T_i, K)`` arrays for NER (one row per token of :func:`workbench.text.tokenize`,
+columns over the BIO tag set the adapter exposes in ``labels``).
+
+Capabilities beyond the protocol are declared by inheriting a small Protocol
+below (``class LogRegAdapter(EmbeddingAware)``); callers ask
+``supports(adapter_or_class, EmbeddingAware)`` instead of probing signatures.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from workbench.errors import ValidationError
+from workbench.registry import Registry
+from workbench.types import ProgressFn
 
 TaskName = Literal["classification", "multilabel", "ner"]
 
@@ -23,8 +28,11 @@ class ModelAdapter(Protocol):
     name: str
     task: TaskName
     labels: Sequence[str]
+    #: tasks the adapter class can train
+    tasks: tuple[str, ...]
 
-    def fit(self, texts: Sequence[str], targets: Sequence[Any]) -> ModelAdapter: ...
+    def fit(self, texts: Sequence[str], targets: Sequence[Any], progress: ProgressFn | None = None) -> ModelAdapter:
+        """Train a fresh model; ``progress(fraction, message)`` is called as it goes."""
 
     def predict_proba(self, texts: Sequence[str]) -> Any: ...
 
@@ -34,33 +42,55 @@ class ModelAdapter(Protocol):
     def load(cls, path: Path) -> ModelAdapter: ...
 
 
-#: name -> factory(task, labels, **config) returning a fresh, unfitted adapter
-ADAPTERS: dict[str, Callable[..., ModelAdapter]] = {}
+class EmbeddingAware(Protocol):
+    """Works on sentence vectors of the project's ``encoder``: built with ``store=`` (the embedding
+    cache) and ``encoder=``, and predicts straight from (N, D) vectors the caller already has."""
+
+    def predict_proba_embeddings(self, embeddings: Any) -> Any: ...
+
+
+class FineTuned(Protocol):
+    """Fine-tunes a pretrained network: built with ``base_model=`` (what the weights start from)."""
+
+
+class SpanPredictor(Protocol):
+    """NER adapters: most likely entities per text as ``[{"start", "end", "label"}]`` character spans."""
+
+    def predict_spans(self, texts: Sequence[str]) -> list[list[dict[str, Any]]]: ...
+
+
+def supports(adapter: Any, capability: type) -> bool:
+    """True when the adapter (instance or class) declares ``capability`` by inheriting it."""
+    cls = adapter if isinstance(adapter, type) else type(adapter)
+    return capability in cls.__mro__
+
+
+#: name -> adapter class (called as ``cls(task=..., labels=..., **config)`` for a fresh, unfitted adapter)
+ADAPTERS: Registry[type] = Registry("adapter")
 
 
 def register(name: str):
-    """Class decorator adding an adapter factory to :data:`ADAPTERS`."""
+    """Class decorator adding an adapter class to :data:`ADAPTERS`."""
+    return ADAPTERS.register(name)
 
-    def wrap(cls):
-        ADAPTERS[name] = cls
-        return cls
 
-    return wrap
+def _builtins() -> None:
+    import services.models  # noqa: F401  (registers the built-in adapters)
+
+
+def adapters_for(task: str) -> list[str]:
+    """Names of the registered adapters that can train ``task``."""
+    _builtins()
+    return ADAPTERS.where(lambda cls: task in cls.tasks)
 
 
 def get_adapter(name: str, task: str, labels: Sequence[str], **config: Any) -> ModelAdapter:
     """Build a fresh adapter by registry name; unknown names list the valid ones."""
-    import services.models  # noqa: F401  (registers the built-in adapters)
-
-    if name not in ADAPTERS:
-        raise ValidationError(f"unknown model {name!r}; valid models: {', '.join(sorted(ADAPTERS))}")
-    return ADAPTERS[name](task=task, labels=list(labels), **config)
+    _builtins()
+    return ADAPTERS.get(name)(task=task, labels=list(labels), **config)
 
 
 def load_adapter(name: str, path: Path) -> ModelAdapter:
     """Load a saved adapter of registry ``name`` from ``path``."""
-    import services.models  # noqa: F401
-
-    if name not in ADAPTERS:
-        raise ValidationError(f"unknown model {name!r}; valid models: {', '.join(sorted(ADAPTERS))}")
-    return ADAPTERS[name].load(Path(path))
+    _builtins()
+    return ADAPTERS.get(name).load(Path(path))

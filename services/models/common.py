@@ -13,24 +13,22 @@ may come from someone else).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from services.device import check_device
 from workbench.config import ConfigMixin
 from workbench.errors import NotFoundError, ValidationError
-from workbench.types import check_labels, check_task
+from workbench.types import ProgressFn, check_labels, check_task  # noqa: F401  (ProgressFn: re-exported for adapters)
 
 META_FILE = "adapter.json"
 HEAD_FILE = "head.safetensors"  # where adapters save their LinearHead
 FORMAT = 1
 
-#: fit(..., progress=fn) calls fn(done, total) with training steps.
-ProgressFn = Callable[[int, int], None]
 
 
 @dataclass
@@ -39,8 +37,8 @@ class AdapterConfig(ConfigMixin):
 
     Attributes
     ----------
-    model : str
-        Base model: ``"minilm"`` (packaged), a local folder or a hub id.
+    base_model : str
+        What the fine-tuned weights start from: ``"minilm"`` (packaged), a local folder or a hub id.
     epochs : int
         Passes over the training data.
     batch_size : int
@@ -57,7 +55,9 @@ class AdapterConfig(ConfigMixin):
         Longest input in tokens; longer inputs are truncated.
     """
 
-    model: str = "minilm"
+    renamed_keys: ClassVar[dict[str, str]] = {"model": "base_model"}
+
+    base_model: str = "minilm"
     epochs: int = 1
     batch_size: int = 16
     lr: float = 5e-5
@@ -77,8 +77,8 @@ class AdapterConfig(ConfigMixin):
             raise ValidationError(f"seed must be an integer, got {self.seed!r}")
         if not isinstance(self.lr, (int, float)) or not 0 < self.lr < 1:
             raise ValidationError(f"lr must be a number in (0, 1), got {self.lr!r}")
-        if not isinstance(self.model, str) or not self.model.strip():
-            raise ValidationError("model must be 'minilm', a local folder or a hub id")
+        if not isinstance(self.base_model, str) or not self.base_model.strip():
+            raise ValidationError("base_model must be 'minilm', a local folder or a hub id")
         self.device = check_device(self.device)
 
 
@@ -97,7 +97,7 @@ def check_task_labels(task: str, labels: Sequence[str], supported: Sequence[str]
     """Validate task (against what adapter ``name`` supports) and label schema."""
     check_task(task)
     if task not in supported:
-        raise ValidationError(f"model {name!r} does not support task {task!r}; it supports: {', '.join(supported)}")
+        raise ValidationError(f"adapter {name!r} does not support task {task!r}; it supports: {', '.join(supported)}")
     return check_labels(labels)
 
 

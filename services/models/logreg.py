@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from services.device import check_device
 from services.embeddings import embed
-from services.models.base import register
+from services.models.base import EmbeddingAware, register
 from services.models.common import (
     HEAD_FILE,
     ConfigMixin,
@@ -39,7 +39,7 @@ class LogRegConfig(ConfigMixin):
 
     Attributes
     ----------
-    model : str
+    encoder : str
         Sentence encoder (see ``services.embeddings.resolve_model``).
     C : float
         Inverse regularisation strength (larger = fits the labels harder).
@@ -55,7 +55,9 @@ class LogRegConfig(ConfigMixin):
         Encoder batch size.
     """
 
-    model: str = "minilm"
+    renamed_keys: ClassVar[dict[str, str]] = {"model": "encoder"}
+
+    encoder: str = "minilm"
     C: float = 1.0
     max_iter: int = 1000
     class_weight: str | None = "balanced"
@@ -76,7 +78,7 @@ class LogRegConfig(ConfigMixin):
 
 
 @register("logreg")
-class LogRegAdapter:
+class LogRegAdapter(EmbeddingAware):
     """Logistic regression over sentence embeddings (classification, multilabel).
 
     Parameters
@@ -102,7 +104,7 @@ class LogRegAdapter:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """(N, D) normalised embeddings of ``texts`` (cached when a store is set)."""
-        return embed(check_texts(texts), model=self.config.model, store=self.store,
+        return embed(check_texts(texts), encoder=self.config.encoder, store=self.store,
                      batch_size=self.config.batch_size, device=self.config.device)
 
     def fit(self, texts: Sequence[str], targets: Sequence[Any], progress: ProgressFn | None = None) -> LogRegAdapter:
@@ -119,7 +121,7 @@ class LogRegAdapter:
         self.head = LinearHead.fit(X, y, self.task, len(self.labels), C=c.C, max_iter=c.max_iter,
                                    class_weight=c.class_weight, seed=c.seed)
         if progress:
-            progress(1, 1)
+            progress(1.0, "fitted")
         return self
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:

@@ -20,8 +20,9 @@ import numpy as np
 from services.device import resolve_device, seed_everything
 from services.embeddings import resolve_model
 from services.models import torch_loop
-from services.models.base import register
+from services.models.base import FineTuned, SpanPredictor, register
 from services.models.common import ProgressFn, check_task_labels, check_texts
+from services.quiet import quiet_transformers
 from workbench.errors import ValidationError
 from workbench.text import bio_tags, bio_to_spans, spans_to_bio, tokenize
 
@@ -46,7 +47,7 @@ def word_tags(text: str, spans: Sequence[dict[str, Any]], entity_labels: Sequenc
 
 
 @register("ner")
-class NerAdapter(torch_loop.PretrainedIO):
+class NerAdapter(torch_loop.PretrainedIO, FineTuned, SpanPredictor):
     """Fine-tuned token classifier over :func:`workbench.text.tokenize` tokens (task ``ner``).
 
     Parameters
@@ -94,6 +95,12 @@ class NerAdapter(torch_loop.PretrainedIO):
 
     def fit(self, texts: Sequence[str], targets: Sequence[Sequence[dict[str, Any]]],
             progress: ProgressFn | None = None) -> NerAdapter:
+        """Train a fresh model on span lists; ``progress(fraction, message)`` follows the optimisation steps."""
+        with quiet_transformers():
+            return self._fit(texts, targets, progress)
+
+    def _fit(self, texts: Sequence[str], targets: Sequence[Sequence[dict[str, Any]]],
+             progress: ProgressFn | None) -> NerAdapter:
         """Fine-tune on ``texts`` with targets = span lists ``[{"start", "end", "label"}]`` per text."""
         import torch
         from transformers import AutoModelForTokenClassification, AutoTokenizer
@@ -108,12 +115,11 @@ class NerAdapter(torch_loop.PretrainedIO):
         c = self.config
         device = resolve_device(c.device)
         self.close()
-        torch_loop.quiet_transformers()
         seed_everything(c.seed)
-        location = resolve_model(c.model)
+        location = resolve_model(c.base_model)
         self.tokenizer = AutoTokenizer.from_pretrained(location)
         if not getattr(self.tokenizer, "is_fast", False):
-            raise ValidationError(f"model {c.model!r} has no fast tokenizer; NER needs one to align words")
+            raise ValidationError(f"base model {c.base_model!r} has no fast tokenizer; NER needs one to align words")
         model = AutoModelForTokenClassification.from_pretrained(
             location, num_labels=len(self.labels), dtype=torch.float32,  # master weights in fp32, whatever the checkpoint
             id2label=dict(enumerate(self.labels)), label2id={t: i for i, t in enumerate(self.labels)},

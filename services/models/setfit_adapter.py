@@ -18,7 +18,7 @@ import numpy as np
 
 from services.device import free_memory, precision, resolve_device, seed_everything
 from services.embeddings import resolve_model
-from services.models.base import register
+from services.models.base import FineTuned, register
 from services.models.common import (
     HEAD_FILE,
     AdapterConfig,
@@ -31,6 +31,7 @@ from services.models.common import (
     read_meta,
     write_meta,
 )
+from services.quiet import quiet_transformers
 from workbench.errors import MissingDependencyError, ValidationError
 
 BODY_DIR = "body"
@@ -67,30 +68,18 @@ class SetFitConfig(AdapterConfig):
             raise ValidationError(f"head_C must be positive, got {self.head_C!r}")
 
 
-def _quiet_setfit() -> None:
-    import logging
-
-    import datasets
-
-    from services.models.torch_loop import quiet_transformers
-
-    quiet_transformers()
-    datasets.disable_progress_bars()
-    logging.getLogger("setfit").setLevel(logging.ERROR)
-
-
 def _progress_callback(progress: ProgressFn):
     from transformers import TrainerCallback
 
     class Progress(TrainerCallback):
         def on_step_end(self, args, state, control, **kwargs):
-            progress(state.global_step, state.max_steps)
+            progress(state.global_step / max(state.max_steps, 1), f"training step {state.global_step}/{state.max_steps}")
 
     return Progress()
 
 
 @register("setfit")
-class SetFitAdapter:
+class SetFitAdapter(FineTuned):
     """SetFit classifier (classification, multilabel).
 
     Parameters
@@ -114,6 +103,10 @@ class SetFitAdapter:
 
     def fit(self, texts: Sequence[str], targets: Sequence[Any], progress: ProgressFn | None = None) -> SetFitAdapter:
         """Tune the body contrastively on ``texts``, then fit the head on its embeddings."""
+        with quiet_transformers():
+            return self._fit(texts, targets, progress)
+
+    def _fit(self, texts: Sequence[str], targets: Sequence[Any], progress: ProgressFn | None) -> SetFitAdapter:
         try:
             from setfit import SetFitModel, Trainer, TrainingArguments
         except ImportError as exc:
@@ -121,7 +114,6 @@ class SetFitAdapter:
         from datasets import Dataset
         from transformers import PrinterCallback
 
-        _quiet_setfit()
         texts = check_texts(texts)
         if len(texts) < 2:
             raise ValidationError("SetFit needs at least 2 labelled examples to form pairs")
@@ -131,7 +123,7 @@ class SetFitAdapter:
         self.close()
         seed_everything(c.seed)
         model = SetFitModel.from_pretrained(
-            resolve_model(c.model), device=device,
+            resolve_model(c.base_model), device=device,
             multi_target_strategy="one-vs-rest" if self.task == "multilabel" else None,
         )
         targets_list = y.astype(int).tolist()

@@ -18,6 +18,7 @@ import numpy as np
 
 from services.device import free_memory, precision, resolve_device
 from services.models.common import AdapterConfig, ProgressFn, portable_device, read_meta, write_meta
+from services.quiet import quiet_transformers
 from workbench.errors import ValidationError
 
 LORA_TARGETS: dict[str, list[str]] = {"bert": ["query", "value"], "distilbert": ["q_lin", "v_lin"],
@@ -60,14 +61,6 @@ class FineTuneConfig(AdapterConfig):
             raise ValidationError("lora_r must be a positive integer and lora_alpha positive")
         if not 0 <= self.lora_dropout < 1:
             raise ValidationError(f"lora_dropout must be in [0, 1), got {self.lora_dropout!r}")
-
-
-def quiet_transformers() -> None:
-    """Silence expected noise: the "newly initialised head" warning and weight-loading bars."""
-    from transformers.utils import logging
-
-    logging.set_verbosity_error()
-    logging.disable_progress_bar()
 
 
 def autocast_dtype(device: str, fp16: bool):
@@ -146,7 +139,7 @@ def train(model, examples: Sequence[dict[str, Any]], collate, config: FineTuneCo
             step += 1
             loss_value = float(loss.detach())
             if progress:
-                progress(step, total)
+                progress(step / total, f"training step {step}/{total}")
     model.eval()
     return loss_value
 
@@ -208,11 +201,11 @@ class PretrainedIO:
 
         meta = read_meta(Path(path), cls.name)
         adapter = cls(meta["task"], meta["labels"], **meta["config"])
-        quiet_transformers()
         adapter.config.device = portable_device(adapter.config.device)
         adapter._device = resolve_device(adapter.config.device)
-        adapter.tokenizer = transformers.AutoTokenizer.from_pretrained(Path(path) / MODEL_DIR)
-        adapter.model = getattr(transformers, cls.auto_class).from_pretrained(Path(path) / MODEL_DIR).eval()
+        with quiet_transformers():
+            adapter.tokenizer = transformers.AutoTokenizer.from_pretrained(Path(path) / MODEL_DIR)
+            adapter.model = getattr(transformers, cls.auto_class).from_pretrained(Path(path) / MODEL_DIR).eval()
         return adapter
 
     def close(self) -> None:

@@ -17,13 +17,14 @@ import numpy as np
 from services.device import resolve_device, seed_everything
 from services.embeddings import resolve_model
 from services.models import torch_loop
-from services.models.base import register
+from services.models.base import FineTuned, register
 from services.models.common import (
     ProgressFn,
     check_task_labels,
     check_texts,
     encode_targets,
 )
+from services.quiet import quiet_transformers
 from workbench.errors import ValidationError
 
 
@@ -41,7 +42,7 @@ class TransformerConfig(torch_loop.FineTuneConfig):
 
 
 @register("transformer")
-class TransformerAdapter(torch_loop.PretrainedIO):
+class TransformerAdapter(torch_loop.PretrainedIO, FineTuned):
     """Fine-tuned sequence classifier (classification, multilabel).
 
     Parameters
@@ -74,6 +75,11 @@ class TransformerAdapter(torch_loop.PretrainedIO):
         return examples
 
     def fit(self, texts: Sequence[str], targets: Sequence[Any], progress: ProgressFn | None = None) -> TransformerAdapter:
+        """Train a fresh model on ``texts``; ``progress(fraction, message)`` follows the optimisation steps."""
+        with quiet_transformers():
+            return self._fit(texts, targets, progress)
+
+    def _fit(self, texts: Sequence[str], targets: Sequence[Any], progress: ProgressFn | None) -> TransformerAdapter:
         """Fine-tune on ``texts``; targets are label names (lists of names for multilabel)."""
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -85,9 +91,8 @@ class TransformerAdapter(torch_loop.PretrainedIO):
         c = self.config
         device = resolve_device(c.device)
         self.close()
-        torch_loop.quiet_transformers()
         seed_everything(c.seed)  # also fixes the new head's initial weights
-        location = resolve_model(c.model)
+        location = resolve_model(c.base_model)
         self.tokenizer = AutoTokenizer.from_pretrained(location)
         model = AutoModelForSequenceClassification.from_pretrained(
             location, num_labels=len(self.labels), dtype=torch.float32,  # master weights in fp32, whatever the checkpoint

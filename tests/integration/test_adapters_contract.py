@@ -68,9 +68,12 @@ def test_every_registered_adapter_has_a_contract_case():
 def test_classifier_contract(name, task, config, tmp_path):
     targets = CLF_TARGETS if task == "classification" else ML_TARGETS
     steps = []
-    adapter = get_adapter(name, task, LABELS, **config).fit(TEXTS, targets, progress=lambda d, t: steps.append((d, t)))
+    adapter = get_adapter(name, task, LABELS, **config).fit(TEXTS, targets,
+                                                            progress=lambda f, message: steps.append((f, message)))
     assert adapter.name == name and adapter.task == task and list(adapter.labels) == LABELS
-    assert steps and steps[-1][0] == steps[-1][1]  # progress reaches its total
+    fractions = [f for f, _ in steps]
+    assert fractions and fractions[-1] == 1.0 and fractions == sorted(fractions)  # progress reaches 100%, in order
+    assert all(0.0 <= f <= 1.0 and isinstance(message, str) for f, message in steps)
 
     probs = adapter.predict_proba(UNSEEN)
     assert isinstance(probs, np.ndarray) and probs.shape == (3, 3) and probs.dtype == np.float32
@@ -129,7 +132,7 @@ def test_a_model_saved_for_a_missing_gpu_still_loads_here(tmp_path):
 
 
 @pytest.mark.parametrize("name,kwargs,match", [
-    ("nope", {}, "valid models: logreg, ner, setfit, transformer"),
+    ("nope", {}, "unknown adapter 'nope'; valid: logreg, ner, setfit, transformer"),
     ("logreg", {"bogus": 1}, "unknown LogRegConfig option"),
     ("transformer", {"epochs": 0}, "epochs must be a positive integer"),
     ("setfit", {"device": "gpu"}, "unknown device"),

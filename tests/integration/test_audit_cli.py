@@ -8,6 +8,7 @@ import pytest
 
 from services import audit
 from tests.conftest import add_texts
+from workbench import jobs
 from workbench.api.cli import main
 
 POS = ["a wonderful, moving film", "brilliant acting and a great story", "I loved every minute of it",
@@ -77,9 +78,8 @@ def test_cli_errors_are_one_line(store, noisy_project, capsys):
 
 def test_background_job_and_decisions(store, noisy_project):
     project, ids, texts = noisy_project
-    job_id, thread = audit.start_audit_job(store, project, audit.AuditConfig(source="reference", folds=3))
-    thread.join(timeout=120)
-    job = store.job(job_id)
+    job_id = audit.start_audit(store, project, audit.AuditConfig(source="reference", folds=3))
+    job = jobs.wait_for(store, job_id, timeout=120)
     assert job["status"] == "done", job
     audit_id = job["result"]["audit_id"]
     first = audit.issues(store, audit_id, undecided_only=True)[0]

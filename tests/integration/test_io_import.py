@@ -195,7 +195,7 @@ def test_unknown_project_without_task_is_not_found(store, tmp_path):
 
 
 def test_unknown_format_lists_the_valid_ones(store, tmp_path):
-    with pytest.raises(DataFileError, match="valid formats: " + ", ".join(IMPORT_FORMATS)):
+    with pytest.raises(DataFileError, match="unknown import format .*; valid: " + ", ".join(IMPORT_FORMATS)):
         import_file(store, "p", write(tmp_path / "d.csv", "text\nx\n"), format="xlsx", **new_project())
     with pytest.raises(DataFileError, match="cannot tell the format"):
         import_file(store, "p", write(tmp_path / "d.dat", "text\nx\n"), **new_project())

@@ -100,4 +100,4 @@ def test_cli_simulate_prints_json_curve(store, movie_project, capsys):
 def test_cli_rejects_unknown_strategy(store, movie_project, capsys):
     code = main(["--db", str(store.path), "simulate", "movies", "--strategy", "bald"])
     assert code == 2
-    assert "valid strategies: random" in capsys.readouterr().err
+    assert "unknown query strategy 'bald'; valid: random" in capsys.readouterr().err

@@ -91,21 +91,20 @@ def test_crash_mid_training_leaves_previous_version_and_labels(store, project):
     before_labels = store.scalar("SELECT COUNT(*) FROM annotations")
     before_sugg = store.scalar("SELECT COUNT(*) FROM suggestions WHERE model_version_id = ?", (before_version,))
 
-    @register("exploding")
-    class Exploding:  # a plug-in adapter whose fit dies halfway, like an out-of-memory error
-        name, tasks = "exploding", ("classification",)
+    with ADAPTERS.scoped():
+        @register("exploding")
+        class Exploding:  # a plug-in adapter whose fit dies halfway, like an out-of-memory error
+            name, tasks = "exploding", ("classification",)
 
-        def __init__(self, task, labels, **config):
-            self.task, self.labels = task, labels
+            def __init__(self, task, labels, **config):
+                self.task, self.labels = task, labels
 
-        def fit(self, texts, targets):
-            raise RuntimeError("CUDA out of memory (simulated)")
+            def fit(self, texts, targets, progress=None):
+                raise RuntimeError("CUDA out of memory (simulated)")
 
-    try:
         with pytest.raises(JobError, match="out of memory.*previous model version stays active"):
-            start_training(store, p, model="exploding", wait=True)
-    finally:
-        ADAPTERS.pop("exploding", None)
+            start_training(store, p, adapter="exploding", wait=True)
+    assert "exploding" not in ADAPTERS
     job = store.latest_job(p, JOB_KIND)
     assert job["status"] == "failed" and "out of memory" in job["error"]
     p = store.get_project(p.id)
@@ -174,7 +173,7 @@ def test_cli_train_wait_and_queue(store, project, capsys):
 def test_ner_project_trains_with_a_diversity_aware_strategy(store):
     # diversity strategies need pool sentence vectors for NER too (this used to fail)
     p = store.create_project("tweets", "ner", ["person", "location"],
-                             settings=ProjectSettings(model="ner", strategy="margin_kcenter"))
+                             settings=ProjectSettings(adapter="ner", strategy="margin_kcenter"))
     texts = ["Alice went to Paris", "Bob lives in Rome", "Carol likes Berlin", "Dave saw Madrid",
              "Eve flew to Oslo", "nothing to see here", "Frank met Grace in Vienna", "just a tweet"]
     ids = add_texts(store, p, texts)

@@ -85,7 +85,7 @@ def test_empty_pool_and_exhausted_pool_errors():
 
 
 def test_unknown_strategy_lists_valid_ones():
-    with pytest.raises(ValidationError, match="valid strategies: random, least_confidence, margin"):
+    with pytest.raises(ValidationError, match="unknown query strategy .*; valid: random, least_confidence, margin"):
         select("bald", PROBS, 1)
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from services import audit
+from services.audit.oof import _logreg_fit_predict
 from services.models.base import ADAPTERS
 from workbench.errors import ValidationError
 
@@ -49,7 +50,7 @@ def test_out_of_fold_guarantee_on_embeddings():
     def fit_predict(train, test):
         assert not set(train) & set(test), "a fold trained on a record it scores"
         seen.append(test)
-        inner = audit._logreg_fit_predict(X, y, 2)
+        inner = _logreg_fit_predict(X, y, 2)
         return inner(train, test)
 
     probs = audit.oof_probabilities(fit_predict, len(y), 2, assignment)
@@ -92,15 +93,14 @@ class RecordingAdapter:
 
 
 def test_out_of_fold_guarantee_with_an_adapter():
-    ADAPTERS["recording-test"] = RecordingAdapter
     RecordingAdapter.log = []
-    try:
+    with ADAPTERS.scoped():
+        ADAPTERS.register("recording-test", RecordingAdapter)
         texts = [f"good nice {i}" for i in range(10)] + [f"bad awful {i}" for i in range(10)]
         targets = ["pos"] * 10 + ["neg"] * 10
         probs, _ = audit.oof_adapter_probabilities("recording-test", "classification", ["pos", "neg"], texts,
                                                    targets, np.array([0] * 10 + [1] * 10), folds=4)
-    finally:
-        ADAPTERS.pop("recording-test")
+    assert "recording-test" not in ADAPTERS
     assert probs.shape == (20, 2)
     assert len(RecordingAdapter.log) == 4
     predicted = [t for _, batch in RecordingAdapter.log for t in batch]
@@ -243,12 +243,10 @@ def test_run_audit_with_a_registry_adapter(store):
     refs = ["pos"] * 10 + ["neg"] * 10
     refs[3] = "neg"
     ids = add_texts(store, project, texts, refs)
-    ADAPTERS["recording-test"] = RecordingAdapter
     RecordingAdapter.log = []
-    try:
+    with ADAPTERS.scoped():
+        ADAPTERS.register("recording-test", RecordingAdapter)
         audit_id = audit.run_audit(store, project, audit.AuditConfig(source="reference", model="recording-test"))
-    finally:
-        ADAPTERS.pop("recording-test")
     assert len(RecordingAdapter.log) == 5  # one fresh adapter per fold
     top = audit.issues(store, audit_id, limit=1)[0]
     assert top["record_id"] == ids[3] and top["suggested"] == "pos"

@@ -35,19 +35,23 @@ def test_hub_id_offline_fails_fast_and_says_what_to_do(monkeypatch):
 
 def test_embed_returns_normalised_rows_in_input_order_and_caches_each_text_once(store):
     calls = []
-    vecs = embed(TEXTS, store=store, progress=lambda d, t: calls.append((d, t)))
+    vecs = embed(TEXTS, store=store, progress=lambda fraction, message: calls.append((fraction, message)))
     assert vecs.shape == (3, 384) and vecs.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
     np.testing.assert_array_equal(vecs[0], vecs[2])
     assert vecs[0] @ vecs[1] < 0.9
     assert store.scalar("SELECT COUNT(*) FROM embeddings WHERE model = ?", (MINILM_HUB_ID,)) == 2
-    assert calls[0] == (0, 2) and calls[-1] == (2, 2)
+    assert calls == [(1.0, "embedding texts 2/2 (0 were cached)")]
 
-    # Second call: all cached, so progress starts complete; one new text is the only work.
+    # Second call: two of three distinct texts cached; the one new text is the only work.
     calls.clear()
-    again = embed(TEXTS + ["an instant classic"], store=store, batch_size=1, progress=lambda d, t: calls.append((d, t)))
+    again = embed(TEXTS + ["an instant classic"], store=store, batch_size=1,
+                  progress=lambda fraction, message: calls.append((fraction, message)))
     np.testing.assert_allclose(again[:3], vecs, atol=1e-6)
-    assert calls == [(2, 3), (3, 3)]
+    assert calls == [(1.0, "embedding texts 3/3 (2 were cached)")]
+    calls.clear()
+    embed(TEXTS, store=store, progress=lambda fraction, message: calls.append((fraction, message)))
+    assert calls == []  # nothing to encode, nothing to report
     assert store.scalar("SELECT COUNT(*) FROM embeddings") == 3
 
 

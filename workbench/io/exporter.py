@@ -27,8 +27,7 @@ from typing import Any
 from workbench.errors import ValidationError
 from workbench.io.card import write_card
 from workbench.io.writers import LABEL_KEYS, PROVENANCE, WRITERS, ExportSchema, save_hf, temp_dir
-from workbench.store import Project, Record, loads
-from workbench.store.annotations import LIVE
+from workbench.store import Project, Record
 from workbench.types import LABEL_SOURCES
 
 EXPORT_FORMATS = WRITERS
@@ -100,8 +99,8 @@ def labelled_rows(store, project: Project, source: str, batch: int = BATCH) -> I
 
 def _resolve(store, source: str, records: list[Record]) -> Iterator[LabelledRow]:
     ids = [r.id for r in records]
-    human = _label_provenance(store, ids) if source != "reference" else {}
-    refs = _reference_rows(store, ids) if source != "annotations" else {}
+    human = store.label_provenance(ids) if source != "reference" else {}
+    refs = store.reference_rows(ids) if source != "annotations" else {}
     for rec in records:
         if source != "reference" and rec.status == "labelled" and rec.label is not None:
             who, when = human.get(rec.id, (None, None))
@@ -109,21 +108,6 @@ def _resolve(store, source: str, records: list[Record]) -> Iterator[LabelledRow]
         elif source != "annotations" and rec.id in refs:
             value, when = refs[rec.id]
             yield LabelledRow(rec, value, None, when, "reference")
-
-
-def _label_provenance(store, record_ids: list[int]) -> dict[int, tuple[str, str]]:
-    """Annotator and time of the live label/relabel row that set each record's current label."""
-    out: dict[int, tuple[str, str]] = {}
-    sql = ("SELECT a.record_id, a.annotator, a.created_at FROM annotations a WHERE a.record_id IN ({marks})"
-           " AND a.kind IN ('label', 'relabel') AND " + LIVE + " ORDER BY a.id")
-    for record_id, annotator, created_at in store.select_in(sql, record_ids):
-        out[record_id] = (annotator, created_at)  # later rows win, as in derive_state
-    return out
-
-
-def _reference_rows(store, record_ids: list[int]) -> dict[int, tuple[Any, str]]:
-    sql = "SELECT record_id, value, created_at FROM reference_labels WHERE record_id IN ({marks})"
-    return {rid: (loads(value), at) for rid, value, at in store.select_in(sql, record_ids)}
 
 
 def _meta_kind(value: Any) -> str | None:
@@ -185,8 +169,7 @@ def export_project(
         Unknown format or source, bad split, CoNLL for a non-NER project, or no
         record with a label from ``source``.
     """
-    if format not in EXPORT_FORMATS:
-        raise ValidationError(f"unknown export format {format!r}; valid formats: {', '.join(EXPORT_FORMATS)}")
+    EXPORT_FORMATS.get(format)
     if source not in LABEL_SOURCES:
         raise ValidationError(f"unknown label source {source!r}; valid sources: {', '.join(LABEL_SOURCES)}")
     if split is not None and not 0 < float(split) < 1:

@@ -24,7 +24,7 @@ from typing import Any
 
 from workbench.errors import DataFileError, NotFoundError, ValidationError
 from workbench.io.readers import IMPORT_FORMATS, Table, infer_format, looks_like_hub_id
-from workbench.store import NewRecord, Project, dumps, now
+from workbench.store import NewRecord, Project
 from workbench.types import text_hash, validate_value
 
 CHUNK = 1000
@@ -276,9 +276,7 @@ class _ChunkWriter:
     def __init__(self, store, project: Project, report: ImportReport):
         self.store, self.project, self.report = store, project, report
         self.buffer: list[tuple[int, str, str | None, dict, str | None, Any]] = []
-        store.execute("CREATE TEMP TABLE IF NOT EXISTS _import_seen"
-                      " (h TEXT PRIMARY KEY, first_line INTEGER, n INTEGER) WITHOUT ROWID")
-        store.execute("DELETE FROM temp._import_seen")
+        store.start_seen_texts()
 
     def add(self, line, text, external, meta, split, label) -> None:
         self.buffer.append((line, text, external, meta, split, label))
@@ -291,10 +289,7 @@ class _ChunkWriter:
         store, report = self.store, self.report
         hashes = [text_hash(row[1]) for row in self.buffer]
         distinct = list(dict.fromkeys(hashes))
-        seen: dict[str, list[int]] = {
-            r[0]: [r[1], r[2]]
-            for r in store.select_in("SELECT h, first_line, n FROM temp._import_seen WHERE h IN ({marks})", distinct)
-        }
+        seen = store.seen_texts(distinct)
         news: list[NewRecord] = []
         for (line, text, external, meta, split, _), h in zip(self.buffer, hashes):
             if h in seen:
@@ -308,51 +303,21 @@ class _ChunkWriter:
                 seen[h] = [line, 1]
                 uid = h
             news.append(NewRecord(uid=uid, text=text, external_id=external, meta=meta, split=split))
-        store.conn.executemany("INSERT OR REPLACE INTO temp._import_seen (h, first_line, n) VALUES (?,?,?)",
-                               [(h, v[0], v[1]) for h, v in seen.items()])
-        present = store.existing_uids(self.project.id, [rec.uid for rec in news])
-        _insert_records(store, self.project.id, news)
-        ids_by_uid = self._ids_by_uid([rec.uid for rec in news])
+        store.mark_seen_texts(seen)
+        new_ids = store.insert_records(self.project.id, news)
+        present = {rec.uid for rec, rid in zip(news, new_ids) if rid is None}
+        ids_by_uid = {rec.uid: rid for rec, rid in zip(news, new_ids) if rid is not None}
+        ids_by_uid.update(store.ids_by_uid(self.project.id, list(present)))
         refs = [(ids_by_uid[rec.uid], row[5]) for rec, row in zip(news, self.buffer) if row[5] is not None]
         if refs:
-            report.reference_labels += _set_reference_labels(store, self.project.id, refs)
+            report.reference_labels += store.set_reference_labels(self.project.id, refs)
         report.rows += len(news)
         report.already_present += sum(rec.uid in present for rec in news)
         report.inserted = report.rows - report.already_present
         self.buffer = []
 
-    def _ids_by_uid(self, uids: list[str]) -> dict[str, int]:
-        sql = "SELECT uid, id FROM records WHERE project_id = ? AND uid IN ({marks})"
-        return {r[0]: r[1] for r in self.store.select_in(sql, uids, (self.project.id,))}
-
     def finish(self) -> None:
-        self.store.execute("DELETE FROM temp._import_seen")
-
-
-def _insert_records(store, project_id: int, records: list[NewRecord]) -> None:
-    """Bulk twin of ``Store.insert_records`` (one ``executemany``); existing uids are left alone.
-
-    The per-row store method costs a Python round trip per record, which is
-    most of the time of a 100k-row import once FTS indexing is paid.
-    """
-    stamp = now()
-    store.conn.executemany(
-        "INSERT INTO records (project_id, uid, external_id, text, meta, split, created_at)"
-        " VALUES (?,?,?,?,?,?,?) ON CONFLICT (project_id, uid) DO NOTHING",
-        [(project_id, r.uid, r.external_id, r.text, dumps(r.meta or {}), r.split, stamp) for r in records],
-    )
-
-
-def _set_reference_labels(store, project_id: int, items: list[tuple[int, Any]]) -> int:
-    """Bulk twin of ``Store.set_reference_labels``: file labels replace earlier reference labels."""
-    stamp = now()
-    store.conn.executemany(
-        "INSERT INTO reference_labels (record_id, project_id, value, source, created_at) VALUES (?,?,?,?,?)"
-        " ON CONFLICT (record_id) DO UPDATE SET value = excluded.value, source = excluded.source,"
-        " created_at = excluded.created_at",
-        [(rid, project_id, dumps(value), "import", stamp) for rid, value in items],
-    )
-    return len(items)
+        self.store.end_seen_texts()
 
 
 def preview_file(path, format: str | None = None, n: int = 20) -> dict[str, Any]:

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench.errors import DataFileError, MissingDependencyError, OfflineError
+from workbench.errors import DataFileError, MissingDependencyError, OfflineError, UnknownNameError
+from workbench.registry import Registry
 from workbench.text import bio_to_spans, join_words, parse_conll
 from workbench.text.conll import is_bio_tag
 
@@ -358,15 +359,11 @@ def _feature_decoders(features) -> dict[str, Callable[[Any], Any]]:
     return out
 
 
-IMPORT_FORMATS: dict[str, Callable[..., Table]] = {
-    "csv": read_csv,
-    "tsv": read_tsv,
-    "jsonl": read_jsonl,
-    "parquet": read_parquet,
-    "hf": read_hf,
-    "conll": read_conll,
-    "spans": read_spans,
-}
+#: import format name -> reader(path, **options) -> Table
+IMPORT_FORMATS: Registry[Callable[..., Table]] = Registry("import format")
+for _name, _reader in (("csv", read_csv), ("tsv", read_tsv), ("jsonl", read_jsonl), ("parquet", read_parquet),
+                       ("hf", read_hf), ("conll", read_conll), ("spans", read_spans)):
+    IMPORT_FORMATS.register(_name, _reader)
 
 _SUFFIXES = {
     ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
@@ -403,9 +400,10 @@ def infer_format(path: Path | str, format: str | None = None) -> str:
         If the format is unknown or cannot be inferred.
     """
     if format is not None:
-        if format not in IMPORT_FORMATS:
-            raise DataFileError(
-                str(path), None, f"unknown import format {format!r}; valid formats: {', '.join(IMPORT_FORMATS)}")
+        try:
+            IMPORT_FORMATS.get(format)
+        except UnknownNameError as exc:
+            raise DataFileError(str(path), None, str(exc)) from None
         return format
     p = Path(path)
     if p.is_dir():

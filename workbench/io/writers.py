@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import ValidationError
+from workbench.registry import Registry
 from workbench.text import bio_tags, spans_to_bio, tokens_for
 
 BATCH = 1000
@@ -297,11 +298,8 @@ def temp_dir(parent: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=".wb-export-", dir=str(parent)))
 
 
-WRITERS: dict[str, Callable[[Path, ExportSchema], Any]] = {
-    "jsonl": JsonlWriter,
-    "csv": CsvWriter,
-    "tsv": TsvWriter,
-    "parquet": ParquetWriter,
-    "hf": HfSplitWriter,
-    "conll": ConllWriter,
-}
+#: export format name -> writer class (``cls(path, schema)`` with ``write(row)`` / ``close()``)
+WRITERS: Registry[Callable[[Path, ExportSchema], Any]] = Registry("export format")
+for _name, _writer in (("jsonl", JsonlWriter), ("csv", CsvWriter), ("tsv", TsvWriter), ("parquet", ParquetWriter),
+                       ("hf", HfSplitWriter), ("conll", ConllWriter)):
+    WRITERS.register(_name, _writer)

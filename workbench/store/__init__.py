@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from workbench.store.annotations import Annotation, AnnotationsMixin, derive_state
+from workbench.store.audits import AuditsMixin
 from workbench.store.base import StoreBase, dumps, loads, now
+from workbench.store.browse import BrowseMixin
+from workbench.store.embeddings import EmbeddingsMixin
+from workbench.store.jobs import JOB_ACTIVE, JobsMixin
 from workbench.store.models import ModelsMixin
+from workbench.store.progress import ProgressMixin
 from workbench.store.projects import Project, ProjectsMixin
+from workbench.store.queue import QueueMixin
 from workbench.store.records import NewRecord, Record, RecordsMixin
 
 
-class Store(ProjectsMixin, RecordsMixin, AnnotationsMixin, ModelsMixin, StoreBase):
+class Store(ProjectsMixin, RecordsMixin, AnnotationsMixin, QueueMixin, BrowseMixin, ProgressMixin, ModelsMixin,
+            JobsMixin, EmbeddingsMixin, AuditsMixin, StoreBase):
     """The one entry point to the database. See :class:`StoreBase` for threading rules."""
 
 
@@ -21,5 +28,5 @@ def open_store(path=None) -> Store:
 
 
 __all__ = [
-    "Annotation", "NewRecord", "Project", "Record", "Store", "derive_state", "dumps", "loads", "now", "open_store",
+    "JOB_ACTIVE", "Annotation", "NewRecord", "Project", "Record", "Store", "derive_state", "dumps", "loads", "now", "open_store",
 ]

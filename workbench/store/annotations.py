@@ -9,20 +9,32 @@ columns instead of replaying history.
 
 from __future__ import annotations
 
-import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from workbench.errors import NotFoundError, ValidationError
-from workbench.store.base import dumps, loads, now
-from workbench.types import ANNOTATION_KINDS, check_annotator, validate_value
+from workbench.store.base import dumps, loads, now, sql_list
+from workbench.types import ANNOTATION_KINDS, SYSTEM_ANNOTATORS, check_annotator, validate_value
 
 #: SQL: annotation row ``a`` has not been retracted (the append-only history's "live" rows)
 LIVE = ("NOT EXISTS (SELECT 1 FROM annotations retraction"
         " WHERE retraction.kind = 'retract' AND retraction.target_id = a.id)")
+#: kinds that count as "labelled something" (rates, per-annotator counts)
 LABEL_KINDS = ("label", "relabel", "keep")
+#: kinds whose value becomes the record's current label
 VALUE_KINDS = ("label", "relabel")
-LEASE_SECONDS = 600
+#: review decisions on an audit issue
+REVIEW_DECISIONS = ("keep", "relabel", "ambiguous", "exclude")
+
+
+#: SQL list of the system annotators, for ``annotator NOT IN`` (they are constants, never user input)
+PEOPLE_ONLY = sql_list(SYSTEM_ANNOTATORS)
+
+#: SQL, the one "decided" rule: audit issue ``ai`` has a live review decision (an annotation
+#: carrying its id with a :data:`REVIEW_DECISIONS` kind that was not retracted)
+DECIDED = (f"EXISTS (SELECT 1 FROM annotations a WHERE a.audit_issue_id = ai.id"
+           f" AND a.kind IN {sql_list(REVIEW_DECISIONS)} AND {LIVE})")
 
 
 @dataclass
@@ -62,7 +74,8 @@ def derive_state(rows: list[Annotation]) -> dict[str, Any]:
             continue
         if r.kind in VALUE_KINDS:
             label = r.value
-            per_annotator[r.annotator] = r.value
+            if r.annotator not in SYSTEM_ANNOTATORS:
+                per_annotator[r.annotator] = r.value
         elif r.kind == "exclude":
             excluded = True
         elif r.kind == "skip":
@@ -148,31 +161,31 @@ class AnnotationsMixin:
             " ORDER BY a.id DESC LIMIT ?", params)]
 
     def live_labels(self, project) -> list[dict[str, Any]]:
-        """Each annotator's current label per record: rows of record_id, annotator, value."""
+        """Each person's current label per record (system annotators left out): rows of record_id, annotator, value."""
         rows = self.query(
             "SELECT a.id, a.record_id, a.annotator, a.value FROM annotations a WHERE a.project_id = ?"
-            f" AND a.kind IN ('label','relabel') AND {LIVE}"
+            f" AND a.kind IN {sql_list(VALUE_KINDS)} AND {LIVE} AND a.annotator NOT IN {PEOPLE_ONLY}"
             " ORDER BY a.id", (project.id,))
         latest: dict[tuple[int, str], Any] = {}
         for r in rows:
             latest[(r["record_id"], r["annotator"])] = loads(r["value"])
         return [{"record_id": k[0], "annotator": k[1], "value": v} for k, v in latest.items()]
 
-    # -- queue leases -----------------------------------------------------
-    def lease(self, project, record_id: int, annotator: str, seconds: int = LEASE_SECONDS) -> bool:
-        """Reserve a record for one annotator; False if someone else holds a live lease."""
-        t = time.time()
-        with self.atomic():
-            held = self.one("SELECT annotator, expires_at FROM leases WHERE record_id = ?", (record_id,))
-            if held and held["annotator"] != annotator and held["expires_at"] > t:
-                return False
-            self.execute(
-                "INSERT INTO leases (record_id, project_id, annotator, expires_at) VALUES (?,?,?,?)"
-                " ON CONFLICT (record_id) DO UPDATE SET annotator = excluded.annotator, expires_at = excluded.expires_at",
-                (record_id, project.id, annotator, t + seconds),
-            )
-        return True
+    def last_value_annotation(self, record_id: int) -> int | None:
+        """Id of the record's newest ``label``/``relabel`` row (retracted or not), or None."""
+        return self.scalar(f"SELECT id FROM annotations WHERE record_id = ? AND kind IN {sql_list(VALUE_KINDS)}"
+                           " ORDER BY id DESC LIMIT 1", (record_id,))
 
-    def release_leases(self, project, annotator: str) -> None:
-        with self.atomic():
-            self.execute("DELETE FROM leases WHERE project_id = ? AND annotator = ?", (project.id, annotator))
+    def annotation_record(self, annotation_id: int) -> int | None:
+        """The record id an annotation row belongs to, or None."""
+        return self.scalar("SELECT record_id FROM annotations WHERE id = ?", (annotation_id,))
+
+    def label_provenance(self, record_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """(annotator, time) of the newest live label/relabel row by a person on each record.
+
+        A system annotator's rewrite (a schema rename) keeps the person who chose the label.
+        """
+        sql = ("SELECT a.record_id, a.annotator, a.created_at FROM annotations a WHERE a.record_id IN ({marks})"
+               f" AND a.kind IN {sql_list(VALUE_KINDS)} AND {LIVE} AND a.annotator NOT IN {PEOPLE_ONLY} ORDER BY a.id")
+        # later rows win, as in derive_state
+        return {rid: (who, when) for rid, who, when in self.select_in(sql, list(record_ids))}

@@ -32,6 +32,11 @@ def loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+def sql_list(values: Sequence[str]) -> str:
+    """A literal SQL list of code constants (kind, status names): ``('label','relabel')``; never user input."""
+    return "(" + ",".join(f"'{v}'" for v in values) + ")"
+
+
 class StoreBase:
     """Owns one SQLite connection (WAL, foreign keys) and the migration state.
 

@@ -202,9 +202,16 @@ def m005_annotations_created(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS annotations_created ON annotations(project_id, created_at)")
 
 
+def m006_settings_adapter(conn: sqlite3.Connection) -> None:
+    """Project settings name what is trained ``adapter`` (it was ``model``, also used for encoders)."""
+    conn.execute("UPDATE projects SET settings = json_set(json_remove(settings, '$.model'), '$.adapter',"
+                 " json_extract(settings, '$.model')) WHERE json_type(settings, '$.model') IS NOT NULL")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", m001_initial),
     ("002_fts", m002_fts),
     ("004_queue_indexes", m004_queue_indexes),
     ("005_annotations_created", m005_annotations_created),
+    ("006_settings_adapter", m006_settings_adapter),
 ]

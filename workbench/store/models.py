@@ -1,15 +1,13 @@
-"""Model versions, suggestions, active-learning rounds and background jobs."""
+"""Model versions, suggestions and active-learning rounds."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from workbench.errors import ConflictError, NotFoundError
-from workbench.store.annotations import LIVE
-from workbench.store.base import dumps, loads, now
-
-JOB_ACTIVE = ("queued", "running")
+from workbench.errors import NotFoundError
+from workbench.store.annotations import LIVE, VALUE_KINDS
+from workbench.store.base import dumps, loads, now, sql_list
 
 
 class ModelsMixin:
@@ -43,6 +41,39 @@ class ModelsMixin:
             raise NotFoundError(f"no model version {version_id}")
         return _decode_version(row)
 
+    def set_version_metrics(self, version_id: int, metrics: dict) -> None:
+        with self.atomic():
+            self.execute("UPDATE model_versions SET metrics = ? WHERE id = ?", (dumps(metrics), version_id))
+
+    def delete_model_version(self, version_id: int) -> None:
+        """Remove a version that never became active (a failed or killed round); its suggestions go with it."""
+        with self.atomic():
+            self.execute("DELETE FROM model_versions WHERE id = ?", (version_id,))
+
+    def keep_suggestions_of(self, project, version_ids: Sequence[int]) -> None:
+        """Delete the project's suggestions of every other model version."""
+        keep = list(version_ids)
+        with self.atomic():
+            self.execute(f"DELETE FROM suggestions WHERE project_id = ? AND model_version_id NOT IN "
+                         f"({','.join('?' * len(keep))})", (project.id, *keep))
+
+    def prediction_agreement(self, version_a: int, version_b: int) -> float | None:
+        """Share of records both versions suggested for whose value is unchanged (None: no overlap)."""
+        row = self.one(
+            "SELECT COUNT(*) AS n, COALESCE(SUM(a.value = b.value), 0) AS same FROM suggestions a"
+            " JOIN suggestions b ON b.record_id = a.record_id AND b.model_version_id = ?"
+            " WHERE a.model_version_id = ?", (version_b, version_a))
+        return None if not row or not row["n"] else row["same"] / row["n"]
+
+    def latest_model_versions(self, project, n: int = 2) -> list[dict[str, Any]]:
+        """The project's ``n`` newest versions, newest first (decoded)."""
+        return [_decode_version(r) for r in self.query(
+            "SELECT * FROM model_versions WHERE project_id = ? ORDER BY id DESC LIMIT ?", (project.id, n))]
+
+    def delete_rounds(self, project, run: str) -> None:
+        with self.atomic():
+            self.execute("DELETE FROM rounds WHERE project_id = ? AND run = ?", (project.id, run))
+
     def model_versions(self, project) -> list[dict[str, Any]]:
         return [_decode_version(r) for r in self.query(
             "SELECT * FROM model_versions WHERE project_id = ? ORDER BY id", (project.id,))]
@@ -54,7 +85,7 @@ class ModelsMixin:
             "SELECT MAX(t) FROM (SELECT MAX(created_at) AS t FROM model_versions WHERE project_id = ?"
             " UNION ALL SELECT MAX(created_at) FROM jobs WHERE project_id = ? AND kind = ? AND status = 'failed')",
             (project.id, project.id, job_kind))
-        sql = f"SELECT COUNT(*) FROM annotations a WHERE a.project_id = ? AND a.kind IN ('label', 'relabel') AND {LIVE}"
+        sql = f"SELECT COUNT(*) FROM annotations a WHERE a.project_id = ? AND a.kind IN {sql_list(VALUE_KINDS)} AND {LIVE}"
         if since is None:
             return self.scalar(sql, (project.id,))
         return self.scalar(sql + " AND a.created_at > ?", (project.id, since))
@@ -110,80 +141,8 @@ class ModelsMixin:
             r["metrics"] = loads(r["metrics"])
         return rows
 
-    # -- audits -------------------------------------------------------------
-    def latest_audit_id(self, project) -> int | None:
-        """Id of the project's most recent audit, or None if it was never audited."""
-        return self.scalar("SELECT id FROM audits WHERE project_id = ? ORDER BY id DESC LIMIT 1", (project.id,))
-
-    # -- jobs ---------------------------------------------------------------
-    def create_job(self, project, kind: str, params: dict | None = None) -> int:
-        """Queue a job; refuse if the same kind is already queued/running for the project."""
-        pid = None if project is None else project.id
-        with self.atomic():
-            busy = self.one(
-                "SELECT id, status FROM jobs WHERE project_id IS ? AND kind = ? AND status IN ('queued','running')",
-                (pid, kind),
-            )
-            if busy:
-                raise ConflictError(f"a {kind} job (#{busy['id']}) is already {busy['status']} for this project; "
-                                    "wait for it to finish")
-            cur = self.execute(
-                "INSERT INTO jobs (project_id, kind, params, created_at) VALUES (?,?,?,?)",
-                (pid, kind, dumps(params or {}), now()),
-            )
-        return cur.lastrowid
-
-    def start_job(self, job_id: int) -> None:
-        with self.atomic():
-            self.execute("UPDATE jobs SET status = 'running', started_at = ? WHERE id = ?", (now(), job_id))
-
-    def update_job(self, job_id: int, progress: float, message: str = "") -> None:
-        with self.atomic():
-            self.execute("UPDATE jobs SET progress = ?, message = ? WHERE id = ?",
-                         (max(0.0, min(1.0, float(progress))), message, job_id))
-
-    def finish_job(self, job_id: int, result: dict | None = None) -> None:
-        with self.atomic():
-            self.execute(
-                "UPDATE jobs SET status = 'done', progress = 1, finished_at = ?, result = ? WHERE id = ?",
-                (now(), dumps(result or {}), job_id),
-            )
-
-    def fail_job(self, job_id: int, error: str) -> None:
-        with self.atomic():
-            self.execute("UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?",
-                         (now(), error, job_id))
-
-    def job(self, job_id: int) -> dict[str, Any]:
-        row = self.one("SELECT * FROM jobs WHERE id = ?", (job_id,))
-        if row is None:
-            raise NotFoundError(f"no job {job_id}")
-        return _decode_job(row)
-
-    def latest_job(self, project, kind: str | None = None) -> dict[str, Any] | None:
-        sql, params = "SELECT * FROM jobs WHERE project_id = ?", [project.id]
-        if kind:
-            sql += " AND kind = ?"
-            params.append(kind)
-        row = self.one(sql + " ORDER BY id DESC LIMIT 1", params)
-        return None if row is None else _decode_job(row)
-
-    def fail_stale_jobs(self, message: str = "the worker stopped before the job finished") -> int:
-        """Mark jobs left running by a dead process as failed (call at start-up)."""
-        with self.atomic():
-            cur = self.execute(
-                "UPDATE jobs SET status = 'failed', error = ?, finished_at = ? WHERE status IN ('queued','running')",
-                (message, now()),
-            )
-        return cur.rowcount
-
 
 def _decode_version(row: dict[str, Any]) -> dict[str, Any]:
     for key in ("labels", "config", "metrics"):
         row[key] = loads(row[key])
-    return row
-
-
-def _decode_job(row: dict[str, Any]) -> dict[str, Any]:
-    row["params"], row["result"] = loads(row["params"]), loads(row["result"])
     return row

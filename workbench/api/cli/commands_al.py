@@ -18,20 +18,21 @@ def register(sub) -> None:
     sim = sub.add_parser("simulate", help="simulate active learning with the reference labels as annotator")
     sim.add_argument("name", help="project name")
     sim.add_argument("--strategy", default=DEFAULT_STRATEGY, help=STRATEGY_HELP)
-    sim.add_argument("--model", default="logreg", help="adapter: logreg, setfit, transformer, ner")
+    sim.add_argument("--adapter", "--model", dest="adapter", default="logreg",
+                     help="what is trained: logreg, setfit, transformer, ner (--model is the older name)")
     sim.add_argument("--seed-size", type=int, default=20, help="random labels before the first model")
     sim.add_argument("--batch", type=int, default=20, help="labels per round")
     sim.add_argument("--budget", type=int, default=500, help="stop after this many labels")
     sim.add_argument("--seed", type=int, default=0)
     sim.add_argument("--test-split", type=float, default=0.25, help="held-out share (unless records have split=test)")
-    sim.add_argument("--run", help="name of the curve (default sim:<strategy>:<model>:seed<seed>)")
+    sim.add_argument("--run", help="name of the curve (default sim:<strategy>:<adapter>:seed<seed>)")
     sim.add_argument("--no-full-pool", action="store_true", help="skip training on the whole pool")
     sim.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     sim.set_defaults(func=_simulate)
 
     train = sub.add_parser("train", help="retrain a project's model on its current labels")
     train.add_argument("name")
-    train.add_argument("--model", help="adapter (default: the project's setting)")
+    train.add_argument("--adapter", "--model", dest="adapter", help="what is trained (default: the project's setting)")
     train.add_argument("--strategy", help="query strategy for the new queue (default: the project's setting)")
     train.add_argument("--wait", action="store_true", help="run in the foreground and print the result")
     train.set_defaults(func=_train)
@@ -51,12 +52,12 @@ def _simulate(args, store) -> int:
         if not args.json:
             print(msg, file=sys.stderr)
 
-    result = simulate(store, args.name, strategy=args.strategy, model=args.model, seed_size=args.seed_size,
+    result = simulate(store, args.name, strategy=args.strategy, adapter=args.adapter, seed_size=args.seed_size,
                       batch=args.batch, budget=args.budget, seed=args.seed, test_split=args.test_split,
                       run=args.run, full_pool=not args.no_full_pool, progress=say)
     if args.json:
         print(json.dumps({"curve": result["curve"], "full_pool": result["full_pool"], "run": result["run"],
-                          "strategy": result["strategy"], "model": result["model"], "seed": result["seed"],
+                          "strategy": result["strategy"], "adapter": result["adapter"], "seed": result["seed"],
                           "seconds": result["seconds"]}, indent=2))
         return 0
     metric = "accuracy" if "accuracy" in result["curve"][0] else "f1"
@@ -72,11 +73,11 @@ def _train(args, store) -> int:
     from services import training
     project = store.get_project(args.name)
     if not args.wait:
-        job_id = training.launch_process(store, project, model=args.model, strategy=args.strategy)
+        job_id = training.launch_process(store, project, adapter=args.adapter, strategy=args.strategy)
         print(f"training job {job_id} started in the background; follow it on the Active learning page "
               f"or run: python -m workbench train {project.name} --wait")
         return 0
-    job_id = training.start_training(store, project, model=args.model, strategy=args.strategy, wait=True)
+    job_id = training.start_training(store, project, adapter=args.adapter, strategy=args.strategy, wait=True)
     result = store.job(job_id)["result"]
     metrics = ", ".join(f"{k}={v:.4f}" for k, v in result["metrics"].items() if isinstance(v, float))
     print(f"model version {result['model_version_id']} ({result['adapter']}) trained on {result['n_labels']} labels "

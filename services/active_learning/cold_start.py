@@ -1,0 +1,78 @@
+"""Cold start (fewer than 2 labels per class, so no trustworthy model): diverse first picks and zero-shot labels."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from services.active_learning.strategies import _check_n
+from workbench.errors import ValidationError
+
+
+def needs_cold_start(label_counts: dict[str, int], labels: Sequence[str], minimum: int = 2) -> bool:
+    """True while some class has fewer than ``minimum`` human labels."""
+    return any(label_counts.get(label, 0) < minimum for label in labels)
+
+
+def cold_start(embeddings: Any, n: int, *, seed: int = 0) -> np.ndarray:
+    """Diverse first picks: the record nearest each of ``n`` KMeans centroids.
+
+    Parameters
+    ----------
+    embeddings : (N, D) float array
+        L2-normalised pool embeddings.
+    n : int
+        How many records to pick.
+
+    Returns
+    -------
+    (n,) int indices into the pool, biggest cluster first.
+    """
+    from sklearn.cluster import KMeans
+
+    emb = np.asarray(embeddings, dtype=np.float32)
+    if emb.ndim != 2:
+        raise ValidationError(f"embeddings must be an (N, D) array, got shape {emb.shape}")
+    _check_n(len(emb), n)
+    if n == len(emb):
+        return np.arange(n)
+    km = KMeans(n_clusters=n, n_init=1, random_state=seed, max_iter=100).fit(emb)
+    sizes = np.bincount(km.labels_, minlength=n)
+    picks = []
+    for c in np.argsort(-sizes, kind="stable"):
+        members = np.flatnonzero(km.labels_ == c)
+        if len(members) == 0:
+            continue
+        d = ((emb[members] - km.cluster_centers_[c]) ** 2).sum(axis=1)
+        picks.append(int(members[np.argmin(d)]))
+    # empty clusters are rare but possible: top up with unseen records
+    rest = [i for i in np.random.default_rng(seed).permutation(len(emb)) if i not in set(picks)]
+    return np.asarray(picks + rest[: n - len(picks)], dtype=int)
+
+
+def zero_shot(embeddings: Any, label_embeddings: Any, *, temperature: float = 0.05) -> np.ndarray:
+    """Label probabilities from cosine similarity to label-name embeddings.
+
+    Parameters
+    ----------
+    embeddings : (N, D) float array
+        L2-normalised record embeddings.
+    label_embeddings : (K, D) float array
+        L2-normalised embeddings of the label names / descriptions.
+    temperature : float
+        Softmax temperature over cosine similarities (small = sharper).
+
+    Returns
+    -------
+    (N, K) probabilities, columns in label order.
+    """
+    emb = np.asarray(embeddings, dtype=np.float32)
+    lab = np.asarray(label_embeddings, dtype=np.float32)
+    if emb.ndim != 2 or lab.ndim != 2 or emb.shape[1] != lab.shape[1]:
+        raise ValidationError(f"need (N, D) and (K, D) embeddings, got {emb.shape} and {lab.shape}")
+    logits = (emb @ lab.T) / temperature
+    logits -= logits.max(axis=1, keepdims=True)
+    e = np.exp(logits)
+    return e / e.sum(axis=1, keepdims=True)

@@ -1,0 +1,53 @@
+"""How an audit is run (stored with every audit row) and the audit-model registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.config import ConfigMixin
+from workbench.errors import ValidationError
+
+#: where the audited labels come from
+SOURCES = ("annotations", "reference")
+DEFAULT_MODEL = "hybrid"
+
+
+@dataclass
+class AuditConfig(ConfigMixin):
+    """How an audit is run; stored with every audit row.
+
+    Attributes
+    ----------
+    source : "annotations" (current human labels) or "reference" (imported labels).
+    folds : K of the stratified K-fold that yields out-of-fold probabilities.
+    model : "hybrid" (default: mean of logreg on cached embeddings and logreg on
+        TF-IDF word n-grams), "logreg", "knn", "ensemble" (logreg + cosine kNN),
+        or any adapter registry name (re-trained per fold).
+    encoder : sentence-embedding model for features, neighbours and duplicates.
+    seed : fold shuffling seed.
+    neighbours : nearest labelled neighbours kept per issue.
+    """
+
+    source: str = "annotations"
+    folds: int = 5
+    model: str = DEFAULT_MODEL
+    encoder: str = "minilm"
+    seed: int = 0
+    neighbours: int = 3
+    adapter_config: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_source(self.source)
+        if not isinstance(self.folds, int) or self.folds < 2:
+            raise ValidationError(f"folds must be an integer >= 2, got {self.folds!r}")
+        if not self.model:
+            raise ValidationError("model must be a name, e.g. 'logreg'")
+        if self.neighbours < 0:
+            raise ValidationError("neighbours must be >= 0")
+
+
+def check_source(source: str) -> str:
+    if source not in SOURCES:
+        raise ValidationError(f"unknown label source {source!r}; valid: {', '.join(SOURCES)}")
+    return source

@@ -1,0 +1,214 @@
+"""Out-of-fold probabilities: every score comes from a model that did not see that label.
+
+Folds are stratified; the audit models (:data:`AUDIT_MODELS`) work directly on the
+cached embedding matrix (and, for ``hybrid``, word n-grams), so an audit costs one
+embedding pass plus seconds of scikit-learn; any adapter can be re-trained per fold instead.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from services.audit.config import DEFAULT_MODEL
+from workbench.errors import ValidationError
+from workbench.registry import Registry
+from workbench.types import ProgressFn
+
+#: Below this many labelled texts the TF-IDF view has too little data to learn
+#: word weights and only adds noise; hybrid is then the embedding logreg alone.
+HYBRID_MIN_TEXTS = 200
+FitPredict = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def fold_assignment(y: np.ndarray, folds: int, seed: int = 0) -> np.ndarray:
+    """Fold index (0..folds-1) of each example, stratified by class.
+
+    Parameters
+    ----------
+    y : (N,) int class indices (for multilabel/NER pass any stratification key).
+
+    Classes rarer than ``folds`` are spread round-robin instead of making
+    scikit-learn refuse; every fold still leaves each example out exactly once.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    y = np.asarray(y)
+    n = len(y)
+    if n < folds:
+        raise ValidationError(f"an audit with {folds} folds needs at least {folds} labelled records; found {n}")
+    _, counts = np.unique(y, return_counts=True)
+    strat = y.copy()
+    if counts.max() < folds:
+        strat = np.zeros(n, dtype=int)  # too few per class to stratify at all
+    assignment = np.empty(n, dtype=int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "least populated class has only k members"
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+        for k, (_, test) in enumerate(splitter.split(np.zeros(n), strat)):
+            assignment[test] = k
+    return assignment
+
+
+def oof_probabilities(fit_predict: Callable[[np.ndarray, np.ndarray], np.ndarray], n: int, k: int,
+                      assignment: np.ndarray, progress: ProgressFn | None = None) -> np.ndarray:
+    """Out-of-fold (N, K) probabilities.
+
+    Parameters
+    ----------
+    fit_predict : callable(train_idx, test_idx) -> (len(test_idx), K) probabilities
+        Must train only on ``train_idx``; it is called once per fold.
+    assignment : (N,) fold index per example, from :func:`fold_assignment`.
+    """
+    out = np.full((n, k), np.nan)
+    folds = int(assignment.max()) + 1
+    for f in range(folds):
+        test = np.flatnonzero(assignment == f)
+        train = np.flatnonzero(assignment != f)
+        out[test] = fit_predict(train, test)
+        if progress:
+            progress((f + 1) / folds, f"fold {f + 1}/{folds}")
+    return out
+
+
+def _full_columns(probs: np.ndarray, seen: np.ndarray, k: int) -> np.ndarray:
+    """Map probabilities over the classes seen in training onto all K columns."""
+    full = np.full((len(probs), k), 1e-6)
+    full[:, seen] = probs
+    return full / full.sum(axis=1, keepdims=True)
+
+
+def _logreg_fit_predict(X: np.ndarray, y: np.ndarray, k: int, C: float = 1.0):
+    from sklearn.linear_model import LogisticRegression
+
+    def fit_predict(train, test):
+        seen = np.unique(y[train])
+        if len(seen) == 1:
+            p = np.zeros((len(test), 1)) + 1.0
+            return _full_columns(p, seen, k)
+        clf = LogisticRegression(C=C, max_iter=1000)
+        clf.fit(X[train], y[train])
+        return _full_columns(clf.predict_proba(X[test]), clf.classes_, k)
+
+    return fit_predict
+
+
+def _knn_fit_predict(X: np.ndarray, y: np.ndarray, k: int, n_neighbors: int = 15, temperature: float = 0.05):
+    """Cosine kNN with softmax(similarity / T) weights; X rows are L2-normalised."""
+
+    def fit_predict(train, test):
+        sims = X[test] @ X[train].T
+        m = min(n_neighbors, len(train))
+        top = np.argpartition(-sims, m - 1, axis=1)[:, :m]
+        top_sims = np.take_along_axis(sims, top, axis=1)
+        w = np.exp((top_sims - top_sims.max(axis=1, keepdims=True)) / temperature)
+        onehot = np.eye(k)[y[train][top]]  # (T, m, K)
+        p = (w[:, :, None] * onehot).sum(axis=1) + 1e-3
+        return p / p.sum(axis=1, keepdims=True)
+
+    return fit_predict
+
+
+def _tfidf_fit_predict(texts: Sequence[str], y: np.ndarray, k: int, C: float = 4.0):
+    """Logistic regression on TF-IDF word 1-2-grams (vocabulary from all texts: no labels involved)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    T = TfidfVectorizer(ngram_range=(1, 2), min_df=2 if len(texts) >= 200 else 1,
+                        sublinear_tf=True).fit_transform(texts)
+
+    def fit_predict(train, test):
+        seen = np.unique(y[train])
+        if len(seen) == 1:
+            return _full_columns(np.ones((len(test), 1)), seen, k)
+        # liblinear is ~4x faster than lbfgs on sparse binary problems, same accuracy
+        clf = LogisticRegression(C=C, max_iter=1000, solver="liblinear" if len(seen) == 2 else "lbfgs")
+        clf.fit(T[train], y[train])
+        return _full_columns(clf.predict_proba(T[test]), clf.classes_, k)
+
+    return fit_predict
+
+
+#: audit model name -> the views it averages ("embedding logreg", "tfidf", "knn")
+AUDIT_MODELS: Registry[tuple[str, ...]] = Registry("audit model")
+# hybrid: the embedding logreg and a TF-IDF word 1-2-gram logreg make different mistakes
+# (benchmarks/audit.py measures it against plain).
+AUDIT_MODELS.register("hybrid", ("logreg", "tfidf"))
+AUDIT_MODELS.register("logreg", ("logreg",))
+AUDIT_MODELS.register("knn", ("knn",))
+AUDIT_MODELS.register("ensemble", ("logreg", "knn"))
+
+
+def _view(view: str, X: np.ndarray, y: np.ndarray, k: int, texts: Sequence[str] | None) -> FitPredict | None:
+    if view == "logreg":
+        return _logreg_fit_predict(X, y, k)
+    if view == "knn":
+        return _knn_fit_predict(X, y, k)
+    return _tfidf_fit_predict(list(texts), y, k) if len(y) >= HYBRID_MIN_TEXTS else None
+
+
+def oof_embedding_probabilities(X: np.ndarray, y: np.ndarray, k: int, *, model: str = DEFAULT_MODEL,
+                                folds: int = 5, seed: int = 0, texts: Sequence[str] | None = None,
+                                progress: ProgressFn | None = None) -> np.ndarray:
+    """Out-of-fold (N, K) class probabilities from an audit model on fixed features.
+
+    Parameters
+    ----------
+    X : (N, D) float features (L2-normalised sentence embeddings).
+    y : (N,) int given labels in 0..K-1.
+    model : a name of :data:`AUDIT_MODELS`: "hybrid" (logreg on X + logreg on TF-IDF of
+        ``texts``), "logreg", "knn" or "ensemble" (logreg + kNN).
+    texts : the N texts; needed by views that read words ("hybrid").
+    """
+    X = np.asarray(X, dtype=np.float32)
+    y = np.asarray(y, dtype=int)
+    if len(X) != len(y):
+        raise ValidationError(f"features have {len(X)} rows but there are {len(y)} labels")
+    views = AUDIT_MODELS.get(model)
+    if "tfidf" in views and (texts is None or len(texts) != len(y)):
+        raise ValidationError(f"the {model} audit model needs the texts (one per label)")
+    assignment = fold_assignment(y, folds, seed)
+    parts = []
+    for i, view in enumerate(views):
+        try:
+            fit_predict = _view(view, X, y, k, texts)
+            if fit_predict is not None:
+                parts.append(oof_probabilities(fit_predict, len(y), k, assignment, progress if i == 0 else None))
+        except ValueError:
+            if view != "tfidf":
+                raise  # tfidf with no usable vocabulary (e.g. only stop words): the other views alone
+    return np.mean(parts, axis=0)
+
+
+def oof_adapter_probabilities(name: str, task: str, labels: Sequence[str], texts: Sequence[str],
+                              targets: Sequence[Any], strat: np.ndarray, *, folds: int = 5, seed: int = 0,
+                              progress: ProgressFn | None = None, **config: Any):
+    """Out-of-fold probabilities from a registry adapter re-trained on each fold.
+
+    Returns (N, K) for classification / multilabel, or a list of (T_i, K) for
+    NER (over the adapter's BIO tags), in the order of ``texts``.
+    """
+    from services.models.base import get_adapter
+
+    texts = list(texts)
+    targets = list(targets)
+    assignment = fold_assignment(strat, folds, seed)
+    out: list[Any] = [None] * len(texts)
+    tag_names: list[str] | None = None
+    for f in range(folds):
+        test = np.flatnonzero(assignment == f)
+        train = np.flatnonzero(assignment != f)
+        adapter = get_adapter(name, task, labels, **config)  # fresh instance per fold
+        adapter.fit([texts[i] for i in train], [targets[i] for i in train])
+        probs = adapter.predict_proba([texts[i] for i in test])
+        tag_names = list(adapter.labels)
+        for j, i in enumerate(test):
+            out[i] = probs[j]
+        if progress:
+            progress((f + 1) / folds, f"fold {f + 1}/{folds} ({name})")
+    if task == "ner":
+        return out, tag_names
+    return np.asarray(out, dtype=float), tag_names

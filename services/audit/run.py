@@ -1,0 +1,147 @@
+"""Audit a project's labels: load them, score them out of fold, store one row per record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from services.audit.checks import data_checks, neighbour_table
+from services.audit.cleanlab_issues import classification_issues, multilabel_issues
+from services.audit.config import AuditConfig, check_source
+from services.audit.oof import AUDIT_MODELS, oof_adapter_probabilities, oof_embedding_probabilities
+from workbench.errors import ValidationError
+from workbench.jobs import scaled
+from workbench.store import dumps
+from workbench.types import ProgressFn
+
+
+def labelled_records(store, project, source: str) -> list[tuple[Any, Any]]:
+    """(Record, given value) of every non-excluded record labelled in ``source``, in import order."""
+    check_source(source)
+    if source == "annotations":
+        return [(rec, rec.label) for rec in store.iter_records(project.id, where="status = 'labelled' AND excluded = 0")]
+    refs = store.reference_labels(project.id)
+    return [(rec, refs[rec.id]) for rec in store.iter_records(project.id, where="excluded = 0") if rec.id in refs]
+
+
+def run_audit(store, project, config: AuditConfig | None = None, progress: ProgressFn | None = None) -> int:
+    """Audit a project's labels and store the result; return the new audit id.
+
+    Every labelled (non-excluded) record gets one ``audit_issues`` row with its
+    quality score; ``is_issue`` marks cleanlab's flagged set, and ``details``
+    keeps the out-of-fold probabilities, neighbours, duplicates and a reason.
+    """
+    from services.audit.ner import audit_ner
+
+    config = config or AuditConfig()
+    report = progress or (lambda fraction, message: None)
+    items = labelled_records(store, project, config.source)
+    if not items:
+        hint = ("label some records first" if config.source == "annotations"
+                else "import a file with a label column first")
+        raise ValidationError(f"project {project.name!r} has no {config.source} labels to audit; {hint}")
+    result = (audit_ner if project.task == "ner" else audit_classes)(store, project, items, config, report)
+    report(0.95, "saving")
+    model_version = f"{config.model}@{config.encoder}/{config.folds}-fold/seed{config.seed}"
+    return store.save_audit(project, config.source, config.to_dict(), result["summary"], model_version,
+                            result["rows"])
+
+
+def _embed(store, texts: list[str], config: AuditConfig, report: ProgressFn) -> np.ndarray:
+    from services.embeddings import embed
+
+    vectors = embed(texts, encoder=config.encoder, store=store, progress=scaled(report, 0.05, 0.4))
+    return np.asarray(vectors, dtype=np.float32)
+
+
+def _class_probabilities(project, items, X: np.ndarray, config: AuditConfig, report: ProgressFn):
+    """(N, K) out-of-fold probabilities, (N,) quality, (N,) flagged, suggested values, noise rates, overlaps."""
+    labels, k = list(project.labels), len(project.labels)
+    index = {name: i for i, name in enumerate(labels)}
+    texts, values = [rec.text for rec, _ in items], [v for _, v in items]
+    fold_report = scaled(report, 0.4, 0.85)
+    embedding_model = config.model in AUDIT_MODELS
+    if project.task == "multilabel":
+        given_sets = [[index[v] for v in value] for value in values]
+        Y = np.zeros((len(items), k), dtype=int)
+        for i, g in enumerate(given_sets):
+            Y[i, g] = 1
+        if embedding_model:
+            probs = np.stack([oof_embedding_probabilities(X, Y[:, c], 2, model=config.model, folds=config.folds,
+                                                          seed=config.seed, texts=texts)[:, 1] for c in range(k)],
+                             axis=1)
+        else:
+            strat = Y.argmax(axis=1) + Y.sum(axis=1) * k  # first label and count: a rough stratum
+            probs, _ = oof_adapter_probabilities(config.model, project.task, labels, texts, values, strat,
+                                                 folds=config.folds, seed=config.seed, progress=fold_report,
+                                                 **config.adapter_config)
+        quality, is_issue = multilabel_issues(given_sets, probs)
+        suggested = [[labels[c] for c in np.flatnonzero(row >= 0.5)] for row in probs]
+        noise = {labels[c]: float(np.mean((probs[:, c] >= 0.5) != Y[:, c].astype(bool))) for c in range(k)}
+        return probs, quality, is_issue, suggested, noise, [], None
+    y = np.array([index[v] for v in values], dtype=int)
+    if embedding_model:
+        probs = oof_embedding_probabilities(X, y, k, model=config.model, folds=config.folds, seed=config.seed,
+                                            texts=texts, progress=fold_report)
+    else:
+        probs, _ = oof_adapter_probabilities(config.model, project.task, labels, texts, values, y,
+                                             folds=config.folds, seed=config.seed, progress=fold_report,
+                                             **config.adapter_config)
+    res = classification_issues(y, probs, labels)
+    return probs, res.quality, res.is_issue, [labels[c] for c in res.suggested], res.noise_rate, res.overlapping, y
+
+
+def audit_classes(store, project, items, config: AuditConfig, report: ProgressFn) -> dict[str, Any]:
+    """Classification / multi-label audit: rows (one per record) and a summary."""
+    X = _embed(store, [rec.text for rec, _ in items], config, report)
+    probs, quality, is_issue, suggested, noise_rate, overlapping, y = _class_probabilities(project, items, X, config,
+                                                                                          report)
+    report(0.88, "duplicates and outliers")
+    checks = data_checks(X, y)
+    given_values = [v for _, v in items]
+    dup_of: dict[int, list[int]] = {}
+    duplicates = []
+    for group in checks["duplicate_sets"]:
+        duplicates.append({"record_ids": [items[j][0].id for j in group],
+                           "conflict": len({dumps(given_values[i]) for i in group}) > 1})
+        for i in group:
+            dup_of[i] = [j for j in group if j != i]
+    rows = _class_rows(project, items, X, probs, quality, is_issue, suggested, checks, dup_of, config)
+    counts: dict[str, int] = {}
+    for r in rows:
+        if r["is_issue"]:
+            for name in (r["given"] if project.task == "multilabel" else [r["given"]]):
+                counts[name] = counts.get(name, 0) + 1
+    summary = {
+        "n_audited": len(rows), "n_issues": int(sum(r["is_issue"] for r in rows)), "noise_rate": noise_rate,
+        "overlapping_classes": overlapping, "issues_per_class": counts, "class_imbalance": checks["class_imbalance"],
+        "duplicates": duplicates, "outliers": [items[j][0].id for j in checks["outliers"][:50]],
+    }
+    return {"rows": rows, "summary": summary}
+
+
+def _class_rows(project, items, X, probs, quality, is_issue, suggested, checks, dup_of, config) -> list[dict]:
+    from services.explain import issue_reason
+
+    labels = list(project.labels)
+    nbr_idx, nbr_sim = neighbour_table(X, config.neighbours)
+    given_values = [v for _, v in items]
+    rows = []
+    for i, (rec, given) in enumerate(items):
+        p = probs[i]
+        nbrs = [{"record_id": items[j][0].id, "label": given_values[j], "similarity": float(s),
+                 "text": items[j][0].text[:200]} for j, s in zip(nbr_idx[i], nbr_sim[i])]
+        conflict = any(dumps(given_values[j]) != dumps(given) for j in dup_of.get(i, []))
+        sug_prob = None if project.task == "multilabel" else float(p[labels.index(suggested[i])])
+        reason = issue_reason(given, suggested[i], sug_prob, [n["label"] for n in nbrs], duplicate_conflict=conflict)
+        rows.append({
+            "record_id": rec.id, "issue_type": "duplicate" if conflict and not is_issue[i] else "label",
+            "given": given, "suggested": suggested[i], "quality": float(quality[i]),
+            "is_issue": bool(is_issue[i]) or conflict,
+            "details": {"probs": {labels[c]: round(float(p[c]), 4) for c in range(len(labels))}, "neighbours": nbrs,
+                        "duplicates": [items[j][0].id for j in dup_of.get(i, [])], "duplicate_conflict": conflict,
+                        "outlier_score": float(checks["outlier_score"][i]), "reason": reason,
+                        "external_id": rec.external_id},
+        })
+    return rows

@@ -1,0 +1,105 @@
+"""Retraining as a background job: when to retrain, and running a round through :mod:`workbench.jobs`.
+
+:meth:`Store.create_job` refuses a second training of a project while one is
+queued or running; the ``jobs`` table carries progress and errors.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from services import active_learning as al
+from services.training.round import train_round
+from workbench import jobs
+from workbench.errors import ConflictError
+
+JOB_KIND = "train"
+KEEPS = "the previous model version stays active"
+
+
+def labels_since_training(store, project) -> int:
+    """Label decisions made since the latest model version or failed training (see the store)."""
+    return store.labels_since_last_model(project, JOB_KIND)
+
+
+def maybe_retrain(store, project, **kwargs: Any) -> int | None:
+    """Start a background training when ``retrain_every`` new labels arrived; return the job id or None.
+
+    Never raises for a training already running (that one will pick the labels up next time).
+    """
+    every = project.settings.retrain_every
+    if every <= 0 or labels_since_training(store, project) < every:
+        return None
+    try:
+        return start_training(store, project, **kwargs)
+    except ConflictError:
+        return None
+
+
+def _queue(store, project, adapter: str | None, strategy: str | None, run: str,
+           models_dir: str | Path | None) -> int:
+    params = {"adapter": adapter or project.settings.adapter, "strategy": strategy or project.settings.strategy,
+              "run": run, "models_dir": str(models_dir) if models_dir else None}
+    al.get_strategy(params["strategy"])  # fail before queueing on a bad name
+    return store.create_job(project, JOB_KIND, params)
+
+
+def _work(project_name: str, params: dict[str, Any]) -> jobs.JobWork:
+    def work(store, progress):
+        return train_round(store, store.get_project(project_name), adapter=params.get("adapter"),
+                           strategy=params.get("strategy"), run=params.get("run") or "live",
+                           models_dir=params.get("models_dir"), progress=progress)
+    return work
+
+
+def start_training(store, project, *, adapter: str | None = None, strategy: str | None = None,
+                   run: str = "live", wait: bool = False, models_dir: str | Path | None = None) -> int:
+    """Queue a training job of ``project`` and run it (in a background thread unless ``wait``).
+
+    Returns
+    -------
+    int
+        The job id; poll it with ``store.job(id)`` or :func:`workbench.jobs.wait_for`.
+
+    Raises
+    ------
+    ConflictError
+        A training of this project is already queued or running.
+    JobError
+        ``wait=True`` and the job failed (the previous version stays active).
+    """
+    job_id = _queue(store, project, adapter, strategy, run, models_dir)
+    return jobs.start(store.path, job_id, _work(project.name, store.job(job_id)["params"]), what="training",
+                      keeps=KEEPS, wait=wait)
+
+
+def launch_process(store, project, *, adapter: str | None = None, strategy: str | None = None) -> int:
+    """Queue a training job and run it in a detached process (survives the caller, e.g. the CLI)."""
+    job_id = _queue(store, project, adapter, strategy, "live", None)
+    subprocess.Popen([sys.executable, "-m", "services.training", str(store.path), project.name, str(job_id)],
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     start_new_session=True)
+    return job_id
+
+
+def run_training_job(db_path, project_name: str, job_id: int) -> dict[str, Any]:
+    """Run a queued training job synchronously with its own store connection; return its result.
+
+    Any failure is written to the job row and re-raised as :class:`JobError`.
+    """
+    from workbench.store import Store
+
+    with Store(db_path) as store:
+        params = store.job(job_id)["params"] or {}
+    return jobs.run(db_path, job_id, _work(project_name, params), what="training", keeps=KEEPS)
+
+
+def model_status(store, project) -> dict[str, Any]:
+    """Active version summary, staleness and the latest training job, for the UI and CLI."""
+    project = store.get_project(project.id)
+    active = store.model_version(project.active_model_version) if project.active_model_version else None
+    return {"active": active, "labels_since": labels_since_training(store, project),
+            "job": store.latest_job(project, JOB_KIND), "retrain_every": project.settings.retrain_every}

@@ -1,0 +1,111 @@
+"""The one background-job runner: training and audits run through it.
+
+A job is a row of ``jobs`` (queued -> running -> done | failed) plus a *work*
+function ``work(store, progress) -> result dict``. :func:`run` executes it
+with its own :class:`~workbench.store.Store` (a job never shares the caller's
+connection), writes progress as it goes and records the outcome; :func:`start`
+does the same in a daemon thread. Progress callbacks have one shape,
+:data:`workbench.types.ProgressFn`, and :func:`scaled` maps a sub-task onto a
+part of its parent's bar.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from workbench.errors import JobError, WorkbenchError
+from workbench.store import Store
+from workbench.types import ProgressFn
+
+log = logging.getLogger(__name__)
+
+#: ``work(store, progress) -> result``: what a job does, given its own store
+JobWork = Callable[[Store, ProgressFn], dict[str, Any]]
+PROGRESS_INTERVAL_S = 0.5
+
+
+def scaled(progress: ProgressFn | None, start: float, end: float) -> ProgressFn:
+    """A callback that maps a sub-task's [0, 1] onto ``[start, end]`` of ``progress``."""
+    def report(fraction: float, message: str) -> None:
+        if progress is not None:
+            progress(start + (end - start) * min(max(float(fraction), 0.0), 1.0), message)
+    return report
+
+
+def throttled(progress: ProgressFn, interval: float = PROGRESS_INTERVAL_S) -> ProgressFn:
+    """``progress`` called at most every ``interval`` seconds (and always at 100%): the DB is not hammered."""
+    last = [-float("inf")]
+
+    def report(fraction: float, message: str) -> None:
+        now = time.monotonic()
+        if now - last[0] >= interval or fraction >= 1:
+            last[0] = now
+            progress(fraction, message)
+    return report
+
+
+def run(db_path: str | Path, job_id: int, work: JobWork, *, what: str = "job", keeps: str = "") -> dict[str, Any]:
+    """Run a queued job synchronously with its own store; return its result.
+
+    Raises
+    ------
+    JobError
+        The work raised; the job row is ``failed`` with the message, and ``keeps``
+        (e.g. "the previous model version stays active") is added to the error.
+    """
+    with Store(db_path) as store:
+        store.start_job(job_id)
+        progress = throttled(lambda fraction, message: store.update_job(job_id, fraction, message))
+        try:
+            result = work(store, progress)
+        except Exception as exc:
+            message = str(exc) if isinstance(exc, WorkbenchError) else f"{type(exc).__name__}: {exc}"
+            store.fail_job(job_id, message)
+            raise JobError(f"{what} failed: {message}" + (f"; {keeps}" if keeps else "")) from exc
+        store.finish_job(job_id, result)
+        return result
+
+
+def start(db_path: str | Path, job_id: int, work: JobWork, *, what: str = "job", keeps: str = "",
+          wait: bool = False) -> int:
+    """Run a queued job in a daemon thread (or here when ``wait``); return the job id.
+
+    In a thread, a failure is recorded on the job row (the UI shows it), never raised.
+    """
+    if wait:
+        run(db_path, job_id, work, what=what, keeps=keeps)
+        return job_id
+
+    def target() -> None:
+        try:
+            run(db_path, job_id, work, what=what, keeps=keeps)
+        except JobError:
+            pass  # recorded in the jobs table
+        except Exception:  # noqa: BLE001 - a worker thread must never die silently
+            log.exception("%s %s crashed", what, job_id)
+
+    threading.Thread(target=target, name=f"{what}-{job_id}", daemon=True).start()
+    return job_id
+
+
+def wait_for(store: Store, job_id: int, timeout: float = 600.0, poll: float = 0.1) -> dict[str, Any]:
+    """Block until a job is done or failed; return its row.
+
+    Raises
+    ------
+    JobError
+        The job did not end within ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        job = store.job(job_id)
+        if not store.job_active(job):
+            return job
+        if time.monotonic() > deadline:
+            raise JobError(f"job {job_id} is still {job['status']} after {timeout:.0f} s")
+        time.sleep(poll)
