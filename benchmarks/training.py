@@ -60,7 +60,6 @@ def run(args) -> dict[str, Any]:
     import torch
 
     from services.device import free_memory, precision, resolve_device
-    from services.evaluation import ner_metrics
     from services.models import get_adapter
 
     device = resolve_device(args.device)
@@ -85,48 +84,47 @@ def run(args) -> dict[str, Any]:
         get_adapter("transformer", "classification", ["fresh", "rotten"], device=args.device, epochs=1).fit(
             texts[:16], labels[:16]).close()
 
-    def record(model: str, n: int, seconds: float, cpu: float, metric: dict[str, float]) -> None:
-        row = {"model": model, "n": n, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 1),
-               "examples_per_s": round(n * args.epochs / seconds, 1), "load_average": _loadavg(), **metric}
-        rows.append(row)
-        print(f"  {model:<17} n={n:<5} {seconds:8.2f} s  cpu {cpu:8.1f} s  {metric or ''}", file=sys.stderr, flush=True)
-
+    data = {"texts": texts, "labels": labels, "ner_texts": ner_texts, "ner_spans": ner_spans, "ner_labels": ner_labels}
     for model in models:
         name, config = _adapter_spec(model, args)
-        if name == "ner":
-            n = args.ner_sentences
-            adapter = get_adapter("ner", "ner", ner_labels, **config)
-            cpu_start, start = time.process_time(), time.perf_counter()
-            adapter.fit(ner_texts[:n], ner_spans[:n])
-            # CPU seconds too: on a shared, loaded machine wall time overstates the cost.
-            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-            metric = {}
-            if args.eval:
-                held = ner_texts[n:n + args.eval]
-                m = ner_metrics(held, ner_spans[n:n + args.eval], adapter.predict_spans(held), ner_labels)
-                metric = {"entity_f1": round(m["f1"], 3)}
-            record(model, n, seconds, cpu, metric)
-            adapter.close()
-            del adapter
-            free_memory()
-            continue
-        for n in sizes:
-            adapter = get_adapter(name, "classification", ["fresh", "rotten"], **config)
-            cpu_start, start = time.process_time(), time.perf_counter()
-            adapter.fit(texts[:n], labels[:n])
-            # CPU seconds too: on a shared, loaded machine wall time overstates the cost.
-            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-            metric = {}
-            if args.eval:
-                held = texts[max(sizes):max(sizes) + args.eval]
-                pred = adapter.predict_proba(held).argmax(axis=1)
-                gold = [0 if lab == "fresh" else 1 for lab in labels[max(sizes):max(sizes) + args.eval]]
-                metric = {"accuracy": round(float((pred == gold).mean()), 3)}
-            record(model, n, seconds, cpu, metric)
+        for n in ([args.ner_sentences] if name == "ner" else sizes):
+            adapter = get_adapter(name, "ner", ner_labels, **config) if name == "ner" else \
+                get_adapter(name, "classification", ["fresh", "rotten"], **config)
+            seconds, cpu, metric = _fit_and_score(adapter, name, n, max(sizes), args.eval, data)
+            row = {"model": model, "n": n, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 1),
+                   "examples_per_s": round(n * args.epochs / seconds, 1), "load_average": _loadavg(), **metric}
+            rows.append(row)
+            print(f"  {model:<17} n={n:<5} {seconds:8.2f} s  cpu {cpu:8.1f} s  {metric or ''}", file=sys.stderr,
+                  flush=True)
             adapter.close()
             del adapter
             free_memory()  # each retrain starts from a clean GPU, as in the active-learning loop
     return {"info": info, "rows": rows}
+
+
+def _fit_and_score(adapter, name: str, n: int, held_from: int, n_eval: int,
+                   data: dict[str, Any]) -> tuple[float, float, dict[str, float]]:
+    """Wall and CPU seconds of one fit on the first ``n`` examples, and its held-out metric.
+
+    CPU seconds too: on a shared, loaded machine wall time overstates the cost.
+    """
+    from services.evaluation import ner_metrics
+
+    ner = name == "ner"
+    texts, targets = (data["ner_texts"], data["ner_spans"]) if ner else (data["texts"], data["labels"])
+    cpu_start, start = time.process_time(), time.perf_counter()
+    adapter.fit(texts[:n], targets[:n])
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    if not n_eval:
+        return seconds, cpu, {}
+    if ner:
+        held = texts[n:n + n_eval]
+        m = ner_metrics(held, targets[n:n + n_eval], adapter.predict_spans(held), data["ner_labels"])
+        return seconds, cpu, {"entity_f1": round(m["f1"], 3)}
+    held = texts[held_from:held_from + n_eval]
+    pred = adapter.predict_proba(held).argmax(axis=1)
+    gold = [0 if lab == "fresh" else 1 for lab in targets[held_from:held_from + n_eval]]
+    return seconds, cpu, {"accuracy": round(float((pred == gold).mean()), 3)}
 
 
 def _loadavg() -> list[float] | None:

@@ -139,28 +139,8 @@ def simulate(store, name: str, *, strategy: str = "margin", adapter: str = "logr
         scratch, project, oracle, pool = _scratch_copy(store, source, workdir, adapter=adapter, strategy=strategy,
                                                        batch=batch, seed=seed, test_split=test_split)
         budget = min(budget, len(pool))
-        rng = np.random.default_rng(seed + 1000)
-        first = [pool[i] for i in rng.permutation(len(pool))[: min(seed_size, budget)]]
-        with scratch.atomic():
-            for rid in first:
-                scratch.annotate(project, rid, ORACLE, "label", oracle[rid])
-        n_labels, curve, rounds = len(first), [], []
-        while True:
-            job_id = start_training(scratch, project, wait=True, run=run, models_dir=workdir / "models")
-            result = scratch.job(job_id)["result"]
-            curve.append(_point(project.task, n_labels, result["metrics"], result["train_seconds"]))
-            rounds.append((n_labels, result["metrics"]))
-            say(f"{run}: {n_labels} labels -> {curve[-1]}")
-            if n_labels >= budget:
-                break
-            project = scratch.get_project(project.id)
-            todo = queue_preview(scratch, project, ORACLE, min(batch, budget - n_labels))
-            if not todo:
-                break
-            with scratch.atomic():
-                for rec in todo:
-                    scratch.annotate(project, rec.id, ORACLE, "label", oracle[rec.id])
-            n_labels += len(todo)
+        curve, rounds = _run_rounds(scratch, project, oracle, pool, run=run, seed=seed, seed_size=seed_size,
+                                    batch=batch, budget=budget, models_dir=workdir / "models", say=say)
         ceiling = _full_pool(scratch, project, oracle, pool) if full_pool else None
         scratch.close()
     finally:
@@ -171,6 +151,34 @@ def simulate(store, name: str, *, strategy: str = "margin", adapter: str = "logr
             store.add_round(source, strategy, n, metrics, run=run)
     return {"run": run, "strategy": strategy, "adapter": adapter, "seed": seed, "curve": curve, "full_pool": ceiling,
             "seconds": round(time.perf_counter() - t0, 2)}
+
+
+def _run_rounds(scratch, project, oracle: dict[int, Any], pool: list[int], *, run: str, seed: int, seed_size: int,
+                batch: int, budget: int, models_dir: Path, say: Callable[[str], None]):
+    """Label a random seed set, then train -> queue -> answer with the oracle until the budget is spent."""
+    rng = np.random.default_rng(seed + 1000)
+    first = [pool[i] for i in rng.permutation(len(pool))[: min(seed_size, budget)]]
+    with scratch.atomic():
+        for rid in first:
+            scratch.annotate(project, rid, ORACLE, "label", oracle[rid])
+    n_labels, curve, rounds = len(first), [], []
+    while True:
+        job_id = start_training(scratch, project, wait=True, run=run, models_dir=models_dir)
+        result = scratch.job(job_id)["result"]
+        curve.append(_point(project.task, n_labels, result["metrics"], result["train_seconds"]))
+        rounds.append((n_labels, result["metrics"]))
+        say(f"{run}: {n_labels} labels -> {curve[-1]}")
+        if n_labels >= budget:
+            break
+        project = scratch.get_project(project.id)
+        todo = queue_preview(scratch, project, ORACLE, min(batch, budget - n_labels))
+        if not todo:
+            break
+        with scratch.atomic():
+            for rec in todo:
+                scratch.annotate(project, rec.id, ORACLE, "label", oracle[rec.id])
+        n_labels += len(todo)
+    return curve, rounds
 
 
 def curve_area(curve: list[dict[str, Any]], metric: str = "accuracy") -> float:

@@ -164,10 +164,10 @@ def test_hub_id_offline_fails_fast_with_clear_message(store, monkeypatch):
 
 
 def test_hub_probe_without_offline_flag_is_bounded(store, monkeypatch):
-    from workbench.io import readers
+    from workbench.io import hf_reader
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.setattr(readers, "HUB_PROBE", ("127.0.0.1", 9))  # discard port: refused at once, no network needed
+    monkeypatch.setattr(hf_reader, "HUB_PROBE", ("127.0.0.1", 9))  # discard port: refused at once, no network needed
     with pytest.raises(OfflineError, match="Hugging Face hub"):
         import_file(store, "p", "x", hub_id="someone/data", **new_project())
 

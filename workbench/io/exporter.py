@@ -181,8 +181,37 @@ def export_project(
     out = Path(out)
     report = ExportReport(path=out, format=format, source=source,
                           per_label={label: 0 for label in proj.labels})
+    schema, rename, test_ids = _plan(store, proj, source, split, seed, report)
+    directory = format == "hf" or split is not None or out.is_dir() or str(out).endswith(("/", os.sep))
+    names = ["train", "test"] if split is not None else (["train"] if format == "hf" else ["data"])
+    work = temp_dir(out.parent) if format == "hf" else None
+    paths = _output_paths(out, format, names, directory, work)
+    _write_rows(store, proj, source, {name: WRITERS.get(format)(path, schema) for name, path in paths.items()},
+                names, rename, test_ids, split is not None, report)
+    _finish(out, format, paths, work, directory, proj, schema, report)
+    return report
 
-    # Pass 1: size, metadata columns and the split, without keeping records.
+
+def _finish(out: Path, format: str, paths: dict[str, Path], work: Path | None, directory: bool, proj: Project,
+            schema: ExportSchema, report: ExportReport) -> None:
+    """Build the HF DatasetDict from its parts, list the files and add the dataset card."""
+    if format == "hf":
+        try:
+            save_hf(paths, out, schema, work / "cache")
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        report.files = sorted(p for p in out.rglob("*") if p.is_file())
+    else:
+        report.files = list(paths.values())
+    if directory:
+        card = write_card(out, proj, report, schema)
+        if card not in report.files:
+            report.files.append(card)
+
+
+def _plan(store, proj: Project, source: str, split: float | None, seed: int,
+          report: ExportReport) -> tuple[ExportSchema, dict[str, str], set[int]]:
+    """Pass 1, keeping no records: metadata columns, the schema and the test split."""
     kinds: dict[str, str | None] = {}
     ids: list[int] = []
     keys: list[str] = []
@@ -202,32 +231,36 @@ def export_project(
     rename = {key: f"meta_{key}" if key in RESERVED else key for key in kinds}
     schema = ExportSchema(task=proj.task, labels=list(proj.labels), split=split is not None,
                           meta={rename[k]: (kind or "str") for k, kind in kinds.items()})
+    return schema, rename, test_ids
 
-    directory = format == "hf" or split is not None or out.is_dir() or str(out).endswith(("/", os.sep))
-    writer_cls = WRITERS[format]
-    names = ["train", "test"] if split is not None else (["train"] if format == "hf" else ["data"])
-    work = temp_dir(out.parent) if format == "hf" else None
+
+def _output_paths(out: Path, format: str, names: list[str], directory: bool, work: Path | None) -> dict[str, Path]:
+    """Where each part goes: parquet parts in ``work`` for hf, else files in (or at) ``out``."""
     if directory and format != "hf":
         out.mkdir(parents=True, exist_ok=True)
     elif not directory:
         out.parent.mkdir(parents=True, exist_ok=True)
-    paths = {name: (work / f"{name}.parquet" if work else
-                    (out / f"{name}{writer_cls.suffix}" if directory else out)) for name in names}
-    writers = {name: writer_cls(path, schema) for name, path in paths.items()}
+    suffix = WRITERS.get(format).suffix
+    return {name: (work / f"{name}.parquet" if work else (out / f"{name}{suffix}" if directory else out))
+            for name in names}
+
+
+def _write_rows(store, proj: Project, source: str, writers: dict[str, Any], names: list[str],
+                rename: dict[str, str], test_ids: set[int], split: bool, report: ExportReport) -> None:
+    """Pass 2: every labelled row into its part, counted in ``report``; writers always closed."""
+    label_key = LABEL_KEYS[proj.task]
     try:
-        # Pass 2: write.
-        label_key = LABEL_KEYS[proj.task]
         for row in labelled_rows(store, proj, source):
             rec = row.record
-            name = ("test" if rec.id in test_ids else "train") if split is not None else names[0]
+            name = ("test" if rec.id in test_ids else "train") if split else names[0]
             data: dict[str, Any] = {"id": rec.external_id or rec.uid, "text": rec.text, label_key: row.value}
-            if split is not None:
+            if split:
                 data["split"] = name
             data.update(annotator=row.annotator, annotated_at=row.annotated_at, label_source=row.label_source)
             for key, value in rec.meta.items():
                 data[rename[key]] = value
             writers[name].write(data)
-            _count(report, proj.task, row, name if split is not None else None)
+            _count(report, proj.task, row, name if split else None)
     finally:
         for w in writers.values():
             w.close()
@@ -235,19 +268,6 @@ def export_project(
     if misaligned:
         report.notes.append(f"{misaligned} spans do not start/end on token boundaries; "
                             "their tokens were tagged whole in the BIO tags")
-    if format == "hf":
-        try:
-            save_hf(paths, out, schema, work / "cache")
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-        report.files = sorted(p for p in out.rglob("*") if p.is_file())
-    else:
-        report.files = list(paths.values())
-    if directory:
-        card = write_card(out, proj, report, schema)
-        if card not in report.files:
-            report.files.append(card)
-    return report
 
 
 def _count(report: ExportReport, task: str, row: LabelledRow, split_name: str | None) -> None:

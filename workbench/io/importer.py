@@ -121,12 +121,10 @@ def import_file(
         present of ``label``/``labels`` (``spans`` first for NER). Multi-label
         values are JSON lists; in CSV/TSV also a JSON list string or names
         separated by ``|``. NER values are span lists (a JSON string in CSV).
-    id_col : str, optional
-        Column with the user's own id; None uses ``id`` when present.
+    id_col, split_col : str, optional
+        Columns with the user's own id / the record's split; None uses ``id`` / ``split`` when present.
     meta_cols : sequence of str, optional
         Columns kept as record metadata; None keeps every other column.
-    split_col : str, optional
-        Column naming the record's split; None uses ``split`` when present.
     hub_id : str, optional
         Hugging Face hub dataset id (needs network; else :class:`OfflineError`).
 
@@ -147,6 +145,34 @@ def import_file(
         hub_id = path
     fmt = "hf" if hub_id else infer_format(path, format)
     source = str(hub_id or path)
+    existing = _target_project(store, project, task, labels)
+    table = IMPORT_FORMATS.get(fmt)(Path(path) if not hub_id else path, hub_id=hub_id)
+    try:
+        with store.atomic():
+            proj = existing or store.create_project(project, task, list(labels), guidelines)
+            mapping = _resolve_columns(source, proj, table, text_col, label_col, id_col, meta_cols, split_col)
+            report = _write_all(store, proj, source, table, mapping, fmt)
+    finally:
+        table.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _write_all(store, proj: Project, source: str, table: Table, mapping: _Mapping, fmt: str) -> ImportReport:
+    """Map and write every row (inside the caller's transaction); refuse a file with no data rows."""
+    report = ImportReport(project=proj, format=fmt)
+    writer = _ChunkWriter(store, proj, report)
+    for line, raw in table.rows:
+        writer.add(line, *_map_row(source, proj, mapping, line, raw, table.unit))
+    writer.flush()
+    writer.finish()
+    if report.rows == 0:
+        raise DataFileError(source, None, "the file has a header but no data rows; nothing imported")
+    return report
+
+
+def _target_project(store, project: str, task: str | None, labels: Sequence[str] | None) -> Project | None:
+    """The existing project, or None when it is to be created; refuse a missing one without a schema."""
     existing = store.find_project(project)
     if existing is None and not (task and labels):
         names = [p.name for p in store.list_projects()]
@@ -156,23 +182,7 @@ def import_file(
     if existing is not None and task and existing.task != task:
         raise ValidationError(
             f"project {project!r} exists with task {existing.task!r}, not {task!r}; use another project name")
-    table = IMPORT_FORMATS[fmt](Path(path) if not hub_id else path, hub_id=hub_id)
-    try:
-        with store.atomic():
-            proj = existing or store.create_project(project, task, list(labels), guidelines)
-            mapping = _resolve_columns(source, proj, table, text_col, label_col, id_col, meta_cols, split_col)
-            report = ImportReport(project=proj, format=fmt)
-            writer = _ChunkWriter(store, proj, report)
-            for line, raw in table.rows:
-                writer.add(line, *_map_row(source, proj, mapping, line, raw, table.unit))
-            writer.flush()
-            writer.finish()
-            if report.rows == 0:
-                raise DataFileError(source, None, "the file has a header but no data rows; nothing imported")
-    finally:
-        table.close()
-    report.seconds = time.perf_counter() - started
-    return report
+    return existing
 
 
 def _resolve_columns(source, project, table: Table, text_col, label_col, id_col, meta_cols, split_col) -> _Mapping:
@@ -330,7 +340,7 @@ def preview_file(path, format: str | None = None, n: int = 20) -> dict[str, Any]
         when the format has no header) and ``rows`` (list of dict).
     """
     fmt = infer_format(path, format)
-    table = IMPORT_FORMATS[fmt](path if fmt == "hf" and looks_like_hub_id(str(path)) else Path(path),
+    table = IMPORT_FORMATS.get(fmt)(path if fmt == "hf" and looks_like_hub_id(str(path)) else Path(path),
                                 hub_id=str(path) if fmt == "hf" and looks_like_hub_id(str(path)) else None)
     rows: list[dict[str, Any]] = []
     try:

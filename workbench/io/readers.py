@@ -16,61 +16,24 @@ import bz2
 import csv
 import gzip
 import json
-import os
-import re
-import socket
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from workbench.errors import DataFileError, MissingDependencyError, OfflineError, UnknownNameError
+from workbench.errors import DataFileError, UnknownNameError
+from workbench.io.hf_reader import hub_available, looks_like_hub_id, read_hf  # noqa: F401  (re-exported)
+from workbench.io.table import BATCH, Rows, Table
 from workbench.registry import Registry
 from workbench.text import bio_to_spans, join_words, parse_conll
 from workbench.text.conll import is_bio_tag
 
-Rows = Iterator[tuple[int, dict[str, Any]]]
-
-# Large texts (a 1 MB document) must pass; csv's default cap is 128 KiB.
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-
-BATCH = 1000
-HUB_PROBE = ("huggingface.co", 443)
-HUB_PROBE_TIMEOUT = 3.0
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+# Large texts (a 1 MB document) must pass; csv's default cap is 128 KiB. Raised only while a
+# delimited file is read (see _delimited), then restored.
+CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
 
 
-@dataclass
-class Table:
-    """An opened data file.
-
-    Attributes
-    ----------
-    columns : list of str or None
-        Column names known up front (CSV header, Parquet/HF schema); None for
-        formats where each row may differ (JSONL), which are checked per row.
-    rows : iterator of (int, dict)
-        1-based line/row number and the row's values, streamed.
-    unit : str
-        What the numbers count, for messages: ``"line"`` or ``"row"``.
-    """
-
-    columns: list[str] | None
-    rows: Rows
-    unit: str = "line"
-    label_hint: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def close(self) -> None:
-        """Release the file even when the rows were never (fully) read."""
-        for it in (self.rows, self.extra.get("lines")):
-            close = getattr(it, "close", None)
-            if close is not None:
-                close()
-
-
-# -- plumbing ------------------------------------------------------------
 def _open_binary(path: Path):
     """Open a file for binary reading; ``.gz`` and ``.bz2`` are decompressed on the fly."""
     suffix = path.suffix.lower()
@@ -107,14 +70,24 @@ def decoded_lines(path: Path) -> Iterator[tuple[int, str]]:
 
 
 # -- CSV / TSV -------------------------------------------------------------
+@contextmanager
+def _csv_field_limit() -> Iterator[None]:
+    old = csv.field_size_limit(CSV_FIELD_LIMIT)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
+
+
 def _delimited(path: Path, delimiter: str) -> Table:
     lines = decoded_lines(path)
     tracker = _LineTracker(lines)
     reader = csv.reader(tracker, delimiter=delimiter)
     try:
-        header = next(reader, None)
-        while header is not None and not any(h.strip() for h in header):
-            header = next(reader, None)  # leading blank lines
+        with _csv_field_limit():
+            header = next(reader, None)
+            while header is not None and not any(h.strip() for h in header):
+                header = next(reader, None)  # leading blank lines
     except csv.Error as exc:
         raise DataFileError(str(path), tracker.lineno, f"malformed header: {exc}") from None
     if header is None:
@@ -125,6 +98,10 @@ def _delimited(path: Path, delimiter: str) -> Table:
         raise DataFileError(str(path), tracker.lineno, f"duplicate column name {dupes[0]!r} in the header; rename it")
 
     def rows() -> Rows:
+        with _csv_field_limit():
+            yield from parsed()
+
+    def parsed() -> Rows:
         start = tracker.lineno + 1
         try:
             for values in reader:
@@ -264,99 +241,6 @@ def read_conll(path: Path, **_: Any) -> Table:
             yield first, {"text": text, "spans": bio_to_spans(tokens, tags), "tokens": list(words)}
 
     return Table(columns=None, rows=rows(), label_hint="spans")
-
-
-# -- Hugging Face datasets -------------------------------------------------
-def hub_available() -> bool:
-    """True when the Hugging Face hub may be reached (offline flag unset, socket probe answers)."""
-    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
-        return False
-    try:
-        with socket.create_connection(HUB_PROBE, timeout=HUB_PROBE_TIMEOUT):
-            return True
-    except OSError:
-        return False
-
-
-def looks_like_hub_id(source: str) -> bool:
-    return bool(_HUB_ID.match(source)) and not Path(source).exists()
-
-
-def read_hf(path: Path | str, *, hub_id: str | None = None, **_: Any) -> Table:
-    """A ``datasets.save_to_disk`` directory, or a hub id (only when online).
-
-    ``ClassLabel`` values become their names; a ``tokens`` + ``ner_tags``
-    dataset without a text column is converted to text and spans. Each split
-    of a ``DatasetDict`` is read in turn and its name becomes the record split.
-    """
-    try:
-        import datasets
-    except ImportError as exc:  # pragma: no cover - datasets is a requirement
-        raise MissingDependencyError("reading Hugging Face datasets needs: pip install datasets") from exc
-    if hub_id:
-        if not hub_available():
-            raise OfflineError(
-                f"cannot load {hub_id!r} from the Hugging Face hub: no network (or HF_HUB_OFFLINE is set); "
-                "on a machine with internet run `datasets.load_dataset(...).save_to_disk(DIR)` and import DIR "
-                "(if you meant a local path: it does not exist)"
-            )
-        try:
-            loaded = datasets.load_dataset(hub_id)
-        except Exception as exc:
-            raise DataFileError(hub_id, None, f"cannot load the hub dataset: {exc}") from None
-        where = hub_id
-    else:
-        try:
-            loaded = datasets.load_from_disk(str(path))
-        except Exception as exc:
-            raise DataFileError(
-                str(path), None,
-                f"not a Hugging Face dataset directory ({exc}); expected the output of save_to_disk()",
-            ) from None
-        where = str(path)
-    splits = list(loaded.items()) if isinstance(loaded, datasets.DatasetDict) else [(None, loaded)]
-    features = splits[0][1].features
-    columns = list(features)
-    ner_tags = "ner_tags" in features and "tokens" in features
-    if ner_tags and "text" not in features:
-        columns = [c for c in columns if c != "ner_tags"] + ["text", "spans"]
-    if len(splits) > 1 and "split" not in columns:
-        columns.append("split")
-
-    def rows() -> Rows:
-        n = 0
-        for split_name, ds in splits:
-            decode = _feature_decoders(ds.features)
-            for batch in ds.iter(batch_size=BATCH):
-                keys = list(batch)
-                for i in range(len(batch[keys[0]]) if keys else 0):
-                    row = {k: decode[k](batch[k][i]) if k in decode else batch[k][i] for k in keys}
-                    if ner_tags and "text" not in row:
-                        text, tokens = join_words(row["tokens"])
-                        row["text"], row["spans"] = text, bio_to_spans(tokens, row.pop("ner_tags"))
-                    if split_name is not None and "split" not in row:
-                        row["split"] = split_name
-                    n += 1
-                    yield n, row
-        if n == 0:
-            raise DataFileError(where, None, "the dataset has no rows")
-
-    return Table(columns=columns, rows=rows(), unit="row")
-
-
-def _feature_decoders(features) -> dict[str, Callable[[Any], Any]]:
-    """Per column, a function turning ClassLabel ints into names (plain or in lists)."""
-    import datasets
-
-    out: dict[str, Callable[[Any], Any]] = {}
-    for name, feat in features.items():
-        if isinstance(feat, datasets.ClassLabel):
-            out[name] = lambda v, f=feat: None if v is None or v < 0 else f.int2str(v)
-        else:
-            inner = getattr(feat, "feature", None)
-            if isinstance(inner, datasets.ClassLabel):
-                out[name] = lambda v, f=inner: None if v is None else [f.int2str(x) for x in v]
-    return out
 
 
 #: import format name -> reader(path, **options) -> Table
