@@ -62,7 +62,7 @@ with loaders.ui_store() as store:
     components.show_notice(NOTICE)
     with st.expander("Run a new audit", expanded=audit_service.latest_audit(store, project) is None):
         c1, c2, c3 = st.columns(3)
-        source = c1.selectbox("Labels to audit", audit_service.SOURCES, key="audit.source",
+        source = c1.selectbox("Labels to audit", audit_service.AUDIT_SOURCES, key="audit.source",
                               help="annotations: current human labels; reference: labels imported with the data")
         folds = c2.number_input("Folds", min_value=2, max_value=20, value=5, key="audit.folds")
         audit_models = audit_service.AUDIT_MODELS.names()
@@ -86,7 +86,7 @@ with loaders.ui_store() as store:
         m1.metric("Audited", f"{counts['audited']:,}")
         m2.metric("Flagged", f"{counts['flagged']:,}")
         m3.metric("Reviewed", f"{counts['decided']:,}")
-        st.caption(f"Audit #{latest['id']} of {latest['source']} labels · {latest['model_version']} · "
+        st.caption(f"Audit #{latest['id']} of {latest['source']} labels · {latest['method']} · "
                    f"{latest['created_at'][:16]} UTC")
         offset = st.session_state.get(OFFSET, 0)
         page = audit_service.issues(store, latest["id"], undecided_only=True, limit=1, offset=offset)

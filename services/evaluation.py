@@ -21,6 +21,7 @@ import numpy as np
 
 from workbench.errors import ValidationError
 from workbench.text import spans_to_bio, tokenize
+from workbench.types import check_task
 
 PRIMARY = {"classification": "accuracy", "multilabel": "micro_f1", "ner": "f1"}
 
@@ -117,17 +118,16 @@ def evaluate(task: str, labels: Sequence[str], gold: Sequence[Any], predicted: S
     texts : sequence of str
         Needed for NER (spans are character offsets into them).
     """
+    check_task(task)
     if len(gold) != len(predicted):
         raise ValidationError(f"got {len(gold)} gold values but {len(predicted)} predictions")
     if task == "classification":
         return classification_metrics(gold, predicted, labels)
     if task == "multilabel":
         return multilabel_metrics(gold, predicted, labels)
-    if task == "ner":
-        if texts is None:
-            raise ValidationError("NER evaluation needs the texts the spans point into")
-        return ner_metrics(texts, gold, predicted, labels)
-    raise ValidationError(f"unknown task {task!r}; valid tasks: classification, multilabel, ner")
+    if texts is None:
+        raise ValidationError("NER evaluation needs the texts the spans point into")
+    return ner_metrics(texts, gold, predicted, labels)
 
 
 # -- stopping hint ---------------------------------------------------------------------

@@ -88,17 +88,12 @@ def _label_column(labels: Sequence[str], label: str | int | None, probs: np.ndar
 
 
 def torch_parts(adapter):
-    """(model, tokenizer) when the adapter exposes a torch classification model, else None.
+    """(model, tokenizer) of a fitted adapter that declares :class:`~services.models.base.TorchClassifier`, else None."""
+    from services.models.base import TorchClassifier, supports
 
-    Adapters may expose ``torch_model()`` / ``tokenizer`` or the attributes
-    ``model`` and ``tokenizer``; anything else is not a transformer for us.
-    """
-    getter = getattr(adapter, "torch_model", None)
-    model = getter() if callable(getter) else getattr(adapter, "model", None)
-    tokenizer = getattr(adapter, "tokenizer", None)
-    if model is None or tokenizer is None or not hasattr(model, "get_input_embeddings"):
+    if not supports(adapter, TorchClassifier) or adapter.model is None or adapter.tokenizer is None:
         return None
-    return model, tokenizer
+    return adapter.model, adapter.tokenizer
 
 
 def integrated_gradients(adapter, text: str, label: str | int | None = None,

@@ -104,7 +104,7 @@ def _full_pool(scratch, project, oracle: dict[int, Any], pool: list[int]) -> dic
 
 def simulate(store, name: str, *, strategy: str = "margin", adapter: str = "logreg", seed_size: int = 20,
              batch: int = 20, budget: int = 500, seed: int = 0, test_split: float = 0.25, run: str | None = None,
-             full_pool: bool = True, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+             full_pool: bool = True, log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run one simulated active-learning loop on project ``name``.
 
     Parameters
@@ -132,7 +132,7 @@ def simulate(store, name: str, *, strategy: str = "margin", adapter: str = "logr
     get_strategy(strategy)
     source = store.get_project(name)
     run = run or run_name(strategy, adapter, seed)
-    say = progress or (lambda msg: None)
+    say = log or (lambda msg: None)
     t0 = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="workbench-sim-"))
     try:

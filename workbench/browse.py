@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.errors import ValidationError
+from workbench.registry import one_of
 
 STATUSES = ("unlabelled", "labelled", "skipped", "excluded")
 MAX_PAGE_SIZE = 200
@@ -48,8 +49,8 @@ class BrowseFilter:
     quality_max: float | None = None
 
     def __post_init__(self) -> None:
-        if self.status and self.status not in STATUSES:
-            raise ValidationError(f"unknown status {self.status!r}; valid: {', '.join(STATUSES)}")
+        if self.status:
+            one_of(self.status, STATUSES, "status")
         for name in ("score_min", "score_max", "quality_max"):
             value = getattr(self, name)
             if value is not None and not 0.0 <= float(value) <= 1.0:

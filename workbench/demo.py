@@ -67,7 +67,7 @@ class DemoProject:
     """A demo project: which sample file feeds it and how."""
 
     name: str
-    sample: str               # key of workbench.samples.SOURCES
+    sample: str               # key of workbench.samples.DATASETS
     task: str
     guidelines: str
     labels: tuple[str, ...] = ()   # empty: read the entity types from the data

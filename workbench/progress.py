@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from workbench.errors import ValidationError
+from workbench.registry import one_of
 
 FREQUENCIES = {"hour": 13, "day": 10}  # length of the ISO timestamp prefix that names the bucket
 
@@ -45,8 +45,7 @@ def labels_over_time(store, project, freq: str = "day") -> list[dict[str, Any]]:
 
     ``freq`` is ``"hour"`` or ``"day"`` (UTC); periods are ISO prefixes, oldest first.
     """
-    if freq not in FREQUENCIES:
-        raise ValidationError(f"unknown frequency {freq!r}; valid: {', '.join(FREQUENCIES)}")
+    one_of(freq, FREQUENCIES, "frequency")
     return store.labels_per_period(project, FREQUENCIES[freq])
 
 

@@ -7,7 +7,7 @@ Every registry maps a name to an entry; an unknown name raises
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Generic, TypeVar
 
@@ -82,3 +82,12 @@ class Registry(Generic[T]):
     def where(self, test: Callable[[T], bool]) -> list[str]:
         """Names whose entry passes ``test`` (e.g. adapters that support a task)."""
         return [name for name, entry in self._entries.items() if test(entry)]
+
+
+def one_of(value: object, valid: Iterable[str], what: str) -> str:
+    """``value`` when it is one of ``valid`` (a fixed set: tasks, statuses, kinds), else :class:`UnknownNameError`
+    in the registry's words: ``unknown task 'x'; valid: classification, multilabel, ner``."""
+    valid = list(valid)
+    if value not in valid:
+        raise UnknownNameError(f"unknown {what} {value!r}; valid: {', '.join(valid)}")
+    return value  # type: ignore[return-value]

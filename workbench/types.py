@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from workbench.errors import ValidationError
+from workbench.registry import one_of
 
 Task = Literal["classification", "multilabel", "ner"]
 TASKS: tuple[str, ...] = ("classification", "multilabel", "ner")
@@ -56,9 +57,7 @@ class Span:
 
 def check_task(task: str) -> str:
     """Return ``task`` if valid, else raise listing the valid tasks."""
-    if task not in TASKS:
-        raise ValidationError(f"unknown task {task!r}; valid tasks: {', '.join(TASKS)}")
-    return task
+    return one_of(task, TASKS, "task")
 
 
 def check_annotator(annotator: str | None) -> str:
@@ -115,6 +114,7 @@ def validate_value(task: str, labels: Sequence[str], value: Any, text: str | Non
     ValidationError
         If the value does not fit the task or schema.
     """
+    check_task(task)
     allowed = set(labels)
     if task == "classification":
         if isinstance(value, list) and len(value) == 1:
@@ -132,9 +132,7 @@ def validate_value(task: str, labels: Sequence[str], value: Any, text: str | Non
             raise ValidationError(f"label {unknown[0]!r} is not in the schema ({', '.join(labels)})")
         chosen = set(value)
         return [label for label in labels if label in chosen]
-    if task == "ner":
-        return [s.to_dict() for s in validate_spans(value, labels, text)]
-    raise ValidationError(f"unknown task {task!r}; valid tasks: {', '.join(TASKS)}")
+    return [s.to_dict() for s in validate_spans(value, labels, text)]
 
 
 def validate_spans(spans: Any, labels: Sequence[str], text: str | None) -> list[Span]:

@@ -28,14 +28,15 @@ def require_router() -> None:
     Streamlit treats a folder named ``pages/`` next to the entry point as a
     multipage-v1 app until ``st.navigation`` has run once in the process; a
     deep link (``/annotate``) as the very first request would run the page file
-    alone, without the router and sidebar. Then switch to v2 and rerun, which
-    runs app.py and lands on the same page.
+    alone, without the router and sidebar. Then declare the app's navigation
+    (Streamlit's own switch to v2) and rerun, which runs app.py and lands on
+    the same page.
     """
     if st.session_state.pop(state.ROUTED, False):
         return
-    from streamlit.runtime.pages_manager import PagesManager
+    from pages.ui import router
 
-    PagesManager.uses_pages_directory = False
+    router.navigation()
     st.rerun()
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from workbench.errors import EmptyPoolError, ValidationError
+from workbench.registry import one_of
 
 _EPS = 1e-12
 
@@ -101,8 +102,7 @@ def sentence_probs(token_probs: Sequence[Any], aggregate: str = "max") -> np.nda
     (N, 2) array ``[[1 - u/2, u/2], ...]`` whose margin uncertainty equals the
     aggregated token margin uncertainty ``u``, so every strategy above applies.
     """
-    if aggregate not in ("max", "mean"):
-        raise ValidationError(f"unknown aggregate {aggregate!r}; valid: max, mean")
+    one_of(aggregate, ("max", "mean"), "aggregate")
     out = np.zeros(len(token_probs))
     for i, tp in enumerate(token_probs):
         tp = np.asarray(tp, dtype=np.float64)

@@ -7,9 +7,10 @@ from typing import Any
 
 from workbench.config import ConfigMixin
 from workbench.errors import ValidationError
+from workbench.registry import one_of
 
 #: where the audited labels come from
-SOURCES = ("annotations", "reference")
+AUDIT_SOURCES = ("annotations", "reference")
 DEFAULT_MODEL = "hybrid"
 
 
@@ -48,6 +49,4 @@ class AuditConfig(ConfigMixin):
 
 
 def check_source(source: str) -> str:
-    if source not in SOURCES:
-        raise ValidationError(f"unknown label source {source!r}; valid: {', '.join(SOURCES)}")
-    return source
+    return one_of(source, AUDIT_SOURCES, "label source")

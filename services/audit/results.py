@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from workbench.errors import NotFoundError, ValidationError
+from workbench.registry import one_of
 from workbench.store.annotations import REVIEW_DECISIONS
 
 DECISIONS = REVIEW_DECISIONS
@@ -43,8 +44,7 @@ def decide(store, project, issue_id: int, annotator: str, decision: str, value: 
 
     ``relabel`` needs ``value``; ``keep`` confirms the given label (stored as its value).
     """
-    if decision not in DECISIONS:
-        raise ValidationError(f"unknown decision {decision!r}; valid: {', '.join(DECISIONS)}")
+    one_of(decision, DECISIONS, "decision")
     issue = store.audit_issue(issue_id)
     if issue is None or issue["project_id"] != project.id:
         raise NotFoundError(f"no audit issue {issue_id} in project {project.name!r}")

@@ -43,9 +43,8 @@ def run_audit(store, project, config: AuditConfig | None = None, progress: Progr
         raise ValidationError(f"project {project.name!r} has no {config.source} labels to audit; {hint}")
     result = (audit_ner if project.task == "ner" else audit_classes)(store, project, items, config, report)
     report(0.95, "saving")
-    model_version = f"{config.model}@{config.encoder}/{config.folds}-fold/seed{config.seed}"
-    return store.save_audit(project, config.source, config.to_dict(), result["summary"], model_version,
-                            result["rows"])
+    method = f"{config.model}@{config.encoder}/{config.folds}-fold/seed{config.seed}"
+    return store.save_audit(project, config.source, config.to_dict(), result["summary"], method, result["rows"])
 
 
 def _embed(store, texts: list[str], config: AuditConfig, report: ProgressFn) -> np.ndarray:

@@ -8,6 +8,7 @@ from services.models.base import (
     FineTuned,
     ModelAdapter,
     SpanPredictor,
+    TorchClassifier,
     adapters_for,
     get_adapter,
     load_adapter,
@@ -15,5 +16,6 @@ from services.models.base import (
     supports,
 )
 
-__all__ = ["ADAPTERS", "EmbeddingAware", "FineTuned", "ModelAdapter", "SpanPredictor", "adapters_for", "get_adapter",
+__all__ = ["ADAPTERS", "EmbeddingAware", "FineTuned", "ModelAdapter", "SpanPredictor", "TorchClassifier",
+           "adapters_for", "get_adapter",
            "load_adapter", "register", "supports"]

@@ -53,6 +53,14 @@ class FineTuned(Protocol):
     """Fine-tunes a pretrained network: built with ``base_model=`` (what the weights start from)."""
 
 
+class TorchClassifier(Protocol):
+    """Exposes its fitted torch sequence classifier and tokenizer (``model``, ``tokenizer``), so
+    explanations can run integrated gradients through it."""
+
+    model: Any
+    tokenizer: Any
+
+
 class SpanPredictor(Protocol):
     """NER adapters: most likely entities per text as ``[{"start", "end", "label"}]`` character spans."""
 

@@ -17,7 +17,7 @@ import numpy as np
 from services.device import resolve_device, seed_everything
 from services.embeddings import resolve_model
 from services.models import torch_loop
-from services.models.base import FineTuned, register
+from services.models.base import FineTuned, TorchClassifier, register
 from services.models.common import (
     ProgressFn,
     check_task_labels,
@@ -42,7 +42,7 @@ class TransformerConfig(torch_loop.FineTuneConfig):
 
 
 @register("transformer")
-class TransformerAdapter(torch_loop.PretrainedIO, FineTuned):
+class TransformerAdapter(torch_loop.PretrainedIO, FineTuned, TorchClassifier):
     """Fine-tuned sequence classifier (classification, multilabel).
 
     Parameters

@@ -49,7 +49,7 @@ def test_run_audit_stores_issues_with_flipped_first(store, noisy_project):
     assert len(top["details"]["neighbours"]) == 3
     assert "(out-of-fold)" in top["details"]["reason"]
     meta = audit.get_audit(store, audit_id)
-    assert meta["config"]["source"] == "reference" and "logreg" in meta["model_version"]
+    assert meta["config"]["source"] == "reference" and "logreg" in meta["method"]
     assert meta["summary"]["n_audited"] == len(texts)
 
 

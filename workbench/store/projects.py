@@ -145,7 +145,3 @@ class ProjectsMixin:
         for row in self.query(f"SELECT v, COUNT(*) AS n FROM ({items}) GROUP BY v", (project.id,)):
             per[row["v"]] = per.get(row["v"], 0) + row["n"]
         return per
-
-    def delete_project(self, project: Project) -> None:
-        with self.atomic():
-            self.execute("DELETE FROM projects WHERE id = ?", (project.id,))

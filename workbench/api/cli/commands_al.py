@@ -54,7 +54,7 @@ def _simulate(args, store) -> int:
 
     result = simulate(store, args.name, strategy=args.strategy, adapter=args.adapter, seed_size=args.seed_size,
                       batch=args.batch, budget=args.budget, seed=args.seed, test_split=args.test_split,
-                      run=args.run, full_pool=not args.no_full_pool, progress=say)
+                      run=args.run, full_pool=not args.no_full_pool, log=say)
     if args.json:
         print(json.dumps({"curve": result["curve"], "full_pool": result["full_pool"], "run": result["run"],
                           "strategy": result["strategy"], "adapter": result["adapter"], "seed": result["seed"],

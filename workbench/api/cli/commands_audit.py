@@ -59,7 +59,7 @@ def _audit(args, store) -> int:
         return 0
     meta = audit.get_audit(store, audit_id)
     s = meta["summary"]
-    print(f"audit #{audit_id} of {project.name!r} ({args.source} labels, {meta['model_version']}): "
+    print(f"audit #{audit_id} of {project.name!r} ({args.source} labels, {meta['method']}): "
           f"{s['n_issues']} of {s['n_audited']} records flagged")
     if report["noise_rate"]:
         print("estimated noise rate: " + ", ".join(f"{k} {v:.1%}" for k, v in report["noise_rate"].items()))

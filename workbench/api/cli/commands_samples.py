@@ -7,14 +7,14 @@ import sys
 
 
 def register(sub) -> None:
-    from workbench.samples import SOURCES
+    from workbench.samples import DATASETS
 
     samples = sub.add_parser("samples", help="download or check the sample data sets (data/samples)")
     ssub = samples.add_subparsers(dest="samples_command", metavar="ACTION")
     ssub.required = True
     fetch = ssub.add_parser("fetch", help="download, verify and convert the sample data (idempotent)")
     fetch.add_argument("names", nargs="*", metavar="NAME",
-                       help=f"only these data sets ({', '.join(SOURCES)}; default: all)")
+                       help=f"only these data sets ({', '.join(DATASETS)}; default: all)")
     fetch.add_argument("--force", action="store_true", help="download again even when the files are intact")
     fetch.add_argument("--dir", help="output directory (default: data/samples)")
     fetch.add_argument("--timeout", type=float, default=300.0, help="seconds allowed per download")
