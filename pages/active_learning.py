@@ -61,7 +61,7 @@ with loaders.ui_store() as store:
               help="On held-out reference labels (records with split 'test', else a fixed 20%).")
 
     busy = Store.job_active(status["job"])
-    if st.button("Retrain now", icon=":material/refresh:", disabled=busy, key="al.retrain"):
+    if st.button("Retrain now", icon=":material/refresh:", disabled=busy, key=state.AL_RETRAIN):
         try:
             job_id = training.start_training(store, project)
             _notice("success", f"Training job #{job_id} started.")
@@ -98,7 +98,7 @@ with loaders.ui_store() as store:
 
     st.subheader("Settings")
     settings = project.settings
-    with st.form("al.settings"):
+    with st.form(state.AL_SETTINGS):
         strategy = st.selectbox("Query strategy", list(STRATEGIES), index=list(STRATEGIES).index(settings.strategy)
                                 if settings.strategy in STRATEGIES else 0,
                                 format_func=lambda n: f"{n} - {STRATEGIES[n].description}")

@@ -29,7 +29,7 @@ if project is not None:
     with st.expander("Guidelines", expanded=False):
         st.markdown(project.guidelines or "_No guidelines yet: add them on the Projects page._")
     with st.expander("Queue options"):
-        key = f"{state.ANNOTATE_RECHECK}.{project.id}"
+        key = state.page_key(state.ANNOTATE_RECHECK, project.id)
         st.slider("Mix in re-checks", 0.0, 0.5, value=float(project.settings.recheck_share), step=0.05, key=key,
                   on_change=_save_recheck_share, args=(project.name, key),
                   help="Share of your queue that re-checks labelled records the latest audit flagged "

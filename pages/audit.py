@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from pages.ui import components, explanations, loaders
+from pages.ui import components, explanations, loaders, state
 from pages.ui.state import AUDIT_NOTICE as NOTICE
 from pages.ui.state import AUDIT_OFFSET as OFFSET
 from services import agreement
@@ -62,15 +62,15 @@ with loaders.ui_store() as store:
     components.show_notice(NOTICE)
     with st.expander("Run a new audit", expanded=audit_service.latest_audit(store, project) is None):
         c1, c2, c3 = st.columns(3)
-        source = c1.selectbox("Labels to audit", audit_service.AUDIT_SOURCES, key="audit.source",
+        source = c1.selectbox("Labels to audit", audit_service.AUDIT_SOURCES, key=state.AUDIT_SOURCE,
                               help="annotations: current human labels; reference: labels imported with the data")
-        folds = c2.number_input("Folds", min_value=2, max_value=20, value=5, key="audit.folds")
+        folds = c2.number_input("Folds", min_value=2, max_value=20, value=5, key=state.AUDIT_FOLDS)
         audit_models = audit_service.AUDIT_MODELS.names()
         model = c3.selectbox("Model", [*audit_models, *adapters_for(project.task)],
                              index=audit_models.index(audit_service.DEFAULT_MODEL),
-                             key="audit.model", help=f"{' / '.join(audit_models)} work on cached embeddings (fast); "
+                             key=state.AUDIT_MODEL, help=f"{' / '.join(audit_models)} work on cached embeddings (fast); "
                                                      "adapters retrain a model per fold (slow on CPU)")
-        st.button("Run audit", key="audit.run", type="primary", on_click=_start,
+        st.button("Run audit", key=state.AUDIT_RUN, type="primary", on_click=_start,
                   args=(project.id, source, int(folds), model))
     _job_status(project.id)
     latest = audit_service.latest_audit(store, project)
@@ -125,25 +125,25 @@ with loaders.ui_store() as store:
                     st.text(components.snippet(texts.get(rid, ""), 160))
             explanations.render_word_attributions(store, project, record)
             a1, a2, a3, a4 = st.columns(4)
-            a1.button("Keep (k)", key="audit.keep", shortcut="k", width="stretch",
+            a1.button("Keep (k)", key=state.AUDIT_KEEP, shortcut="k", width="stretch",
                       on_click=_decide, args=(project.id, issue["id"], "keep"))
-            a2.button("Ambiguous (a)", key="audit.ambiguous", shortcut="a", width="stretch",
+            a2.button("Ambiguous (a)", key=state.AUDIT_AMBIGUOUS, shortcut="a", width="stretch",
                       on_click=_decide, args=(project.id, issue["id"], "ambiguous"))
-            a3.button("Exclude (x)", key="audit.exclude", shortcut="x", width="stretch",
+            a3.button("Exclude (x)", key=state.AUDIT_EXCLUDE, shortcut="x", width="stretch",
                       on_click=_decide, args=(project.id, issue["id"], "exclude"))
-            a4.button("Later (l)", key="audit.later", shortcut="l", width="stretch",
+            a4.button("Later (l)", key=state.AUDIT_LATER, shortcut="l", width="stretch",
                       on_click=lambda: st.session_state.__setitem__(OFFSET, offset + 1))
             if project.task == "classification":
                 st.caption("Relabel:")
                 cols = st.columns(min(len(project.labels), 6))
                 for i, label in enumerate(project.labels):
                     cols[i % len(cols)].button(
-                        f"{label} ({i + 1})" if i < KEYED_LABELS else label, key=f"audit.relabel.{i}",
+                        f"{label} ({i + 1})" if i < KEYED_LABELS else label, key=state.page_key(state.AUDIT_RELABEL, i),
                         shortcut=str(i + 1) if i < KEYED_LABELS else None, width="stretch",
                         type="primary" if label == issue["suggested"] else "secondary",
                         on_click=_decide, args=(project.id, issue["id"], "relabel", label))
             else:
-                st.button("Accept suggestion (Enter)", key="audit.accept", shortcut="Enter", type="primary",
+                st.button("Accept suggestion (Enter)", key=state.AUDIT_ACCEPT, shortcut="Enter", type="primary",
                           on_click=_decide, args=(project.id, issue["id"], "relabel", issue["suggested"]))
 
     with charts:

@@ -9,7 +9,6 @@ from workbench.browse import STATUSES, BrowseFilter, annotator_names, browse
 from workbench.errors import WorkbenchError
 
 ANY = "(any)"
-K = "browse."
 PAGE_SIZE = 25
 
 
@@ -26,19 +25,19 @@ st.title("Browse")
 with loaders.ui_store() as store:
     project = loaders.require_project(store)
     c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
-    text = c1.text_input("Search text", key=K + "text", on_change=_reset_page,
+    text = c1.text_input("Search text", key=state.BROWSE_TEXT, on_change=_reset_page,
                          placeholder="words (all must appear); film* for prefixes")
-    label = c2.selectbox("Label", [ANY, *project.labels], key=K + "label", on_change=_reset_page)
-    annotator = c3.selectbox("Annotator", [ANY, *annotator_names(store, project)], key=K + "annotator",
+    label = c2.selectbox("Label", [ANY, *project.labels], key=state.BROWSE_LABEL, on_change=_reset_page)
+    annotator = c3.selectbox("Annotator", [ANY, *annotator_names(store, project)], key=state.BROWSE_ANNOTATOR,
                              on_change=_reset_page)
-    status = c4.selectbox("Status", [ANY, *STATUSES], key=K + "status", on_change=_reset_page)
+    status = c4.selectbox("Status", [ANY, *STATUSES], key=state.BROWSE_STATUS, on_change=_reset_page)
     c1, c2 = st.columns(2)
     score = quality = None
     if project.active_model_version is not None:
-        score = c1.slider("Model confidence", 0.0, 1.0, (0.0, 1.0), step=0.05, key=K + "score",
+        score = c1.slider("Model confidence", 0.0, 1.0, (0.0, 1.0), step=0.05, key=state.BROWSE_SCORE,
                           on_change=_reset_page)
     if store.latest_audit_id(project) is not None:
-        quality = c2.slider("Audit label quality at most", 0.0, 1.0, 1.0, step=0.05, key=K + "quality",
+        quality = c2.slider("Audit label quality at most", 0.0, 1.0, 1.0, step=0.05, key=state.BROWSE_QUALITY,
                             on_change=_reset_page)
     try:
         filters = BrowseFilter(
@@ -67,14 +66,14 @@ for row in result.rows:
     suggestion = "" if row["suggested"] is None else components.value_text(row["suggested"])
     c[3].text(suggestion + ("" if row["score"] is None else f" ({row['score']:.2f})"))
     c[4].text("" if row["quality"] is None else f"{row['quality']:.2f}")
-    if c[5].button("Open", key=f"{K}open.{row['id']}", icon=":material/edit:", width="stretch",
+    if c[5].button("Open", key=state.page_key(state.BROWSE_OPEN, row['id']), icon=":material/edit:", width="stretch",
                    on_click=_open, args=(row["id"],), help="Open on the Annotate page"):
         st.switch_page("pages/annotate.py")
 
 p1, p2, _ = st.columns([1, 1, 6])
-if p1.button("◀ Previous", disabled=result.page <= 1, key=K + "prev"):
+if p1.button("◀ Previous", disabled=result.page <= 1, key=state.BROWSE_PREV):
     st.session_state[state.BROWSE_PAGE] = result.page - 1
     st.rerun()
-if p2.button("Next ▶", disabled=result.page >= result.pages, key=K + "next"):
+if p2.button("Next ▶", disabled=result.page >= result.pages, key=state.BROWSE_NEXT):
     st.session_state[state.BROWSE_PAGE] = result.page + 1
     st.rerun()

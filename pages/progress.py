@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from pages.ui import loaders
+from pages.ui import loaders, state
 from workbench import progress
 
 loaders.require_router()
@@ -15,7 +15,7 @@ with loaders.ui_store() as store:
     done, total = progress.labelled_count(store, project)
     per_label = progress.label_counts(store, project)
     per_annotator = progress.annotator_counts(store, project)
-    freq = st.segmented_control("Bucket", ["day", "hour"], default="day", key="progress.freq") or "day"
+    freq = st.segmented_control("Bucket", ["day", "hour"], default="day", key=state.PROGRESS_FREQ) or "day"
     over_time = progress.labels_over_time(store, project, freq)
 
 c1, c2, c3 = st.columns(3)

@@ -16,7 +16,6 @@ from workbench.types import TASKS
 
 NONE = "(none)"
 NEW_PROJECT = "➕ new project"
-K = "projects."  # widget-key prefix of this page
 
 
 def _notice(level: str, text: str) -> None:
@@ -39,9 +38,9 @@ def _run(action, success: str | None = None):
 # -- callbacks (run before the rerun, so the page draws the new state) -----------
 def _create() -> None:
     ss = st.session_state
-    name = (ss.get(K + "new.name") or "").strip()
-    project = _run(lambda s: s.create_project(name, ss[K + "new.task"], (ss.get(K + "new.labels") or "").split(","),
-                                              ss.get(K + "new.guidelines") or ""),
+    name = (ss.get(state.PROJECTS_NEW_NAME) or "").strip()
+    project = _run(lambda s: s.create_project(name, ss[state.PROJECTS_NEW_TASK], (ss.get(state.PROJECTS_NEW_LABELS) or "").split(","),
+                                              ss.get(state.PROJECTS_NEW_GUIDELINES) or ""),
                    f"Created project {name!r}.")
     if project is not None:
         ss[state.PROJECT_REQUEST] = project.name
@@ -49,16 +48,16 @@ def _create() -> None:
 
 def _schema(op: str, project_name: str, project_id: int) -> None:
     ss = st.session_state
-    order_key, guide_key = f"{K}order.{project_id}", f"{K}guidelines.{project_id}"
+    order_key, guide_key = state.page_key(state.PROJECTS_ORDER, project_id), state.page_key(state.PROJECTS_GUIDELINES, project_id)
 
     def act(store):
         project = store.get_project(project_name)
         if op == "add":
-            return schema.add_label(store, project, ss.get(K + "add") or "")
+            return schema.add_label(store, project, ss.get(state.PROJECTS_ADD) or "")
         if op == "rename":
-            return schema.rename_label(store, project, ss[K + "rename.old"], ss.get(K + "rename.new") or "")
+            return schema.rename_label(store, project, ss[state.PROJECTS_RENAME_OLD], ss.get(state.PROJECTS_RENAME_NEW) or "")
         if op == "merge":
-            return schema.merge_labels(store, project, ss[K + "merge.source"], ss[K + "merge.target"])
+            return schema.merge_labels(store, project, ss[state.PROJECTS_MERGE_SOURCE], ss[state.PROJECTS_MERGE_TARGET])
         if op == "order":
             return schema.reorder_labels(store, project, (ss.get(order_key) or "").split(","))
         return schema.set_guidelines(store, project, ss.get(guide_key) or "")
@@ -66,7 +65,7 @@ def _schema(op: str, project_name: str, project_id: int) -> None:
     updated = _run(act)
     if updated is not None:
         _notice("success", "Saved. Labels: " + ", ".join(updated.labels))
-        for key in (K + "add", K + "rename.new", order_key, guide_key):
+        for key in (state.PROJECTS_ADD, state.PROJECTS_RENAME_NEW, order_key, guide_key):
             ss.pop(key, None)  # refill from the saved project on the next run
 
 
@@ -97,11 +96,11 @@ def _projects_table(store) -> None:
 
 
 def _create_form() -> None:
-    with st.form(K + "create", clear_on_submit=False):
-        st.text_input("Name", key=K + "new.name")
-        st.selectbox("Task", TASKS, key=K + "new.task")
-        st.text_input("Labels (comma-separated, in order)", key=K + "new.labels", placeholder="positive,negative")
-        st.text_area("Guidelines (Markdown)", key=K + "new.guidelines")
+    with st.form(state.PROJECTS_CREATE, clear_on_submit=False):
+        st.text_input("Name", key=state.PROJECTS_NEW_NAME)
+        st.selectbox("Task", TASKS, key=state.PROJECTS_NEW_TASK)
+        st.text_input("Labels (comma-separated, in order)", key=state.PROJECTS_NEW_LABELS, placeholder="positive,negative")
+        st.text_area("Guidelines (Markdown)", key=state.PROJECTS_NEW_GUIDELINES)
         st.form_submit_button("Create project", on_click=_create)
 
 
@@ -118,16 +117,16 @@ def _uploaded_copy(upload) -> str:
 
 
 def _import_section(store, selected) -> None:
-    source = st.radio("Source", ["Upload a file", "Path on the server"], horizontal=True, key=K + "import.source",
+    source = st.radio("Source", ["Upload a file", "Path on the server"], horizontal=True, key=state.PROJECTS_IMPORT_SOURCE,
                       help="A path also accepts a Hugging Face save_to_disk() directory")
     if source == "Upload a file":
-        upload = st.file_uploader("Data file", key=K + "import.file",
+        upload = st.file_uploader("Data file", key=state.PROJECTS_IMPORT_FILE,
                                   type=["csv", "tsv", "jsonl", "json", "parquet", "conll", "bio", "txt", "gz", "bz2"])
         if upload is None:
             return
         path, shown = _uploaded_copy(upload), upload.name
     else:
-        path = (st.text_input("Path", key=K + "import.path") or "").strip()
+        path = (st.text_input("Path", key=state.PROJECTS_IMPORT_PATH) or "").strip()
         if not path:
             return
         shown = path
@@ -145,48 +144,48 @@ def _import_section(store, selected) -> None:
     names = [p.name for p in store.list_projects()]
     options = [NEW_PROJECT, *names]
     default = options.index(selected.name) if selected is not None and selected.name in names else 0
-    target = st.selectbox("Into project", options, index=default, key=K + "import.project")
+    target = st.selectbox("Into project", options, index=default, key=state.PROJECTS_IMPORT_PROJECT)
     c1, c2, c3 = st.columns(3)
-    text_col = c1.selectbox("Text column", columns, key=K + "import.text",
+    text_col = c1.selectbox("Text column", columns, key=state.PROJECTS_IMPORT_TEXT,
                             index=columns.index("text") if "text" in columns else 0)
     guess = next((c for c in ("label", "labels", "spans", "tags") if c in columns), NONE)
     label_col = c2.selectbox("Label column (becomes reference labels)", [NONE, *columns],
-                             index=[NONE, *columns].index(guess), key=K + "import.label")
-    id_col = c3.selectbox("Id column", [NONE, *columns], key=K + "import.id",
+                             index=[NONE, *columns].index(guess), key=state.PROJECTS_IMPORT_LABEL)
+    id_col = c3.selectbox("Id column", [NONE, *columns], key=state.PROJECTS_IMPORT_ID,
                           index=[NONE, *columns].index("id") if "id" in columns else 0)
     rest = [c for c in columns if c not in (text_col, label_col, id_col)]
-    meta = st.multiselect("Metadata columns", rest, default=rest, key=K + "import.meta")
+    meta = st.multiselect("Metadata columns", rest, default=rest, key=state.PROJECTS_IMPORT_META)
     mapping = {"text_col": text_col, "label_col": None if label_col == NONE else label_col,
                "id_col": None if id_col == NONE else id_col, "meta_cols": meta, "format": preview["format"]}
     if target == NEW_PROJECT:
         c1, c2, c3 = st.columns(3)
-        mapping["project"] = c1.text_input("New project name", key=K + "import.name").strip()
-        mapping["task"] = c2.selectbox("Task", TASKS, key=K + "import.task")
-        mapping["labels"] = [x for x in c3.text_input("Labels (comma-separated)", key=K + "import.labels").split(",")
+        mapping["project"] = c1.text_input("New project name", key=state.PROJECTS_IMPORT_NAME).strip()
+        mapping["task"] = c2.selectbox("Task", TASKS, key=state.PROJECTS_IMPORT_TASK)
+        mapping["labels"] = [x for x in c3.text_input("Labels (comma-separated)", key=state.PROJECTS_IMPORT_LABELS).split(",")
                              if x.strip()]
     else:
         mapping["project"] = target
-    st.button("Import", type="primary", key=K + "import.go", on_click=_import, args=(path, shown, mapping))
+    st.button("Import", type="primary", key=state.PROJECTS_IMPORT_GO, on_click=_import, args=(path, shown, mapping))
 
 
 def _schema_section(project) -> None:
     labels = project.labels
     st.caption(f"{project.task} · labels in order: " + ", ".join(labels))
     add, rename, merge, order = st.tabs(["Add", "Rename", "Merge", "Reorder"])
-    with add, st.form(K + "add.form"):
-        st.text_input("New label", key=K + "add")
+    with add, st.form(state.PROJECTS_ADD_FORM):
+        st.text_input("New label", key=state.PROJECTS_ADD)
         st.form_submit_button("Add label", on_click=_schema, args=("add", project.name, project.id))
-    with rename, st.form(K + "rename.form"):
-        st.selectbox("Label", labels, key=K + "rename.old")
-        st.text_input("New name", key=K + "rename.new")
+    with rename, st.form(state.PROJECTS_RENAME_FORM):
+        st.selectbox("Label", labels, key=state.PROJECTS_RENAME_OLD)
+        st.text_input("New name", key=state.PROJECTS_RENAME_NEW)
         st.form_submit_button("Rename", on_click=_schema, args=("rename", project.name, project.id),
                               help="Current labels are rewritten in one transaction; history keeps the old name")
-    with merge, st.form(K + "merge.form"):
-        st.selectbox("Merge this label", labels, key=K + "merge.source")
-        st.selectbox("into this one", labels, index=min(1, len(labels) - 1), key=K + "merge.target")
+    with merge, st.form(state.PROJECTS_MERGE_FORM):
+        st.selectbox("Merge this label", labels, key=state.PROJECTS_MERGE_SOURCE)
+        st.selectbox("into this one", labels, index=min(1, len(labels) - 1), key=state.PROJECTS_MERGE_TARGET)
         st.form_submit_button("Merge", on_click=_schema, args=("merge", project.name, project.id))
-    with order, st.form(K + "order.form"):
-        order_key = f"{K}order.{project.id}"
+    with order, st.form(state.PROJECTS_ORDER_FORM):
+        order_key = state.page_key(state.PROJECTS_ORDER, project.id)
         if order_key not in st.session_state:
             st.session_state[order_key] = ",".join(labels)
         st.text_input("Labels in the new order (comma-separated)", key=order_key)
@@ -194,8 +193,8 @@ def _schema_section(project) -> None:
 
 
 def _guidelines_section(project) -> None:
-    with st.form(K + "guidelines.form"):
-        guide_key = f"{K}guidelines.{project.id}"
+    with st.form(state.PROJECTS_GUIDELINES_FORM):
+        guide_key = state.page_key(state.PROJECTS_GUIDELINES, project.id)
         if guide_key not in st.session_state:
             st.session_state[guide_key] = project.guidelines
         st.text_area("Guidelines (Markdown, shown on the Annotate page)", key=guide_key, height=200)

@@ -11,6 +11,7 @@ from typing import Any
 
 import streamlit as st
 
+from pages.ui import state
 from services import audit as audit_service
 from services import explain
 
@@ -143,7 +144,7 @@ def render_word_attributions(store, project, record) -> None:
     """On request, highlight the words for and against the active model's prediction (escaped HTML)."""
     if project.task == "ner" or project.active_model_version is None:
         return
-    if st.toggle("Explain words", key=f"explain.words.{record.id}"):
+    if st.toggle("Explain words", key=state.page_key(state.EXPLAIN_WORDS, record.id)):
         version = store.model_version(project.active_model_version)
         if not version.get("path"):
             st.caption("The active model has no saved weights to explain.")

@@ -35,7 +35,7 @@ PROJECTS_NOTICE = "projects.notice"    # (level, text) shown once after a form a
 
 def annotate_key(name: str, *parts: object) -> str:
     """A widget key on the annotate page, e.g. ``annotate_key("label", 2)`` -> ``"annotate.label.2"``."""
-    return ".".join(["annotate", name, *(str(p) for p in parts)])
+    return page_key(f"annotate.{name}", *parts)
 
 # -- active learning page ----------------------------------------------------------------
 AL_NOTICE = "al.notice"                # (level, text) shown once after an action
@@ -45,3 +45,64 @@ AL_WATCHING = "al.watching"            # id of the training job the page is poll
 # -- audit page ---------------------------------------------------------------------------
 AUDIT_OFFSET = "audit.offset"          # how many undecided issues the reviewer skipped past
 AUDIT_NOTICE = "audit.notice"          # (level, text) shown once after a decision
+
+
+# -- page widgets: <page>.<widget> ------------------------------------------------------
+AL_RETRAIN = "al.retrain"
+AL_SETTINGS = "al.settings"
+AUDIT_ACCEPT = "audit.accept"
+AUDIT_AMBIGUOUS = "audit.ambiguous"
+AUDIT_EXCLUDE = "audit.exclude"
+AUDIT_FOLDS = "audit.folds"
+AUDIT_KEEP = "audit.keep"
+AUDIT_LATER = "audit.later"
+AUDIT_MODEL = "audit.model"
+AUDIT_RUN = "audit.run"
+AUDIT_SOURCE = "audit.source"
+BROWSE_ANNOTATOR = "browse.annotator"
+BROWSE_LABEL = "browse.label"
+BROWSE_NEXT = "browse.next"
+BROWSE_PREV = "browse.prev"
+BROWSE_QUALITY = "browse.quality"
+BROWSE_SCORE = "browse.score"
+BROWSE_STATUS = "browse.status"
+BROWSE_TEXT = "browse.text"
+PROGRESS_FREQ = "progress.freq"
+PROJECTS_ADD = "projects.add"
+PROJECTS_ADD_FORM = "projects.add.form"
+PROJECTS_CREATE = "projects.create"
+PROJECTS_GUIDELINES_FORM = "projects.guidelines.form"
+PROJECTS_IMPORT_FILE = "projects.import.file"
+PROJECTS_IMPORT_GO = "projects.import.go"
+PROJECTS_IMPORT_ID = "projects.import.id"
+PROJECTS_IMPORT_LABEL = "projects.import.label"
+PROJECTS_IMPORT_LABELS = "projects.import.labels"
+PROJECTS_IMPORT_META = "projects.import.meta"
+PROJECTS_IMPORT_NAME = "projects.import.name"
+PROJECTS_IMPORT_PATH = "projects.import.path"
+PROJECTS_IMPORT_PROJECT = "projects.import.project"
+PROJECTS_IMPORT_SOURCE = "projects.import.source"
+PROJECTS_IMPORT_TASK = "projects.import.task"
+PROJECTS_IMPORT_TEXT = "projects.import.text"
+PROJECTS_MERGE_FORM = "projects.merge.form"
+PROJECTS_MERGE_SOURCE = "projects.merge.source"
+PROJECTS_MERGE_TARGET = "projects.merge.target"
+PROJECTS_NEW_GUIDELINES = "projects.new.guidelines"
+PROJECTS_NEW_LABELS = "projects.new.labels"
+PROJECTS_NEW_NAME = "projects.new.name"
+PROJECTS_NEW_TASK = "projects.new.task"
+PROJECTS_ORDER_FORM = "projects.order.form"
+PROJECTS_RENAME_FORM = "projects.rename.form"
+PROJECTS_RENAME_NEW = "projects.rename.new"
+PROJECTS_RENAME_OLD = "projects.rename.old"
+
+AUDIT_RELABEL = "audit.relabel"
+BROWSE_OPEN = "browse.open"
+EXPLAIN_WORDS = "explain.words"
+PROJECTS_GUIDELINES = "projects.guidelines"
+PROJECTS_ORDER = "projects.order"
+
+
+def page_key(name: str, *parts: object) -> str:
+    """A per-item widget key, e.g. ``page_key("browse.open", 12)`` -> ``"browse.open.12"``."""
+    return ".".join([name, *(str(p) for p in parts)])

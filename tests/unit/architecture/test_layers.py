@@ -137,3 +137,13 @@ def test_files_and_functions_stay_small():
                 if length > MAX_FUNCTION_LINES:
                     offenders.append(f"{p.relative_to(ROOT)}:{node.lineno} {node.name}() {length} lines")
     assert not offenders, "split these:\n" + "\n".join(offenders)
+
+
+_KEY_LITERAL = re.compile(r"""\bkey\s*=\s*f?["']|session_state\s*\[\s*f?["']|session_state\.(get|setdefault|pop)\(\s*f?["']""")
+
+
+def test_session_state_keys_are_named_in_the_state_module():
+    offenders = [f"{p.relative_to(ROOT)}:{i}: {line.strip()[:80]}"
+                 for p in _sources("pages", "app.py") if p.name != "state.py"
+                 for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if _KEY_LITERAL.search(line)]
+    assert not offenders, "name these keys in pages/ui/state.py:\n" + "\n".join(offenders)
