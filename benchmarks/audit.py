@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -97,8 +98,8 @@ METHODS = {
 DEFAULT_METHODS = ("naive", "plain", "hybrid")
 
 
-def bench_classification(rates, seeds, methods) -> dict:
-    texts, y, _ = movie_reviews("binary", dedupe=False)
+def bench_classification(rates, seeds, methods, path=None) -> dict:
+    texts, y, _ = movie_reviews("binary", path, dedupe=False)
     t = time.time()
     X = reviews_embeddings(texts)
     print(f"{len(texts)} reviews (fresh {int((y == 0).sum())}, rotten {int((y == 1).sum())}); "
@@ -191,13 +192,14 @@ def main(argv=None) -> int:
     c.add_argument("--rates", type=float, nargs="+", default=[0.1, 0.2])
     c.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     c.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS), choices=list(METHODS))
+    c.add_argument("--data", type=Path, help="CSV with text,label (default data/samples/rotten_tomatoes.csv)")
     n = sub.add_parser("ner")
     n.add_argument("--rate", type=float, default=0.05)
     n.add_argument("--seed", type=int, default=0)
     n.add_argument("--folds", type=int, default=5)
     args = p.parse_args(argv)
     if args.what == "classification":
-        bench_classification(args.rates, args.seeds, args.methods)
+        bench_classification(args.rates, args.seeds, args.methods, args.data)
     else:
         bench_ner(args.rate, args.seed, args.folds)
     return 0

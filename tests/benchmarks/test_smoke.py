@@ -1,0 +1,86 @@
+"""Every benchmark runs end to end on tiny data (the real figures come from the full runs in the README).
+
+Caches go to a temporary folder, never to ``data/cache``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from benchmarks import active_learning, audit, data, embeddings, import_speed, label_latency, round_latency, training
+
+WORDS_GOOD = ["wonderful", "moving", "clever", "funny", "gripping", "charming"]
+WORDS_BAD = ["dull", "clumsy", "tedious", "lifeless", "boring", "messy"]
+
+
+@pytest.fixture
+def reviews_csv(tmp_path, monkeypatch):
+    """120 fresh / rotten / plot rows in the sample's layout, and caches in tmp_path."""
+    monkeypatch.setattr(data, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(audit, "CACHE_DIR", tmp_path / "cache")
+    path = tmp_path / "reviews.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["text", "label", "movie_name", "id"])
+        for i in range(120):
+            label = ("fresh", "rotten", "plot")[i % 3]
+            words = WORDS_GOOD if label == "fresh" else WORDS_BAD if label == "rotten" else ["farmer", "dragon"]
+            out.writerow([f"a {words[i % len(words)]} film, take {i}", label, f"m{i}", f"rt-{i}"])
+    return path
+
+
+def test_data_loader(reviews_csv):
+    texts, y, names = data.movie_reviews("3class", reviews_csv)
+    assert len(texts) == 120 and names == ["fresh", "rotten", "plot"] and set(y) == {0, 1, 2}
+    texts, spans, labels = data.wnut_sentences(5)
+    assert len(texts) == 5 and {sp["label"] for doc in spans for sp in doc} == set(labels)
+    assert len(data.wnut_sentences()[2]) == 10
+
+
+def test_import_speed(capsys):
+    assert import_speed.main(["--rows", "300"]) == 0
+    assert "rows/s" in capsys.readouterr().out
+
+
+def test_label_latency(capsys):
+    assert label_latency.main(["--records", "300", "--actions", "10", "--prelabelled", "20"]) == 0
+    assert "p95" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_label_efficiency(reviews_csv, tmp_path, capsys):
+    out = tmp_path / "eff.json"
+    assert active_learning.main(["efficiency", "--task", "binary", "--seeds", "1", "--budget", "40", "--batch", "10",
+                                 "--strategies", "random,margin", "--data", str(reviews_csv), "--json", str(out)]) == 0
+    result = json.loads(out.read_text())[0]
+    assert {"random", "margin", "smalltext_breaking_ties"} <= set(result["methods"])
+
+
+@pytest.mark.slow
+def test_round_latency(reviews_csv):
+    result = round_latency.latency_benchmark(records=90, rounds=2, batch=5, path=reviews_csv)
+    assert result["rounds"] == 2 and result["p50_s"] > 0
+
+
+@pytest.mark.slow
+def test_audit_benchmark(reviews_csv, capsys):
+    assert audit.main(["classification", "--rates", "0.2", "--seeds", "0", "--methods", "naive", "plain",
+                       "--data", str(reviews_csv)]) == 0
+    assert "mean ± std over seeds" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_embedding_throughput(reviews_csv, capsys):
+    assert embeddings.main(["--n", "10", "--csv", str(reviews_csv)]) == 0
+    assert json.loads(capsys.readouterr().out)["texts_per_second"]["snippets"] > 0
+
+
+@pytest.mark.slow
+def test_training_benchmark(capsys):
+    assert training.main(["--device", "cpu", "--models", "transformer", "--sizes", "8", "--eval", "4",
+                          "--no-warmup", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert rows[0]["model"] == "transformer" and rows[0]["n"] == 8 and 0 <= rows[0]["accuracy"] <= 1

@@ -1,0 +1,32 @@
+"""Migrations added by the architecture change, applied to a database in the old layout."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from workbench.store import Store
+from workbench.store.migrations import MIGRATIONS
+
+
+def _old_database(path, upto: str) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    for name, fn in MIGRATIONS:
+        fn(conn)
+        conn.execute("INSERT INTO _migrations VALUES (?, 'then')", (name,))
+        if name == upto:
+            break
+    conn.execute("INSERT INTO projects (name, task, labels, settings, created_at) VALUES"
+                 " ('old', 'classification', '[\"a\",\"b\"]', '{\"retrain_every\": 5, \"model\": \"setfit\"}', 'then')")
+    conn.execute("INSERT INTO audits (project_id, source, model_version, created_at) VALUES (1, 'reference',"
+                 " 'hybrid@minilm/5-fold/seed0', 'then')")
+    conn.close()
+
+
+def test_settings_model_becomes_adapter_and_audits_get_a_method(tmp_path):
+    _old_database(tmp_path / "old.db", "005_annotations_created")
+    with Store(tmp_path / "old.db") as store:
+        project = store.get_project("old")
+        assert project.settings.adapter == "setfit" and project.settings.retrain_every == 5
+        assert store.latest_audit(project)["method"] == "hybrid@minilm/5-fold/seed0"
+        assert store.applied_migrations()[-2:] == ["006_settings_adapter", "007_audits_method"]

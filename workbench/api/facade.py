@@ -1,0 +1,135 @@
+"""The public Python API: what scripts, notebooks, tests, the CLI and the UI call.
+
+Every call opens its own short-lived store connection, so one
+:class:`Workbench` may be shared by threads and each process opens its own;
+errors are the project's exception classes (:mod:`workbench.errors`) with the
+same messages the CLI prints. Services (training, audits) are imported inside
+the calls that need them: ``import workbench.api`` stays light.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from workbench import config, queue
+from workbench.store import Project, Record, Store
+
+
+@dataclass(frozen=True)
+class Item:
+    """A record served to an annotator: ``id`` and ``text``, plus why it came (``kind``, ``source``)."""
+
+    id: int
+    text: str
+    kind: str
+    source: str
+    record: Record
+
+
+class Workbench:
+    """One database. Build it with :func:`connect`.
+
+    Parameters
+    ----------
+    db_path : path
+        SQLite file; created and migrated when missing.
+    """
+
+    def __init__(self, db_path: str | Path):
+        self.db_path = Path(db_path)
+        with self.store():
+            pass  # open once: create the file and apply pending migrations
+
+    @contextmanager
+    def store(self) -> Iterator[Store]:
+        """A fresh connection for one unit of work, always closed."""
+        store = Store(self.db_path)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    # -- projects and data --------------------------------------------------------------
+    def project(self, name: str) -> Project:
+        with self.store() as s:
+            return s.get_project(name)
+
+    def create_project(self, name: str, task: str, labels, guidelines: str = "") -> Project:
+        with self.store() as s:
+            return s.create_project(name, task, labels, guidelines)
+
+    def import_file(self, project: str, path, **options: Any):
+        """:func:`workbench.io.import_file` (all or nothing); returns its ImportReport."""
+        from workbench.io import import_file
+
+        with self.store() as s:
+            return import_file(s, project, path, **options)
+
+    def export(self, project: str, out, **options: Any):
+        """:func:`workbench.io.export_project`; returns its ExportReport."""
+        from workbench.io import export_project
+
+        with self.store() as s:
+            return export_project(s, project, out, **options)
+
+    # -- annotating ---------------------------------------------------------------------------
+    def next(self, project: str, annotator: str) -> Item | None:
+        """Lease and return the next record for ``annotator`` (None when the queue is empty)."""
+        with self.store() as s:
+            item = queue.next_item(s, s.get_project(project), annotator)
+        return None if item is None else Item(item.record.id, item.record.text, item.kind, item.source, item.record)
+
+    def label(self, project: str, record_id: int, annotator: str, value: Any) -> int:
+        """Store a label (a name, a list for multi-label, ``[{"start", "end", "label"}]`` for NER) and start a
+        background retrain when ``retrain_every`` new labels arrived; return the annotation id."""
+        return self._decide(project, record_id, annotator, "label", value)
+
+    def skip(self, project: str, record_id: int, annotator: str) -> int:
+        return self._decide(project, record_id, annotator, "skip", None)
+
+    def undo(self, project: str, annotator: str) -> int | None:
+        """Retract the annotator's latest live decision; return the retracted row id (None: nothing to undo)."""
+        with self.store() as s:
+            return s.undo_last(s.get_project(project), annotator)
+
+    def _decide(self, project: str, record_id: int, annotator: str, kind: str, value: Any) -> int:
+        from services.training import maybe_retrain
+
+        with self.store() as s:
+            proj = s.get_project(project)
+            annotation_id = queue.decide(s, proj, annotator, queue.open_record(s, proj, record_id), kind, value)
+            if kind == "label":
+                maybe_retrain(s, proj)
+            return annotation_id
+
+    # -- models and audits --------------------------------------------------------------------
+    def train(self, project: str, *, wait: bool = True, adapter: str | None = None,
+              strategy: str | None = None) -> dict[str, Any]:
+        """Retrain now; with ``wait`` the job's result (``model_version_id``, ``metrics``...), else ``{"job_id"}``."""
+        from services.training import start_training
+
+        with self.store() as s:
+            job_id = start_training(s, s.get_project(project), adapter=adapter, strategy=strategy, wait=wait)
+            return s.job(job_id)["result"] if wait else {"job_id": job_id}
+
+    def audit(self, project: str, *, source: str = "annotations", **options: Any) -> dict[str, Any]:
+        """Run a label audit now (:class:`services.audit.AuditConfig` options); return its JSON report."""
+        from services import audit
+
+        with self.store() as s:
+            audit_id = audit.run_audit(s, s.get_project(project), audit.AuditConfig(source=source, **options))
+            return audit.report(s, audit_id)
+
+    def status(self, project: str) -> dict[str, Any]:
+        """Record and annotation counts, with per-label counts (human and reference)."""
+        with self.store() as s:
+            return s.project_stats(s.get_project(project))
+
+
+def connect(db_path: str | Path | None = None) -> Workbench:
+    """Open (and migrate) a database: ``db_path``, else ``$WORKBENCH_DB`` or ``data/workbench.db``."""
+    return Workbench(db_path or config.db_path())
