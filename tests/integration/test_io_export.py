@@ -193,7 +193,7 @@ def test_existing_directory_gets_data_file_and_card(store, clf_project, tmp_path
 
 @pytest.mark.parametrize("kwargs,message", [
     ({"format": "xml"}, "unknown export format 'xml'; valid: " + ", ".join(EXPORT_FORMATS)),
-    ({"format": "jsonl", "source": "gold"}, "valid sources: annotations, reference, curated"),
+    ({"format": "jsonl", "source": "gold"}, "unknown label source .*; valid: annotations, reference, curated"),
     ({"format": "jsonl", "split": 1.5}, "between 0 and 1"),
     ({"format": "conll"}, "CoNLL export holds NER tags"),
     ({"format": "jsonl"}, "nothing to export"),  # annotations source: nobody labelled anything yet
