@@ -185,16 +185,10 @@ def m002_fts(conn: sqlite3.Connection) -> None:
 
 
 def m004_queue_indexes(conn: sqlite3.Connection) -> None:
-    """Indexes for the mixed annotate queue (undecided audit issues), undo checks, audits and browse filters."""
+    """Indexes for the mixed annotate queue (undecided audit issues) and audits, as first applied."""
     conn.execute("CREATE INDEX IF NOT EXISTS annotations_audit_issue ON annotations(audit_issue_id)"
                  " WHERE audit_issue_id IS NOT NULL")
     conn.execute("CREATE INDEX IF NOT EXISTS audits_project ON audits(project_id, id)")
-    # "is this row retracted?" is asked for every history row the pages list
-    conn.execute("CREATE INDEX IF NOT EXISTS annotations_target ON annotations(target_id)"
-                 " WHERE target_id IS NOT NULL")
-    # browse filters: current label (classification) and model confidence ranges
-    conn.execute("CREATE INDEX IF NOT EXISTS records_label ON records(project_id, label)")
-    conn.execute("CREATE INDEX IF NOT EXISTS suggestions_score ON suggestions(model_version_id, score)")
 
 
 def m005_annotations_created(conn: sqlite3.Connection) -> None:
@@ -214,6 +208,17 @@ def m007_audits_method(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE audits RENAME COLUMN model_version TO method")
 
 
+def m008_indexes_added_to_004(conn: sqlite3.Connection) -> None:
+    """The indexes that were later edited into an already-applied 004 (so databases migrated before the
+    edit never got them). IF NOT EXISTS: databases created after the edit already have them."""
+    # "is this row retracted?" is asked for every history row the pages list
+    conn.execute("CREATE INDEX IF NOT EXISTS annotations_target ON annotations(target_id)"
+                 " WHERE target_id IS NOT NULL")
+    # browse filters: current label (classification) and model confidence ranges
+    conn.execute("CREATE INDEX IF NOT EXISTS records_label ON records(project_id, label)")
+    conn.execute("CREATE INDEX IF NOT EXISTS suggestions_score ON suggestions(model_version_id, score)")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", m001_initial),
     ("002_fts", m002_fts),
@@ -221,4 +226,5 @@ MIGRATIONS: list[Migration] = [
     ("005_annotations_created", m005_annotations_created),
     ("006_settings_adapter", m006_settings_adapter),
     ("007_audits_method", m007_audits_method),
+    ("008_indexes_added_to_004", m008_indexes_added_to_004),
 ]

@@ -29,4 +29,26 @@ def test_settings_model_becomes_adapter_and_audits_get_a_method(tmp_path):
         project = store.get_project("old")
         assert project.settings.adapter == "setfit" and project.settings.retrain_every == 5
         assert store.latest_audit(project)["method"] == "hybrid@minilm/5-fold/seed0"
-        assert store.applied_migrations()[-2:] == ["006_settings_adapter", "007_audits_method"]
+        assert store.applied_migrations()[-3:-1] == ["006_settings_adapter", "007_audits_method"]
+
+
+def _indexes(store) -> set[str]:
+    return {r["name"] for r in store.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
+
+
+def test_a_database_migrated_with_the_first_004_gets_its_missing_indexes(tmp_path):
+    # 004 as first applied created two indexes; three were later edited into it (issue 9, finding 9)
+    _old_database(tmp_path / "old.db", "005_annotations_created")
+    conn = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
+    for name in ("annotations_target", "records_label", "suggestions_score"):
+        conn.execute(f"DROP INDEX IF EXISTS {name}")
+    conn.close()
+    with Store(tmp_path / "old.db") as store:
+        assert {"annotations_target", "records_label", "suggestions_score", "annotations_audit_issue",
+                "audits_project"} <= _indexes(store)
+        assert "008_indexes_added_to_004" in store.applied_migrations()
+
+
+def test_a_new_database_has_every_index_once(tmp_path):
+    with Store(tmp_path / "new.db") as store:
+        assert {"annotations_target", "records_label", "suggestions_score"} <= _indexes(store)
