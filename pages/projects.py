@@ -138,7 +138,8 @@ def _import_section(store, selected) -> None:
         st.error(str(exc).replace(path, shown))
         return
     columns = preview["columns"]
-    st.caption(f"Format: {preview['format']} · first {len(preview['rows'])} rows")
+    hidden = f" · {preview['hidden_columns']:,} more columns not shown" if preview["hidden_columns"] else ""
+    st.caption(f"Format: {preview['format']} · first {len(preview['rows'])} rows{hidden}")
     st.dataframe([{k: str(v) for k, v in row.items()} for row in preview["rows"]], hide_index=True, width="stretch")
 
     names = [p.name for p in store.list_projects()]

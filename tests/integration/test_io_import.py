@@ -309,3 +309,16 @@ def test_import_memory_stays_flat_while_the_file_grows(store, tmp_path):
     assert report.rows == 10_000
     # Holding every row would need several MB of Python objects; chunks of 1000 need about one.
     assert peak < 4_000_000, f"peak Python allocation {peak / 1e6:.1f} MB"
+
+
+def test_a_20000_column_header_previews_and_imports_in_linear_time(store, tmp_path):
+    # quadratic header handling took 14.8 s to preview this file (issue 9, finding 8)
+    cols = ["text"] + [f"c{i}" for i in range(20_000)]
+    path = write(tmp_path / "wide.csv", ",".join(cols) + "\n" + ",".join(["hello"] + ["1"] * 20_000) + "\n")
+    start = time.perf_counter()
+    out = preview_file(path)
+    assert time.perf_counter() - start < 1.0
+    assert len(out["columns"]) == 20_001 and out["hidden_columns"] == 20_001 - 50 and len(out["rows"][0]) == 50
+    start = time.perf_counter()
+    report = import_file(store, "wide", path, **new_project())
+    assert report.rows == 1 and time.perf_counter() - start < 5.0

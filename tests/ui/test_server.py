@@ -10,6 +10,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -29,7 +31,7 @@ def test_streamlit_serves_the_app(tmp_path):
     env = {**os.environ, "WORKBENCH_DB": str(tmp_path / "served.db"), "HF_HUB_OFFLINE": "1"}
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+         "--browser.gatherUsageStats", "false"],  # no --server.address: the default must be loopback
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline, health = time.time() + 60, None
@@ -40,6 +42,9 @@ def test_streamlit_serves_the_app(tmp_path):
                 assert server.poll() is None, server.stdout.read().decode()
                 time.sleep(0.3)
         assert health == (200, "ok")
+        listening = {c.laddr.ip for c in psutil.Process(server.pid).net_connections(kind="inet")
+                     if c.status == psutil.CONN_LISTEN}
+        assert listening and listening <= {"127.0.0.1", "::1"}, listening
         status, html = _get(f"http://127.0.0.1:{port}/")
         assert status == 200 and "<div id=\"root\">" in html
     finally:

@@ -30,6 +30,8 @@ from workbench.types import text_hash, validate_value
 CHUNK = 1000
 MAX_DUPLICATES_LISTED = 1000
 PREVIEW_CHARS = 60
+PREVIEW_COLUMNS = 50  # a 20,000-column file previews its first 50
+PREVIEW_CELL_CHARS = 500
 #: Columns written by our exports (provenance, HF BIO tags); not copied into record metadata on re-import.
 PROVENANCE_COLUMNS = ("annotator", "annotated_at", "label_source", "ner_tags")
 #: Label column picked when ``label_col`` is None, by task, first present wins.
@@ -330,14 +332,16 @@ class _ChunkWriter:
         self.store.end_seen_texts()
 
 
-def preview_file(path, format: str | None = None, n: int = 20) -> dict[str, Any]:
+def preview_file(path, format: str | None = None, n: int = 20, max_columns: int = PREVIEW_COLUMNS) -> dict[str, Any]:
     """The first ``n`` rows of a file, for an upload preview (nothing is written).
 
     Returns
     -------
     dict
-        ``format`` (str), ``columns`` (list of str, union of the rows' keys
-        when the format has no header) and ``rows`` (list of dict).
+        ``format`` (str), ``columns`` (every column: the header, or the union of
+        the rows' keys when the format has none), ``rows`` (list of dict, cut to
+        the first ``max_columns`` columns, cells to :data:`PREVIEW_CELL_CHARS`)
+        and ``hidden_columns`` (how many columns the rows leave out).
     """
     fmt = infer_format(path, format)
     table = IMPORT_FORMATS.get(fmt)(path if fmt == "hf" and looks_like_hub_id(str(path)) else Path(path),
@@ -350,7 +354,15 @@ def preview_file(path, format: str | None = None, n: int = 20) -> dict[str, Any]
                 break
     finally:
         table.close()
-    columns = list(table.columns or [])
+    columns = dict.fromkeys(table.columns or [])  # ordered set: linear in the number of columns
     for row in rows:
-        columns += [k for k in row if k not in columns]
-    return {"format": fmt, "columns": columns, "rows": rows}
+        columns.update(dict.fromkeys(row))
+    shown = list(columns)[:max_columns]
+    cut = [{k: _short_cell(row[k]) for k in shown if k in row} for row in rows]
+    return {"format": fmt, "columns": list(columns), "rows": cut, "hidden_columns": len(columns) - len(shown)}
+
+
+def _short_cell(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > PREVIEW_CELL_CHARS:
+        return value[:PREVIEW_CELL_CHARS] + "…"
+    return value

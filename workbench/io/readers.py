@@ -17,6 +17,7 @@ import csv
 import gzip
 import json
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -93,7 +94,7 @@ def _delimited(path: Path, delimiter: str) -> Table:
     if header is None:
         raise DataFileError(str(path), None, "the file is empty; expected a header line with column names, e.g. 'text,label'")
     header = [h.strip() for h in header]
-    dupes = sorted({h for h in header if header.count(h) > 1})
+    dupes = sorted(name for name, n in Counter(header).items() if n > 1)  # linear: headers can be 20k wide
     if dupes:
         raise DataFileError(str(path), tracker.lineno, f"duplicate column name {dupes[0]!r} in the header; rename it")
 
