@@ -51,6 +51,12 @@ class QueueItem:
     kind: str
     source: str
     audit_issue: dict[str, Any] | None = None
+    #: the record's status when it was served (``record`` may be re-read later); decide() compares the two
+    served_status: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.served_status is None:
+            object.__setattr__(self, "served_status", self.record.status)
 
 
 def next_item(store, project, annotator: str) -> QueueItem | None:
@@ -68,7 +74,7 @@ def next_item(store, project, annotator: str) -> QueueItem | None:
         while True:
             records = store.queue_candidates(project, source, annotator, offset=offset, limit=_BATCH)
             for record in records:
-                if store.lease(project, record.id, annotator):
+                if store.lease(project, record.id, annotator, status=record.status):
                     return QueueItem(record, "new", source)
             if len(records) < _BATCH:
                 break
@@ -109,20 +115,44 @@ def queue_preview(store, project, annotator: str, n: int = 10) -> list[Record]:
     return out[:n]
 
 
-def decide(store, project, annotator: str, item: QueueItem, kind: str, value: Any = None) -> int:
-    """Record the annotator's decision on a served item; return the annotation id.
+@dataclass(frozen=True)
+class Decision:
+    """What :func:`decide` stored: the annotation id, and whether it came too late.
+
+    ``stale`` decisions (someone else labelled the record after it was served to this
+    annotator, e.g. once their lease had expired) are kept in the history but do not
+    replace the newer label; ``notice`` says so, for the annotator.
+    """
+
+    annotation_id: int
+    stale: bool = False
+    notice: str | None = None
+
+
+def decide(store, project, annotator: str, item: QueueItem, kind: str, value: Any = None) -> Decision:
+    """Record the annotator's decision on a served item.
 
     For a re-check the row carries the audit issue id (so the issue counts as
     decided), and a label equal to the current one is stored as ``keep``, a
-    different one as ``relabel``.
+    different one as ``relabel``. A label on a ``new`` item that someone else
+    labelled since it was served is stored as stale (see :class:`Decision`).
     """
     issue_id = None
-    if item.kind == "recheck" and item.audit_issue is not None:
-        issue_id = item.audit_issue["id"]
-        if kind == "label":
-            current = store.get_record(item.record.id).label
-            kind = "keep" if current is not None and current == value else "relabel"
-    return store.annotate(project, item.record.id, annotator, kind, value, audit_issue_id=issue_id)
+    with store.atomic():
+        current = store.get_record(item.record.id)
+        if item.kind == "recheck" and item.audit_issue is not None:
+            issue_id = item.audit_issue["id"]
+            if kind == "label":
+                kind = "keep" if current.label is not None and current.label == value else "relabel"
+        stale = (kind == "label" and item.kind == "new" and item.served_status != "labelled"
+                 and current.status == "labelled")
+        annotation_id = store.annotate(project, item.record.id, annotator, kind, value, audit_issue_id=issue_id,
+                                       stale=stale)
+    if not stale:
+        return Decision(annotation_id)
+    who = ", ".join(a for a in store.current_labellers(item.record.id) if a != annotator) or "someone"
+    return Decision(annotation_id, True, f"{who} labelled this record before you did, so it keeps that label; "
+                                         "yours is saved in its history")
 
 
 def reserved_by_others(store, project, annotator: str) -> int:
@@ -148,7 +178,7 @@ def _next_recheck(store, project, annotator: str) -> QueueItem | None:
     while True:
         candidates = store.recheck_candidates(audit_id, annotator, offset=offset, limit=_BATCH)
         for record, issue_id in candidates:
-            if store.lease(project, record.id, annotator):
+            if store.lease(project, record.id, annotator, status="labelled"):
                 return QueueItem(record, "recheck", "audit", store.audit_issue(issue_id))
         if len(candidates) < _BATCH:
             return None

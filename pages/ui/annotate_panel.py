@@ -35,7 +35,7 @@ def _save_item(project, annotator: str, item: QueueItem | None) -> None:
         return
     st.session_state[state.ANNOTATE_CURRENT] = {
         "project_id": project.id, "annotator": annotator, "record_id": item.record.id, "kind": item.kind,
-        "source": item.source, "audit_issue": item.audit_issue,
+        "source": item.source, "audit_issue": item.audit_issue, "served_status": item.served_status,
     }
 
 
@@ -47,7 +47,7 @@ def _load_item(store, project, annotator: str) -> QueueItem | None:
         record = store.get_record(saved["record_id"])
     except WorkbenchError:
         return None
-    return QueueItem(record, saved["kind"], saved["source"], saved["audit_issue"])
+    return QueueItem(record, saved["kind"], saved["source"], saved["audit_issue"], saved.get("served_status"))
 
 
 def current_item(store, project, annotator: str) -> QueueItem | None:
@@ -77,7 +77,9 @@ def _act(kind: str, value: Any = None, advance: bool = True) -> None:
             item = _load_item(store, project, annotator) if project else None
             if item is None:
                 return
-            decide(store, project, annotator, item, kind, value)
+            decision = decide(store, project, annotator, item, kind, value)
+            if decision.stale:
+                st.session_state[state.ANNOTATE_MESSAGE] = ("warning", decision.notice)
             if advance:
                 _save_item(project, annotator, None)
             if kind in ("label", "relabel"):

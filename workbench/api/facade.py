@@ -9,6 +9,7 @@ the calls that need them: ``import workbench.api`` stays light.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,6 +42,9 @@ class Workbench:
 
     def __init__(self, db_path: str | Path):
         self.db_path = Path(db_path)
+        # (project, annotator, record id) -> status when served by next(): label() detects a late decision
+        self._served: dict[tuple[str, str, int], str] = {}
+        self._served_lock = threading.Lock()
         with self.store():
             pass  # open once: create the file and apply pending migrations
 
@@ -81,14 +85,22 @@ class Workbench:
         """Lease and return the next record for ``annotator`` (None when the queue is empty)."""
         with self.store() as s:
             item = queue.next_item(s, s.get_project(project), annotator)
-        return None if item is None else Item(item.record.id, item.record.text, item.kind, item.source, item.record)
+        if item is None:
+            return None
+        with self._served_lock:
+            self._served[(project, annotator.strip(), item.record.id)] = item.served_status
+        return Item(item.record.id, item.record.text, item.kind, item.source, item.record)
 
-    def label(self, project: str, record_id: int, annotator: str, value: Any) -> int:
+    def label(self, project: str, record_id: int, annotator: str, value: Any) -> queue.Decision:
         """Store a label (a name, a list for multi-label, ``[{"start", "end", "label"}]`` for NER) and start a
-        background retrain when ``retrain_every`` new labels arrived; return the annotation id."""
+        background retrain when ``retrain_every`` new labels arrived.
+
+        Returns a :class:`workbench.queue.Decision`: ``stale`` (with a ``notice``) when someone else
+        labelled the record after :meth:`next` served it; the label is kept in history, not made current.
+        """
         return self._decide(project, record_id, annotator, "label", value)
 
-    def skip(self, project: str, record_id: int, annotator: str) -> int:
+    def skip(self, project: str, record_id: int, annotator: str) -> queue.Decision:
         return self._decide(project, record_id, annotator, "skip", None)
 
     def undo(self, project: str, annotator: str) -> int | None:
@@ -96,15 +108,20 @@ class Workbench:
         with self.store() as s:
             return s.undo_last(s.get_project(project), annotator)
 
-    def _decide(self, project: str, record_id: int, annotator: str, kind: str, value: Any) -> int:
+    def _decide(self, project: str, record_id: int, annotator: str, kind: str, value: Any) -> queue.Decision:
         from services.training import maybe_retrain
 
+        with self._served_lock:
+            served = self._served.pop((project, annotator.strip(), record_id), None)
         with self.store() as s:
             proj = s.get_project(project)
-            annotation_id = queue.decide(s, proj, annotator, queue.open_record(s, proj, record_id), kind, value)
+            opened = queue.open_record(s, proj, record_id)
+            # served by next(): judge lateness against the status it had then; else a deliberate edit
+            item = opened if served is None else queue.QueueItem(opened.record, "new", "api", None, served)
+            decision = queue.decide(s, proj, annotator, item, kind, value)
             if kind == "label":
                 maybe_retrain(s, proj)
-            return annotation_id
+            return decision
 
     # -- models and audits --------------------------------------------------------------------
     def train(self, project: str, *, wait: bool = True, adapter: str | None = None,

@@ -48,13 +48,15 @@ class Annotation:
     target_id: int | None
     audit_issue_id: int | None
     created_at: str
+    #: made on a record someone else labelled first (after it was served): kept, never the current label
+    stale: bool = False
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Annotation:
         return cls(
             id=row["id"], record_id=row["record_id"], annotator=row["annotator"], kind=row["kind"],
             value=loads(row["value"]), target_id=row["target_id"], audit_issue_id=row["audit_issue_id"],
-            created_at=row["created_at"],
+            created_at=row["created_at"], stale=bool(row.get("stale", 0)),
         )
 
 
@@ -71,7 +73,7 @@ def derive_state(rows: list[Annotation]) -> dict[str, Any]:
     label, excluded, skipped = None, False, False
     per_annotator: dict[str, Any] = {}
     for r in rows:
-        if r.id in retracted or r.kind == "retract":
+        if r.id in retracted or r.kind == "retract" or r.stale:
             continue
         if r.kind in VALUE_KINDS:
             label = r.value
@@ -88,9 +90,12 @@ def derive_state(rows: list[Annotation]) -> dict[str, Any]:
 class AnnotationsMixin:
     def annotate(
         self, project, record_id: int, annotator: str, kind: str, value: Any = None, *,
-        target_id: int | None = None, audit_issue_id: int | None = None,
+        target_id: int | None = None, audit_issue_id: int | None = None, stale: bool = False,
     ) -> int:
         """Append one annotation row and refresh the record's state; return the row id.
+
+        ``stale`` rows (a label made on a record someone else labelled first) are kept in the
+        history but never become the current label.
 
         Parameters
         ----------
@@ -116,9 +121,9 @@ class AnnotationsMixin:
                     raise ValidationError(f"retract needs target_id of an annotation on record {record_id}")
             cur = self.execute(
                 "INSERT INTO annotations (project_id, record_id, annotator, kind, value, target_id, audit_issue_id,"
-                " created_at) VALUES (?,?,?,?,?,?,?,?)",
+                " created_at, stale) VALUES (?,?,?,?,?,?,?,?,?)",
                 (project.id, record_id, annotator, kind, None if value is None else dumps(value), target_id,
-                 audit_issue_id, now()),
+                 audit_issue_id, now(), int(stale)),
             )
             self.refresh_record_state(record_id)
             self.execute("DELETE FROM leases WHERE record_id = ?", (record_id,))
@@ -175,6 +180,11 @@ class AnnotationsMixin:
         """Id of the record's newest ``label``/``relabel`` row (retracted or not), or None."""
         return self.scalar(f"SELECT id FROM annotations WHERE record_id = ? AND kind IN {sql_list(VALUE_KINDS)}"
                            " ORDER BY id DESC LIMIT 1", (record_id,))
+
+    def current_labellers(self, record_id: int) -> list[str]:
+        """The people whose live label is on the record (its derived ``annotators`` column)."""
+        row = self.one("SELECT annotators FROM records WHERE id = ?", (record_id,))
+        return [a for a in (row["annotators"] if row else "").split(",") if a]
 
     def annotation_record(self, annotation_id: int) -> int | None:
         """The record id an annotation row belongs to, or None."""

@@ -219,6 +219,20 @@ def m008_indexes_added_to_004(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS suggestions_score ON suggestions(model_version_id, score)")
 
 
+def m009_leases_and_heartbeats(conn: sqlite3.Connection) -> None:
+    """Concurrency and crash recovery: a decision made on a record someone else labelled first is kept but
+    ``stale`` (never the current label); a job records its owner process and a heartbeat, and a job
+    failed because its worker died is ``interrupted`` (the next retrain check starts a new one)."""
+    for statement in (
+        "ALTER TABLE annotations ADD COLUMN stale INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE jobs ADD COLUMN owner_pid INTEGER",
+        "ALTER TABLE jobs ADD COLUMN owner_host TEXT",
+        "ALTER TABLE jobs ADD COLUMN heartbeat_at REAL",
+        "ALTER TABLE jobs ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0",
+    ):
+        conn.execute(statement)
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", m001_initial),
     ("002_fts", m002_fts),
@@ -227,4 +241,5 @@ MIGRATIONS: list[Migration] = [
     ("006_settings_adapter", m006_settings_adapter),
     ("007_audits_method", m007_audits_method),
     ("008_indexes_added_to_004", m008_indexes_added_to_004),
+    ("009_leases_and_heartbeats", m009_leases_and_heartbeats),
 ]

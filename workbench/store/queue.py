@@ -33,10 +33,20 @@ QUEUE_SOURCES = tuple(_CANDIDATES)
 
 
 class QueueMixin:
-    def lease(self, project, record_id: int, annotator: str, seconds: int = LEASE_SECONDS) -> bool:
-        """Reserve a record for one annotator; False if someone else holds a live lease."""
+    def lease(self, project, record_id: int, annotator: str, seconds: int = LEASE_SECONDS, *,
+              status: str | None = None) -> bool:
+        """Reserve a record for one annotator, atomically; False if someone else holds a live lease or,
+        with ``status``, if the record is no longer in that status (someone decided on it meanwhile).
+
+        Serving is select-then-lease; the re-check here, inside the write transaction, is what makes
+        "serve + lease" one step: a record labelled after it was selected is never handed out.
+        """
         t = time.time()
         with self.atomic():
+            if status is not None:
+                row = self.one("SELECT status, excluded FROM records WHERE id = ?", (record_id,))
+                if row is None or row["status"] != status or row["excluded"]:
+                    return False
             held = self.one("SELECT annotator, expires_at FROM leases WHERE record_id = ?", (record_id,))
             if held and held["annotator"] != annotator and held["expires_at"] > t:
                 return False

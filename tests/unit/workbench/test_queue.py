@@ -130,3 +130,30 @@ def test_reserved_by_others_counts_live_leases(store, clf_project):
     next_item(store, project, "alice")
     assert reserved_by_others(store, project, "bob") == 1
     assert reserved_by_others(store, project, "alice") == 0
+
+
+def test_a_record_labelled_after_it_was_selected_is_not_leased(store, clf_project):
+    # the race behind "served twice": candidates are selected, then leased; the lease re-checks the status
+    project, ids = clf_project
+    item = next_item(store, project, "alice")
+    decide(store, project, "alice", item, "label", "pos")  # labelling drops alice's lease
+    assert not store.lease(project, item.record.id, "bob", status="unlabelled")
+    assert store.lease(project, ids[-1], "bob", status="unlabelled")
+
+
+def test_a_late_label_after_an_expired_lease_is_kept_but_not_current(store, clf_project):
+    project, _ = clf_project
+    first = next_item(store, project, "alice")
+    store.lease(project, first.record.id, "alice", seconds=-1)  # alice's lease expires while she looks
+    second = next_item(store, project, "bob")
+    assert second.record.id == first.record.id
+    assert not decide(store, project, "bob", second, "label", "neg").stale
+    late = decide(store, project, "alice", first, "label", "pos")
+    assert late.stale and "bob labelled this record before you did" in late.notice
+    record = store.get_record(first.record.id)
+    assert record.label == "neg" and record.status == "labelled"
+    history = store.history(first.record.id)
+    assert [(a.annotator, a.value, a.stale) for a in history] == [("bob", "neg", False), ("alice", "pos", True)]
+    # a skip is never late, and a deliberate revisit (history, browse) may change the label
+    assert not decide(store, project, "carol", open_record(store, project, first.record.id), "label", "pos").stale
+    assert store.get_record(first.record.id).label == "pos"

@@ -29,7 +29,8 @@ def test_settings_model_becomes_adapter_and_audits_get_a_method(tmp_path):
         project = store.get_project("old")
         assert project.settings.adapter == "setfit" and project.settings.retrain_every == 5
         assert store.latest_audit(project)["method"] == "hybrid@minilm/5-fold/seed0"
-        assert store.applied_migrations()[-3:-1] == ["006_settings_adapter", "007_audits_method"]
+        applied = store.applied_migrations()
+        assert applied.index("006_settings_adapter") < applied.index("007_audits_method")
 
 
 def _indexes(store) -> set[str]:
