@@ -12,14 +12,18 @@ part of its parent's bar.
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from workbench.config import models_dir_for
 from workbench.errors import JobError, WorkbenchError
 from workbench.store import Store
+from workbench.store.jobs import HEARTBEAT_S
 from workbench.types import ProgressFn
 
 log = logging.getLogger(__name__)
@@ -49,8 +53,50 @@ def throttled(progress: ProgressFn, interval: float = PROGRESS_INTERVAL_S) -> Pr
     return report
 
 
+#: fault injection for the reliability tests and benchmark: a job whose progress message starts with
+#: this text stops there (sleeps), so a test can ``kill -9`` its worker in a known phase
+FAULT_PAUSE_ENV = "WORKBENCH_FAULT_PAUSE"
+
+
+class _Heartbeat:
+    """Beats a running job's ``heartbeat_at`` every ``interval`` seconds from a thread with its own store."""
+
+    def __init__(self, db_path: str | Path, job_id: int, interval: float = HEARTBEAT_S):
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, args=(db_path, job_id, interval),
+                                        name=f"heartbeat-{job_id}", daemon=True)
+
+    def _beat(self, db_path, job_id: int, interval: float) -> None:
+        with Store(db_path, migrate=False) as store:
+            while not self._stop.wait(interval):
+                store.heartbeat(job_id)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+def _reporting(store: Store, job_id: int) -> ProgressFn:
+    pause_at = os.environ.get(FAULT_PAUSE_ENV)
+    write = throttled(lambda fraction, message: store.update_job(job_id, fraction, message))
+
+    def report(fraction: float, message: str) -> None:
+        if pause_at and message.startswith(pause_at):
+            store.update_job(job_id, fraction, message)
+            time.sleep(3600)  # the test kills this process here
+        write(fraction, message)
+    return report
+
+
 def run(db_path: str | Path, job_id: int, work: JobWork, *, what: str = "job", keeps: str = "") -> dict[str, Any]:
     """Run a queued job synchronously with its own store; return its result.
+
+    While it runs, the job row names this process as its owner and gets a heartbeat every
+    :data:`HEARTBEAT_S` seconds, so a killed worker is noticed (:func:`recover`).
 
     Raises
     ------
@@ -60,15 +106,33 @@ def run(db_path: str | Path, job_id: int, work: JobWork, *, what: str = "job", k
     """
     with Store(db_path) as store:
         store.start_job(job_id)
-        progress = throttled(lambda fraction, message: store.update_job(job_id, fraction, message))
-        try:
-            result = work(store, progress)
-        except Exception as exc:
-            message = str(exc) if isinstance(exc, WorkbenchError) else f"{type(exc).__name__}: {exc}"
-            store.fail_job(job_id, message)
-            raise JobError(f"{what} failed: {message}" + (f"; {keeps}" if keeps else "")) from exc
+        with _Heartbeat(db_path, job_id):
+            try:
+                result = work(store, _reporting(store, job_id))
+            except Exception as exc:
+                message = str(exc) if isinstance(exc, WorkbenchError) else f"{type(exc).__name__}: {exc}"
+                store.fail_job(job_id, message)
+                raise JobError(f"{what} failed: {message}" + (f"; {keeps}" if keeps else "")) from exc
         store.finish_job(job_id, result)
         return result
+
+
+def recover(store: Store) -> dict[str, int]:
+    """Fail the jobs whose worker died and remove the model versions and weight folders they left.
+
+    Cheap (one indexed query when nothing is running): called at app start, before every new job,
+    by the retrain check and by the status shown on pages and the CLI.
+
+    Returns
+    -------
+    dict
+        ``versions_removed``: half-made model versions deleted (rows and folders).
+    """
+    orphans = store.fail_dead_jobs()
+    for project_id, version_id, path in orphans:
+        folder = Path(path) if path else models_dir_for(store.path) / str(project_id) / str(version_id)
+        shutil.rmtree(folder, ignore_errors=True)
+    return {"versions_removed": len(orphans)}
 
 
 def start(db_path: str | Path, job_id: int, work: JobWork, *, what: str = "job", keeps: str = "",

@@ -144,8 +144,10 @@ def decide(store, project, annotator: str, item: QueueItem, kind: str, value: An
             issue_id = item.audit_issue["id"]
             if kind == "label":
                 kind = "keep" if current.label is not None and current.label == value else "relabel"
+        # someone else's label arrived after this record was served to the annotator (their own earlier
+        # save, e.g. an NER edit, is not "someone else")
         stale = (kind == "label" and item.kind == "new" and item.served_status != "labelled"
-                 and current.status == "labelled")
+                 and current.status == "labelled" and annotator.strip() not in store.current_labellers(current.id))
         annotation_id = store.annotate(project, item.record.id, annotator, kind, value, audit_issue_id=issue_id,
                                        stale=stale)
     if not stale:

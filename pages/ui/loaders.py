@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from pages.ui import state
+from workbench import jobs
 from workbench.demo import ensure_demo
 from workbench.errors import WorkbenchError
 from workbench.store import open_store
@@ -70,7 +71,8 @@ def annotator_name() -> str:
 
 
 def ensure_demo_once(store) -> None:
-    """On the first run of a session with an empty DB, import the demo projects.
+    """On the first run of a session: mark jobs whose worker died as failed and, with an empty DB,
+    import the demo projects.
 
     Missing sample files are reported with ``st.info`` (run ``make samples``),
     never raised.
@@ -78,6 +80,7 @@ def ensure_demo_once(store) -> None:
     if st.session_state.get(state.DEMO_CHECKED):
         return
     st.session_state[state.DEMO_CHECKED] = True
+    jobs.recover(store)  # app start: jobs whose worker died while the app was down are marked failed
     if store.list_projects():
         return
 

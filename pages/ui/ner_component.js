@@ -359,11 +359,15 @@ export default function (component) {
   if (!st) st = createRoot(parentElement);
   st.setTriggerValue = setTriggerValue;
   if (!data) return () => {};
+  if (st.data === null && typeof data.seq === "number") st.seq = data.seq;  // a redrawn root continues the count
   const sameText = st.data !== null && st.data.text === data.text;
+  // A rerun that has not yet seen our latest edit (fast keys, slow server) must not
+  // undo it: keep the local spans until the server echoes that edit's seq.
+  const behind = sameText && typeof data.seq === "number" && data.seq < st.seq;
   st.data = data;
   st.cps = Array.from(data.text);
   st.tokens = data.tokens;
-  st.spans = sortSpans(data.spans || []);
+  if (!behind) st.spans = sortSpans(data.spans || []);
   st.suggested = data.suggested || [];
   if (!sameText) {
     // A new record: forget the old cursor and message.

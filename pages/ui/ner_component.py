@@ -101,6 +101,7 @@ def usable_suggestions(
 def component_data(
     text: str, spans: Sequence[dict[str, Any]], labels: Sequence[str],
     suggested: Sequence[dict[str, Any]] | None = None, *, error: str | None = None, revision: int = 0,
+    seq: int | None = None,
 ) -> dict[str, Any]:
     """Build the JSON payload the browser side renders (validated spans, tokens, colours)."""
     labels = list(labels)
@@ -113,6 +114,8 @@ def component_data(
         "colors": [PALETTE[i % len(PALETTE)] for i in range(len(labels))],
         "error": error,
         "revision": revision,
+        # the browser's latest edit this run has applied; an older one means newer edits are in flight
+        "seq": seq,
         "autofocus": True,
     }
 
@@ -151,6 +154,10 @@ def _keys(key: str) -> tuple[str, str, str]:
     return f"{STATE_PREFIX}{key}.pending", f"{STATE_PREFIX}{key}.error", f"{STATE_PREFIX}{key}.revision"
 
 
+def _seq_key(key: str) -> str:
+    return f"{STATE_PREFIX}{key}.seq"
+
+
 def record_edit(state: MutableMapping[str, Any], key: str, payload: Any, labels: Sequence[str], text: str) -> None:
     """Keep what the browser sent for the next run: validated spans, or the reason they were refused.
 
@@ -160,6 +167,8 @@ def record_edit(state: MutableMapping[str, Any], key: str, payload: Any, labels:
     """
     pending_key, error_key, revision_key = _keys(key)
     state[revision_key] = state.get(revision_key, 0) + 1
+    if isinstance(payload, dict) and isinstance(payload.get("seq"), int):
+        state[_seq_key(key)] = payload["seq"]  # echoed back: the browser knows which edit this run reflects
     try:
         state[pending_key] = {"text_hash": text_hash(text), "spans": check_edit(payload, labels, text)}
     except ValidationError as exc:
@@ -227,7 +236,7 @@ def ner_annotator(
     pending, error = take_edit(st.session_state, key, text)
     shown = pending if pending is not None else spans
     data = component_data(text, shown, labels, suggested_spans, error=error,
-                          revision=st.session_state.get(_keys(key)[2], 0))
+                          revision=st.session_state.get(_keys(key)[2], 0), seq=st.session_state.get(_seq_key(key)))
     _component()(
         key=key, data=data, width="stretch", height="content",
         on_edit_change=functools.partial(_on_edit, key, labels, text),

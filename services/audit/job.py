@@ -15,6 +15,7 @@ def start_audit(store, project, config: AuditConfig | None = None, *, wait: bool
     Raises ConflictError if an audit of this project is already queued/running.
     """
     config = config or AuditConfig()
+    jobs.recover(store)
     job_id = store.create_job(project, JOB_KIND, config.to_dict())
     project_id = project.id
 

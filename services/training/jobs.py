@@ -44,6 +44,7 @@ def _queue(store, project, adapter: str | None, strategy: str | None, run: str,
     params = {"adapter": adapter or project.settings.adapter, "strategy": strategy or project.settings.strategy,
               "run": run, "models_dir": str(models_dir) if models_dir else None}
     al.get_strategy(params["strategy"])  # fail before queueing on a bad name
+    jobs.recover(store)  # a killed earlier job must not block this one, nor leave its half-made version
     return store.create_job(project, JOB_KIND, params)
 
 
@@ -98,7 +99,11 @@ def run_training_job(db_path, project_name: str, job_id: int) -> dict[str, Any]:
 
 
 def model_status(store, project) -> dict[str, Any]:
-    """Active version summary, staleness and the latest training job, for the UI and CLI."""
+    """Active version summary, staleness and the latest training job, for the UI and CLI.
+
+    Looking is enough to notice a killed job: it is marked failed here (:func:`workbench.jobs.recover`).
+    """
+    jobs.recover(store)
     project = store.get_project(project.id)
     active = store.model_version(project.active_model_version) if project.active_model_version else None
     return {"active": active, "labels_since": labels_since_training(store, project),

@@ -154,6 +154,11 @@ def test_a_late_label_after_an_expired_lease_is_kept_but_not_current(store, clf_
     assert record.label == "neg" and record.status == "labelled"
     history = store.history(first.record.id)
     assert [(a.annotator, a.value, a.stale) for a in history] == [("bob", "neg", False), ("alice", "pos", True)]
+    # her own second save on an item she was served is an edit, not a late label (NER saves every edit)
+    third = next_item(store, project, "dora")
+    assert not decide(store, project, "dora", third, "label", "pos").stale
+    assert not decide(store, project, "dora", third, "label", "neg").stale
+    assert store.get_record(third.record.id).label == "neg"
     # a skip is never late, and a deliberate revisit (history, browse) may change the label
     assert not decide(store, project, "carol", open_record(store, project, first.record.id), "label", "pos").stale
     assert store.get_record(first.record.id).label == "pos"

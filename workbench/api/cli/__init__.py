@@ -42,11 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from workbench import jobs
     from workbench.store import open_store
 
     try:
         store = open_store(args.db)
         try:
+            jobs.recover(store)  # a job killed earlier is marked failed before any command looks at it
             code = args.func(args, store)
         finally:
             store.close()
