@@ -12,6 +12,7 @@ from pages.ui import loaders, state
 from pages.ui.components import show_notice
 from workbench import progress, schema
 from workbench.errors import WorkbenchError
+from workbench.io.import_dirs import confine_to_import_dirs
 from workbench.types import TASKS
 
 NONE = "(none)"
@@ -126,10 +127,16 @@ def _import_section(store, selected) -> None:
             return
         path, shown = _uploaded_copy(upload), upload.name
     else:
-        path = (st.text_input("Path", key=state.PROJECTS_IMPORT_PATH) or "").strip()
+        path = (st.text_input("Path", key=state.PROJECTS_IMPORT_PATH,
+                              help="inside data/ (or a folder listed in WORKBENCH_IMPORT_DIRS)") or "").strip()
         if not path:
             return
         shown = path
+        try:
+            path = str(confine_to_import_dirs(path))
+        except WorkbenchError as exc:
+            st.error(str(exc))
+            return
     from workbench.io import preview_file
 
     try:

@@ -37,7 +37,8 @@ def test_create_errors_are_shown(db):
     assert "duplicate label" in at.error[0].value
 
 
-def test_import_from_path_with_preview_and_mapping(db, tmp_path):
+def test_import_from_path_with_preview_and_mapping(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_IMPORT_DIRS", str(tmp_path))  # the server's configured import folder
     data = tmp_path / "reviews.csv"
     data.write_text("id,body,verdict,source\n1,great film,pos,web\n2,awful plot,neg,web\n", encoding="utf-8")
     at = start("pages/projects.py")
@@ -57,7 +58,8 @@ def test_import_from_path_with_preview_and_mapping(db, tmp_path):
         assert next(s.iter_records(project.id)).meta == {"source": "web"}
 
 
-def test_import_errors_are_shown_not_raised(db, tmp_path):
+def test_import_errors_are_shown_not_raised(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_IMPORT_DIRS", str(tmp_path))
     with Store(db) as s:
         s.create_project("reviews", "classification", ["pos", "neg"])
     bad = tmp_path / "bad.csv"
@@ -128,3 +130,20 @@ def test_upload_preview_import_and_upload_errors(db):
     assert not at.error and "imported 1 rows" in at.success[0].value
     with Store(db) as s:
         assert s.count_records(s.get_project("reviews").id) == 1
+
+
+def test_server_paths_outside_the_import_folders_are_refused_alike(db, tmp_path, monkeypatch):
+    allowed, outside = tmp_path / "imports", tmp_path / "private"
+    allowed.mkdir(), outside.mkdir()
+    (outside / "secret.csv").write_text("text,label\nthe secret,pos\n", encoding="utf-8")
+    (allowed / "link.csv").symlink_to(outside / "secret.csv")
+    monkeypatch.setenv("WORKBENCH_IMPORT_DIRS", str(allowed))
+    at = start("pages/projects.py")
+    at.radio(key="projects.import.source").set_value("Path on the server").run()
+    messages = set()
+    for typed in (str(outside / "secret.csv"), str(outside / "missing.csv"), f"{allowed}/../private/secret.csv",
+                  str(allowed / "link.csv"), "/etc/passwd", "../../etc/passwd"):
+        at.text_input(key="projects.import.path").input(typed).run()
+        assert not at.exception and not at.dataframe, typed  # no preview of anything outside
+        messages.add(at.error[0].value)
+    assert len(messages) == 1 and "inside the import folders" in messages.pop()  # never says what exists
