@@ -9,6 +9,7 @@ import pytest
 
 from workbench.errors import ValidationError
 from workbench.io import EXPORT_FORMATS, export_project, import_file
+from workbench.io.csv_safety import MARKER_COLUMN
 from workbench.store import NewRecord
 from workbench.types import text_hash
 
@@ -202,3 +203,28 @@ def test_bad_export_requests_are_explained(store, clf_project, tmp_path, kwargs,
     with pytest.raises(ValidationError, match=message):
         export_project(store, "reviews", tmp_path / "x", **kwargs)
     assert not (tmp_path / "x").exists()
+
+
+def test_csv_headers_are_neutralised_and_every_tricky_cell_round_trips(store, tmp_path):
+    project = store.create_project("p", "classification", ["pos"])
+    texts = ["\nnew line first", " =1", "\u00a0=1", "\ufeff=1", "\u200b=1", "\uff1d1+1", "\uff20cmd", "\ufe661",
+             "|cmd", ";x", "'=already"]
+    ids = store.insert_records(project.id, [NewRecord(uid=text_hash(t), text=t, meta={"=1+1": "@x"}) for t in texts])
+    store.set_reference_labels(project.id, [(rid, "pos") for rid in ids])
+    export_project(store, "p", tmp_path / "o.csv", format="csv", source="reference")
+    with open(tmp_path / "o.csv", newline="", encoding="utf-8") as fh:
+        header, *rows = list(csv.reader(fh))
+    assert "'=1+1" in header and "=1+1" not in header and header[-1] == MARKER_COLUMN
+    assert all(row[header.index("text")].startswith("'") for row in rows)
+    back = import_file(store, "back", tmp_path / "o.csv", task="classification", labels=["pos"])
+    records = list(store.iter_records(back.project.id))
+    assert [r.text for r in records] == texts and {r.meta["=1+1"] for r in records} == {"@x"}
+    assert all(MARKER_COLUMN not in r.meta for r in records)
+
+
+def test_a_third_party_csv_keeps_its_leading_quotes(store, tmp_path):
+    path = tmp_path / "theirs.csv"
+    path.write_text("text,note\n'=SUM(A1),'@x\n", encoding="utf-8")  # no marker column: not ours
+    report = import_file(store, "theirs", path, task="classification", labels=["pos"])
+    rec = next(store.iter_records(report.project.id))
+    assert (rec.text, rec.meta) == ("'=SUM(A1)", {"note": "'@x"})

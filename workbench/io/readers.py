@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import DataFileError, UnknownNameError
+from workbench.io.csv_safety import MARKER_COLUMN, unneutralise
 from workbench.io.hf_reader import hub_available, looks_like_hub_id, read_hf  # noqa: F401  (re-exported)
 from workbench.io.table import BATCH, Rows, Table
 from workbench.registry import Registry
@@ -97,6 +98,8 @@ def _delimited(path: Path, delimiter: str) -> Table:
     dupes = sorted(name for name, n in Counter(header).items() if n > 1)  # linear: headers can be 20k wide
     if dupes:
         raise DataFileError(str(path), tracker.lineno, f"duplicate column name {dupes[0]!r} in the header; rename it")
+    ours = MARKER_COLUMN in header  # written (and neutralised) by this project's export: undo exactly that
+    columns = [unneutralise(h) for h in header if h != MARKER_COLUMN] if ours else header
 
     def rows() -> Rows:
         with _csv_field_limit():
@@ -115,28 +118,16 @@ def _delimited(path: Path, delimiter: str) -> Table:
                         f"row has {len(values)} fields but the header has {len(header)}; "
                         f"quote fields that contain the delimiter {delimiter!r} or a newline",
                     )
-                yield line, {h: _unneutralise(v) for h, v in zip(header, values)}
+                row = dict(zip(header, values))
+                if ours:
+                    row = {unneutralise(h): unneutralise(v) for h, v in row.items() if h != MARKER_COLUMN}
+                yield line, row
         except csv.Error as exc:
             raise DataFileError(str(path), start, f"malformed row: {exc}; check the quoting") from None
         finally:
             lines.close()
 
-    return Table(columns=header, rows=rows(), extra={"lines": lines})
-
-
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _unneutralise(cell: str) -> str:
-    """Undo the quote our CSV export puts before formula-like cells, so CSV round trips are exact.
-
-    One leading quote is dropped from a cell of quotes followed by ``= + - @``
-    TAB or CR (the export adds one to exactly those); the formula-like text
-    itself is kept verbatim: it is data here, never evaluated.
-    """
-    if cell.startswith("'") and cell.lstrip("'").startswith(_FORMULA_PREFIXES):
-        return cell[1:]
-    return cell
+    return Table(columns=columns, rows=rows(), extra={"lines": lines})
 
 
 class _LineTracker:

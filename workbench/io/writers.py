@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import ValidationError
+from workbench.io.csv_safety import MARKER_COLUMN, neutralise
 from workbench.registry import Registry
 from workbench.text import bio_tags, spans_to_bio, tokens_for
 
 BATCH = 1000
 #: Cells starting with these run as formulas in spreadsheet apps (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 LABEL_KEYS = {"classification": "label", "multilabel": "labels", "ner": "spans"}
 PROVENANCE = ("annotator", "annotated_at", "label_source")
 
@@ -67,16 +67,6 @@ class ExportSchema:
         return bio_tags(self.labels)
 
 
-def neutralise(cell: str) -> str:
-    """Prefix a quote to a cell a spreadsheet would run as a formula (``=cmd()``).
-
-    Cells that already look neutralised (quotes, then a formula character) get
-    one more quote, so the CSV importer, which drops exactly one, restores
-    every cell exactly.
-    """
-    return "'" + cell if cell.lstrip("'").startswith(FORMULA_PREFIXES) else cell
-
-
 def meta_cell(value: Any, kind: str) -> Any:
     """A metadata value shaped for a typed column (``text`` kind: JSON unless already a string)."""
     if value is None or kind != "text":
@@ -102,7 +92,8 @@ class JsonlWriter:
 
 # -- CSV / TSV -------------------------------------------------------------
 class CsvWriter:
-    """Header + one row per record; formula-like cells are neutralised.
+    """Header + one row per record; formula-like cells, headers included, are neutralised
+    (:mod:`workbench.io.csv_safety`), and a last, empty :data:`MARKER_COLUMN` marks the file as ours.
 
     Multi-label values are ``|``-joined names (``[]`` for none); spans and
     non-string metadata are JSON text.
@@ -116,7 +107,8 @@ class CsvWriter:
         self.pipe_in_labels = any("|" in label for label in schema.labels)
         self.fh = open(path, "w", encoding="utf-8", newline="")
         self.out = csv.writer(self.fh, delimiter=self.delimiter)
-        self.out.writerow(schema.columns)
+        # headers are cells too (a metadata column may be named "=1+1"); the marker says "ours"
+        self.out.writerow([neutralise(c) for c in schema.columns] + [MARKER_COLUMN])
 
     def write(self, row: dict[str, Any]) -> None:
         cells = []
@@ -132,7 +124,7 @@ class CsvWriter:
             elif not isinstance(value, str):
                 value = json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
             cells.append(neutralise(value))
-        self.out.writerow(cells)
+        self.out.writerow(cells + [""])
 
     def close(self) -> None:
         self.fh.close()
