@@ -55,6 +55,12 @@ class Span:
         return {"start": self.start, "end": self.end, "label": self.label}
 
 
+def _shown(value: Any, limit: int = 60) -> str:
+    """A value quoted for a message, cut short (a 400-digit number or a huge dict stays readable)."""
+    text = repr(value) if not isinstance(value, int) or value.bit_length() < 200 else f"<{len(str(value))}-digit number>"
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def check_task(task: str) -> str:
     """Return ``task`` if valid, else raise listing the valid tasks."""
     return one_of(task, TASKS, "task")
@@ -119,17 +125,23 @@ def validate_value(task: str, labels: Sequence[str], value: Any, text: str | Non
     if task == "classification":
         if isinstance(value, list) and len(value) == 1:
             value = value[0]
-        if not isinstance(value, str) or value not in allowed:
-            raise ValidationError(f"label {value!r} is not in the schema ({', '.join(labels)})")
+        if not isinstance(value, str):
+            raise ValidationError(f"a label must be a name (text), found {type(value).__name__} {_shown(value)}")
+        if value not in allowed:
+            raise ValidationError(f"label {_shown(value)} is not in the schema ({', '.join(labels)})")
         return value
     if task == "multilabel":
         if isinstance(value, str):
             value = [v for v in (p.strip() for p in value.split(",")) if v]
         if not isinstance(value, (list, tuple)):
-            raise ValidationError(f"multi-label value must be a list of labels, got {value!r}")
+            raise ValidationError(f"multi-label value must be a list of labels, got {_shown(value)}")
+        not_names = [v for v in value if not isinstance(v, str)]
+        if not_names:
+            raise ValidationError(f"labels must be names (text), found {type(not_names[0]).__name__} "
+                                  f"{_shown(not_names[0])}")
         unknown = [v for v in value if v not in allowed]
         if unknown:
-            raise ValidationError(f"label {unknown[0]!r} is not in the schema ({', '.join(labels)})")
+            raise ValidationError(f"label {_shown(unknown[0])} is not in the schema ({', '.join(labels)})")
         chosen = set(value)
         return [label for label in labels if label in chosen]
     return [s.to_dict() for s in validate_spans(value, labels, text)]
@@ -145,13 +157,13 @@ def validate_spans(spans: Any, labels: Sequence[str], text: str | None) -> list[
         if isinstance(s, Span):
             s = s.to_dict()
         if not isinstance(s, dict) or not {"start", "end", "label"} <= set(s):
-            raise ValidationError(f"span {s!r} must have start, end and label")
-        try:
-            start, end = int(s["start"]), int(s["end"])
-        except (TypeError, ValueError):
-            raise ValidationError(f"span {s!r}: start and end must be integers") from None
-        if s["label"] not in allowed:
-            raise ValidationError(f"span label {s['label']!r} is not in the schema ({', '.join(labels)})")
+            raise ValidationError(f"span {_shown(s)} must have start, end and label")
+        start, end = s["start"], s["end"]
+        # no silent coercion: 0.5, true or "3" are not character offsets
+        if not all(isinstance(x, int) and not isinstance(x, bool) for x in (start, end)):
+            raise ValidationError(f"span {_shown(s)}: start and end must be whole numbers (character offsets)")
+        if not isinstance(s["label"], str) or s["label"] not in allowed:
+            raise ValidationError(f"span label {_shown(s['label'])} is not in the schema ({', '.join(labels)})")
         if start < 0 or end <= start or (text is not None and end > len(text)):
             size = "?" if text is None else len(text)
             raise ValidationError(f"span {start}-{end} is out of bounds for a text of {size} characters")

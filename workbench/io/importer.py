@@ -15,7 +15,6 @@ same file is a reported duplicate, stored as its own record under the hash of
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,8 +23,9 @@ from typing import Any
 
 from workbench.errors import DataFileError, NotFoundError, ValidationError
 from workbench.io.readers import IMPORT_FORMATS, Table, infer_format, looks_like_hub_id
+from workbench.io.row_mapping import Mapping, map_row, resolve_columns
 from workbench.store import NewRecord, Project
-from workbench.types import text_hash, validate_value
+from workbench.types import text_hash
 
 CHUNK = 1000
 MAX_DUPLICATES_LISTED = 1000
@@ -33,15 +33,6 @@ PREVIEW_CHARS = 60
 PREVIEW_COLUMNS = 50  # a 20,000-column file previews its first 50
 PREVIEW_CELL_CHARS = 500
 #: Columns written by our exports (provenance, HF BIO tags); not copied into record metadata on re-import.
-PROVENANCE_COLUMNS = ("annotator", "annotated_at", "label_source", "ner_tags")
-#: Label column picked when ``label_col`` is None, by task, first present wins.
-LABEL_COLUMNS = {
-    "classification": ("label", "labels"),
-    "multilabel": ("labels", "label"),
-    "ner": ("spans", "label", "labels"),
-}
-
-
 @dataclass
 class ImportReport:
     """What an import did.
@@ -85,17 +76,6 @@ class ImportReport:
                          f"(e.g. line {first['line']} repeats line {first['first_line']})")
         parts.append(f"{self.reference_labels} reference labels")
         return ", ".join(parts) + f" in {self.seconds:.1f} s"
-
-
-@dataclass
-class _Mapping:
-    """Which file column feeds which record field (None = not in the file)."""
-
-    text: str
-    label: str | None
-    id: str | None
-    split: str | None
-    meta: list[str] | None  # None: every other column
 
 
 def import_file(
@@ -152,7 +132,7 @@ def import_file(
     try:
         with store.atomic():
             proj = existing or store.create_project(project, task, list(labels), guidelines)
-            mapping = _resolve_columns(source, proj, table, text_col, label_col, id_col, meta_cols, split_col)
+            mapping = resolve_columns(source, proj, table, text_col, label_col, id_col, meta_cols, split_col)
             report = _write_all(store, proj, source, table, mapping, fmt)
     finally:
         table.close()
@@ -160,17 +140,39 @@ def import_file(
     return report
 
 
-def _write_all(store, proj: Project, source: str, table: Table, mapping: _Mapping, fmt: str) -> ImportReport:
+def _write_all(store, proj: Project, source: str, table: Table, mapping: Mapping, fmt: str) -> ImportReport:
     """Map and write every row (inside the caller's transaction); refuse a file with no data rows."""
     report = ImportReport(project=proj, format=fmt)
     writer = _ChunkWriter(store, proj, report)
-    for line, raw in table.rows:
-        writer.add(line, *_map_row(source, proj, mapping, line, raw, table.unit))
+    for line, raw in _guarded(table, source):
+        try:
+            mapped = map_row(source, proj, mapping, line, raw, table.unit)
+        except DataFileError:
+            raise
+        except (TypeError, ValueError, OverflowError, RecursionError, UnicodeError) as exc:
+            # a value no check above foresaw: still the file, the line and the problem, never a traceback
+            raise DataFileError(source, line if table.unit == "line" else None,
+                                f"cannot read this row ({type(exc).__name__}: {str(exc)[:120]}); fix the row") from None
+        writer.add(line, *mapped)
     writer.flush()
     writer.finish()
     if report.rows == 0:
         raise DataFileError(source, None, "the file has a header but no data rows; nothing imported")
     return report
+
+
+def _guarded(table: Table, source: str):
+    """The table's rows; a reader failing on malformed content becomes a DataFileError naming the file."""
+    line = None
+    try:
+        for line, raw in table.rows:
+            yield line, raw
+    except DataFileError:
+        raise
+    except (TypeError, ValueError, OverflowError, RecursionError, UnicodeError, OSError) as exc:
+        after = f" after line {line}" if line is not None else ""
+        raise DataFileError(source, None, f"unreadable content{after} ({type(exc).__name__}: {str(exc)[:120]}); "
+                            "check the file is complete and in the format its name says") from None
 
 
 def _target_project(store, project: str, task: str | None, labels: Sequence[str] | None) -> Project | None:
@@ -185,97 +187,6 @@ def _target_project(store, project: str, task: str | None, labels: Sequence[str]
         raise ValidationError(
             f"project {project!r} exists with task {existing.task!r}, not {task!r}; use another project name")
     return existing
-
-
-def _resolve_columns(source, project, table: Table, text_col, label_col, id_col, meta_cols, split_col) -> _Mapping:
-    """Check the requested columns exist (when the format has a header) and fill defaults."""
-    cols = table.columns
-    if label_col is None:
-        candidates = ((table.label_hint,) if table.label_hint else ()) + LABEL_COLUMNS[project.task]
-        if cols is not None:
-            label_col = next((c for c in candidates if c in cols), None)
-        else:
-            label_col = "?auto"  # decided per row for JSON lines
-    if cols is not None:
-        if id_col is None and "id" in cols:
-            id_col = "id"
-        if split_col is None and "split" in cols:
-            split_col = "split"
-        wanted = [("text", text_col), ("label", label_col), ("id", id_col), ("split", split_col)]
-        wanted += [("metadata", m) for m in (meta_cols or [])]
-        for role, name in wanted:
-            if name is not None and name not in cols:
-                flag = {"text": "--text-col", "label": "--label-col", "id": "--id-col", "split": "split_col",
-                        "metadata": "--meta-cols"}[role]
-                raise DataFileError(
-                    source, 1 if table.unit == "line" else None,
-                    f"missing {role} column {name!r}; columns present: {', '.join(cols) or '(none)'}; "
-                    f"pick the right one with {flag}",
-                )
-    return _Mapping(text=text_col, label=label_col, id=id_col, split=split_col,
-                    meta=None if meta_cols is None else list(meta_cols))
-
-
-def _map_row(source, project, m: _Mapping, line: int, raw: dict[str, Any], unit: str):
-    """Turn a raw row into (text, external id, meta, split, label value or None); raise on bad data."""
-    where = line if unit == "line" else None
-    prefix = "" if unit == "line" else f"row {line}: "
-
-    def fail(problem: str):
-        raise DataFileError(source, where, prefix + problem)
-
-    if m.text not in raw:
-        fail(f"missing text column {m.text!r}; keys present: {', '.join(map(str, raw)) or '(none)'}; "
-             "pick the right one with --text-col")
-    text = raw[m.text]
-    if text is None or (isinstance(text, str) and not text.strip()):
-        fail(f"text is empty; every row needs a non-empty {m.text!r} value (fill it in or remove the row)")
-    if not isinstance(text, str):
-        fail(f"text must be a string, found {type(text).__name__} {text!r}")
-    label_col = m.label
-    if label_col == "?auto":
-        label_col = next((c for c in LABEL_COLUMNS[project.task] if c in raw), None)
-        if "spans" in raw and project.task == "ner":
-            label_col = "spans"
-    label = _parse_label(project, raw.get(label_col) if label_col else None, text, fail)
-    external = raw.get(m.id) if m.id else (raw.get("id") if m.id is None and "id" in raw else None)
-    split = raw.get(m.split) if m.split else (raw.get("split") if m.split is None and "split" in raw else None)
-    taken = {m.text, label_col, m.id or "id", m.split or "split"}
-    if m.meta is None:
-        meta = {k: v for k, v in raw.items() if k not in taken and k not in PROVENANCE_COLUMNS}
-    else:
-        # Header formats were checked up front; a JSON line may simply lack an optional key.
-        meta = {k: raw[k] for k in m.meta if k in raw}
-    return (text, None if external in (None, "") else str(external), meta,
-            None if split in (None, "") else str(split), label)
-
-
-def _parse_label(project, value: Any, text: str, fail) -> Any:
-    """Decode and validate one label cell; None means the row has no label."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    task = project.task
-    if isinstance(value, str):
-        stripped = value.strip()
-        if task == "ner" or (task == "multilabel" and stripped.startswith("[")):
-            try:
-                value = json.loads(stripped)
-            except json.JSONDecodeError as exc:
-                fail(f"label {stripped[:40]!r} is not valid JSON ({exc.msg}); "
-                     + ("write spans as a JSON list of {start, end, label}" if task == "ner"
-                        else "write a JSON list or names separated by '|'"))
-        elif task == "multilabel":
-            value = [v.strip() for v in stripped.split("|") if v.strip()]
-        else:
-            value = stripped
-    elif task == "classification" and isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(int(value)) if float(value).is_integer() else str(value)
-    try:
-        return validate_value(task, project.labels, value, text)
-    except ValidationError as exc:
-        if task == "ner":
-            fail(f"{exc}; spans are character offsets into the text, end exclusive, not overlapping")
-        fail(f"{exc}; fix the row or add the label to the project's schema")
 
 
 class _ChunkWriter:

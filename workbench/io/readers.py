@@ -182,6 +182,10 @@ def read_jsonl(path: Path, **_: Any) -> Table:
                     str(path), lineno,
                     f"invalid JSON ({exc.msg} at column {exc.colno}); each line must be one JSON object",
                 ) from None
+            except RecursionError:
+                raise DataFileError(str(path), lineno, "JSON nested too deeply to read; flatten the object") from None
+            except ValueError as exc:  # e.g. an integer of over 4,300 digits
+                raise DataFileError(str(path), lineno, f"unreadable JSON value ({exc}); write it as a string") from None
             if not isinstance(obj, dict):
                 raise DataFileError(str(path), lineno, f"expected a JSON object, found {type(obj).__name__}")
             seen = True

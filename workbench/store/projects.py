@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,9 +38,15 @@ class Project:
 
 
 def check_project_name(name: str) -> str:
-    name = (name or "").strip()
+    if not isinstance(name, str):
+        raise ValidationError(f"project name must be text, got {type(name).__name__}")
+    name = name.strip()
     if not name:
         raise ValidationError("project name must not be empty")
+    bad = next((i for i, ch in enumerate(name) if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp")), None)
+    if bad is not None:
+        raise ValidationError(f"project name must be one line of visible text; character {bad + 1} is "
+                              f"U+{ord(name[bad]):04X} ({unicodedata.name(name[bad], 'a control character')})")
     if len(name) > MAX_NAME_LEN:
         raise ValidationError(f"project name is longer than {MAX_NAME_LEN} characters")
     return name

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 from workbench.errors import WorkbenchError
 
 EXIT_BAD_INPUT = 2
+EXIT_BUG = 1
 
 
 class _Parser(argparse.ArgumentParser):
@@ -58,4 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug, not bad input: still one line, never a traceback (unless asked for)
+        if os.environ.get("WORKBENCH_DEBUG"):
+            raise
+        print(f"error: unexpected failure ({type(exc).__name__}: {str(exc)[:200]}); this is a bug, please report "
+              "it with the command you ran (WORKBENCH_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return EXIT_BUG
     return int(code or 0)
