@@ -1,9 +1,10 @@
 """Edit a project's label schema without losing work.
 
-Rename and merge rewrite every current label that uses the old name, in one
-transaction: each affected record gets an appended ``relabel`` row from the
-annotator ``"schema"`` (pointing at the row it rewrites), so the history keeps
-the old value and undo semantics stay append-only. Reference labels and the
+Rename and merge rewrite every label that uses the old name, every annotator's,
+in one transaction: each affected label row gets an appended ``relabel`` row from
+the annotator ``"schema"`` pointing at it. That row rewrites the one it targets
+(:func:`workbench.store.annotations.effective_labels`), so the history keeps the
+old value, and undoing the person's label also undoes its rename. Reference labels and the
 suggestions' values are rewritten in place (they are not history).
 """
 
@@ -73,11 +74,11 @@ def _rewrite(store, project, labels: list[str], mapping: dict[str, str]):
     convert = _converter(project.task, labels, mapping)
     with store.atomic():
         updated = store.update_project(project, labels=labels)
-        for record_id, value in store.labels_mentioning(project, list(mapping)):
+        # a rewrite per counting label row, every annotator's (agreement must not see a removed label)
+        for row, value in store.label_rows_mentioning(project, list(mapping)):
             new_value = convert(value)
             if new_value != value:
-                store.annotate(updated, record_id, SCHEMA_ANNOTATOR, "relabel", new_value,
-                               target_id=store.last_value_annotation(record_id))
+                store.annotate(updated, row.record_id, SCHEMA_ANNOTATOR, "relabel", new_value, target_id=row.id)
         store.rewrite_stored_values(project, list(mapping), convert)
     return updated
 

@@ -60,6 +60,31 @@ class Annotation:
         )
 
 
+def effective_labels(rows: Sequence[Annotation]) -> list[tuple[Annotation, Any]]:
+    """The label rows that count, oldest first, each with its value after schema rewrites.
+
+    A row counts when it sets a value (``label``/``relabel``), is not retracted and not stale. A
+    system annotator's row that targets another row (a schema rename or merge) is not a decision of
+    its own: it rewrites that row in place, so undoing the person's row also drops its rewrites, and
+    every annotator's label is renamed, not only the current one. Rewrites of rewrites resolve to the
+    row they started from.
+    """
+    retracted = {r.target_id for r in rows if r.kind == "retract"}
+    origin: dict[int, int] = {}
+    rewritten: dict[int, Any] = {}
+    decisions = []
+    for r in rows:
+        if r.kind not in VALUE_KINDS or r.id in retracted or r.stale:
+            continue
+        if r.annotator in SYSTEM_ANNOTATORS and r.target_id is not None:
+            root = origin.get(r.target_id, r.target_id)
+            origin[r.id] = root
+            rewritten[root] = r.value
+        else:
+            decisions.append(r)
+    return [(r, rewritten.get(r.id, r.value)) for r in decisions]
+
+
 def derive_state(rows: list[Annotation]) -> dict[str, Any]:
     """Replay one record's history (oldest first) into its current state.
 
@@ -70,19 +95,12 @@ def derive_state(rows: list[Annotation]) -> dict[str, Any]:
         ``excluded`` (bool), ``annotators`` (who currently has a label on it).
     """
     retracted = {r.target_id for r in rows if r.kind == "retract"}
-    label, excluded, skipped = None, False, False
-    per_annotator: dict[str, Any] = {}
-    for r in rows:
-        if r.id in retracted or r.kind == "retract" or r.stale:
-            continue
-        if r.kind in VALUE_KINDS:
-            label = r.value
-            if r.annotator not in SYSTEM_ANNOTATORS:
-                per_annotator[r.annotator] = r.value
-        elif r.kind == "exclude":
-            excluded = True
-        elif r.kind == "skip":
-            skipped = True
+    labels = effective_labels(rows)
+    label = labels[-1][1] if labels else None
+    per_annotator = {r.annotator: value for r, value in labels if r.annotator not in SYSTEM_ANNOTATORS}
+    live = [r for r in rows if r.id not in retracted and r.kind != "retract"]
+    excluded = any(r.kind == "exclude" for r in live)
+    skipped = any(r.kind == "skip" for r in live)
     status = "labelled" if label is not None else ("skipped" if skipped else "unlabelled")
     return {"status": status, "label": label, "excluded": excluded, "annotators": sorted(per_annotator)}
 
@@ -166,20 +184,28 @@ class AnnotationsMixin:
             " ORDER BY a.id DESC LIMIT ?", params)]
 
     def live_labels(self, project) -> list[dict[str, Any]]:
-        """Each person's current label per record (system annotators left out): rows of record_id, annotator, value."""
-        rows = self.query(
-            "SELECT a.id, a.record_id, a.annotator, a.value FROM annotations a WHERE a.project_id = ?"
-            f" AND a.kind IN {sql_list(VALUE_KINDS)} AND {LIVE} AND a.annotator NOT IN {PEOPLE_ONLY}"
-            " ORDER BY a.id", (project.id,))
+        """Each person's current label per record, schema rewrites applied: rows of record_id, annotator, value."""
+        rows = [Annotation.from_row(r) for r in self.query(
+            f"SELECT a.* FROM annotations a WHERE a.project_id = ? AND a.kind IN {sql_list(VALUE_KINDS)} AND {LIVE}"
+            " ORDER BY a.record_id, a.id", (project.id,))]
         latest: dict[tuple[int, str], Any] = {}
-        for r in rows:
-            latest[(r["record_id"], r["annotator"])] = loads(r["value"])
+        for record_id in dict.fromkeys(r.record_id for r in rows):
+            for r, value in effective_labels([x for x in rows if x.record_id == record_id]):
+                if r.annotator not in SYSTEM_ANNOTATORS:
+                    latest[(record_id, r.annotator)] = value
         return [{"record_id": k[0], "annotator": k[1], "value": v} for k, v in latest.items()]
 
-    def last_value_annotation(self, record_id: int) -> int | None:
-        """Id of the record's newest ``label``/``relabel`` row (retracted or not), or None."""
-        return self.scalar(f"SELECT id FROM annotations WHERE record_id = ? AND kind IN {sql_list(VALUE_KINDS)}"
-                           " ORDER BY id DESC LIMIT 1", (record_id,))
+    def label_rows_mentioning(self, project, names: Sequence[str]) -> list[tuple[Annotation, Any]]:
+        """Every counting label row (any annotator) whose value, after rewrites, may use one of ``names``:
+        (row, effective value), by record then row order. The LIKE is a pre-filter; callers compare values."""
+        like = " OR ".join("a.value LIKE ?" for _ in names)
+        record_ids = [r["record_id"] for r in self.query(
+            f"SELECT DISTINCT a.record_id FROM annotations a WHERE a.project_id = ? AND ({like})",
+            (project.id, *[f"%{dumps(n)}%" for n in names]))]
+        out = []
+        for record_id in record_ids:
+            out += effective_labels(self.history(record_id))
+        return out
 
     def current_labellers(self, record_id: int) -> list[str]:
         """The people whose live label is on the record (its derived ``annotators`` column)."""

@@ -165,12 +165,6 @@ class RecordsMixin:
         self.execute("DELETE FROM temp._import_seen")
 
     # -- label values that name a label (schema edits) --------------------
-    def labels_mentioning(self, project, names: Sequence[str]) -> list[tuple[int, Any]]:
-        """(record id, current label value) of records whose current label uses one of ``names``."""
-        like, patterns = _like_any("label", names)
-        rows = self.query(f"SELECT id, label FROM records WHERE project_id = ? AND ({like})", (project.id, *patterns))
-        return [(r["id"], loads(r["label"])) for r in rows]
-
     def rewrite_stored_values(self, project, names: Sequence[str], convert: Callable[[Any], Any]) -> None:
         """Rewrite reference labels and suggestions that use one of ``names`` in place (they are not history)."""
         like, patterns = _like_any("value", names)

@@ -71,3 +71,29 @@ def test_add_reorder_and_errors(store, clf_project):
     with pytest.raises(ValidationError, match="duplicate"):
         add_label(store, project, "pos")
     assert store.get_project(project.id).labels == ["mixed", "neutral", "neg", "pos"]
+
+
+def test_undo_after_a_rename_unlabels_the_record(store):
+    project = store.create_project("u", "classification", ["pos", "neg"])
+    (rid,) = add_texts(store, project, ["great"])
+    store.annotate(project, rid, "alice", "label", "pos")
+    project = rename_label(store, project, "pos", "positive")
+    assert store.get_record(rid).label == "positive"
+    store.undo_last(project, "alice")  # undoing her label undoes what it led to (the rename's rewrite)
+    record = store.get_record(rid)
+    assert (record.status, record.label) == ("unlabelled", None)
+
+
+def test_a_merge_rewrites_every_annotators_label_and_keeps_the_current_one(store):
+    project = store.create_project("m", "classification", ["pos", "neg", "meh"])
+    (rid,) = add_texts(store, project, ["so so"])
+    store.annotate(project, rid, "alice", "label", "meh")
+    store.annotate(project, rid, "bob", "label", "neg")  # bob's is the current label
+    project = merge_labels(store, project, "meh", "pos")
+    assert store.get_record(rid).label == "neg"  # alice's rewrite does not become the current label
+    assert sorted((r["annotator"], r["value"]) for r in store.live_labels(project)) == [("alice", "pos"),
+                                                                                         ("bob", "neg")]
+    project = rename_label(store, project, "pos", "positive")  # a rewrite of a rewrite
+    assert sorted((r["annotator"], r["value"]) for r in store.live_labels(project)) == [("alice", "positive"),
+                                                                                         ("bob", "neg")]
+    assert store.current_labellers(rid) == ["alice", "bob"]  # the pseudo-annotator "schema" is not one of them
