@@ -132,7 +132,7 @@ def bench_classification(rates, seeds, methods, path=None) -> dict:
 # -- NER --------------------------------------------------------------------------
 def bench_ner(rate: float, seed: int, folds: int) -> dict:
     lines = WNUT_CONLL.read_text(encoding="utf-8").splitlines()
-    sentences = [(words, tags) for _, words, tags in parse_conll(enumerate(lines, start=1), str(WNUT_CONLL))]
+    sentences = [(s.words, s.tags) for s in parse_conll(enumerate(lines, start=1), str(WNUT_CONLL))]
     tag_names = sorted({t for _, tags in sentences for t in tags}, key=lambda t: (t != "O", t[2:], t[:1]))
     index = {t: i for i, t in enumerate(tag_names)}
     joined = [join_words(words) for words, _ in sentences]  # the file's own words are the audited tokens

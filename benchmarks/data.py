@@ -54,11 +54,11 @@ def wnut_sentences(limit: int | None = None, path: Path | None = None) -> tuple[
     lines = _require(Path(path) if path else WNUT_CONLL).read_text(encoding="utf-8").splitlines()
     sentences = list(parse_conll(enumerate(lines, start=1), str(path or WNUT_CONLL)))[:limit]
     texts, spans = [], []
-    for _, words, tags in sentences:
+    for _, words, tags, _ in sentences:
         text, tokens = join_words(words)
         texts.append(text)
         spans.append(bio_to_spans(tokens, tags))
-    return texts, spans, entity_types(tags for _, _, tags in sentences)
+    return texts, spans, entity_types(s.tags for s in sentences)
 
 
 def cached_embeddings(texts: Sequence[str], encoder: str = "minilm") -> np.ndarray:

@@ -129,7 +129,7 @@ def ner_labels(conll_path: Path) -> list[str]:
         text = Path(conll_path).read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise WorkbenchError(f"cannot read {conll_path}: {exc}; run `{samples.FETCH_HINT}`") from exc
-    types = entity_types(tags for _, _, tags in parse_conll(enumerate(text.splitlines(), start=1), str(conll_path)))
+    types = entity_types(s.tags for s in parse_conll(enumerate(text.splitlines(), start=1), str(conll_path)))
     if not types:
         raise WorkbenchError(f"{conll_path} has no entity tags; run `{samples.FETCH_HINT} --force`")
     return types

@@ -181,7 +181,8 @@ def test_conll_notes_spans_that_cut_through_tokens(store, tmp_path):
     # "Smith" ends inside the token "Smithson" (tokens: Mr . Smithson came)
     store.annotate(project, rid, "ann", "label", [{"start": 3, "end": 8, "label": "person"}])
     report = export_project(store, "n", tmp_path / "o.conll", format="conll")
-    assert (tmp_path / "o.conll").read_text() == "Mr\tO\n.\tO\nSmithson\tB-person\ncame\tO\n\n"
+    assert (tmp_path / "o.conll").read_text() == ('# text_json = "Mr.Smithson came"\n'
+                                                  "Mr\tO\n.\tO\nSmithson\tB-person\ncame\tO\n\n")
     assert report.notes and "token boundaries" in report.notes[0]
 
 
@@ -228,3 +229,19 @@ def test_a_third_party_csv_keeps_its_leading_quotes(store, tmp_path):
     report = import_file(store, "theirs", path, task="classification", labels=["pos"])
     rec = next(store.iter_records(report.project.id))
     assert (rec.text, rec.meta) == ("'=SUM(A1)", {"note": "'@x"})
+
+
+def test_conll_round_trip_keeps_whitespace_and_offsets(store, tmp_path):
+    project = store.create_project("ws", "ner", ["per", "loc"])
+    texts = ["Ann  met Bo", "  leading space", "tab\there Paris", "two\nlines, Ann", "Paris, France!"]
+    ids = store.insert_records(project.id, [NewRecord(uid=text_hash(t), text=t) for t in texts])
+    spans = {texts[0]: [{"start": 0, "end": 3, "label": "per"}], texts[2]: [{"start": 9, "end": 14, "label": "loc"}],
+             texts[3]: [{"start": 11, "end": 14, "label": "per"}], texts[4]: [{"start": 0, "end": 5, "label": "loc"}]}
+    for rid, text in zip(ids, texts):
+        store.annotate(project, rid, "ann", "label", spans.get(text, []))
+    export_project(store, "ws", tmp_path / "o.conll", format="conll")
+    assert '# text_json = "Ann  met Bo"' in (tmp_path / "o.conll").read_text()
+    back = import_file(store, "back", tmp_path / "o.conll", task="ner", labels=["per", "loc"])
+    refs = store.reference_labels(back.project.id)
+    got = {r.text: refs.get(r.id, []) for r in store.iter_records(back.project.id)}
+    assert got == {t: spans.get(t, []) for t in texts}

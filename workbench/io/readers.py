@@ -232,8 +232,8 @@ def read_conll(path: Path, **_: Any) -> Table:
     lines = decoded_lines(path)
 
     def rows() -> Rows:
-        for first, words, tags in parse_conll(lines, str(path)):
-            text, tokens = join_words(words)
+        for first, words, tags, exact in parse_conll(lines, str(path)):
+            text, tokens = join_words(words) if exact is None else (exact, _locate(words, exact, path, first))
             yield first, {"text": text, "spans": bio_to_spans(tokens, tags), "tokens": list(words)}
 
     return Table(columns=None, rows=rows(), label_hint="spans")
@@ -251,6 +251,19 @@ _SUFFIXES = {
     ".iob2": "conll", ".conllu": "conll", ".json": "jsonl",
 }
 SNIFF_LINES = 20
+
+
+def _locate(words: list[str], text: str, path: Path, line: int) -> list[tuple[str, int, int]]:
+    """Offsets of ``words`` found in order in the sentence's exact ``text``."""
+    out, pos = [], 0
+    for word in words:
+        start = text.find(word, pos)
+        if start < 0:
+            raise DataFileError(str(path), line, f"the word {word!r} is not in the sentence's # text_json line "
+                                "(in order); fix the line or remove it")
+        out.append((word, start, start + len(word)))
+        pos = start + len(word)
+    return out
 
 
 def _looks_like_conll(path: Path) -> bool:

@@ -25,6 +25,7 @@ from workbench.errors import ValidationError
 from workbench.io.csv_safety import MARKER_COLUMN, neutralise
 from workbench.registry import Registry
 from workbench.text import bio_tags, spans_to_bio, tokens_for
+from workbench.text.conll import sentence_lines
 
 BATCH = 1000
 #: Cells starting with these run as formulas in spreadsheet apps (CSV injection).
@@ -215,7 +216,8 @@ class ConllWriter:
         tokens = tokens_for(row["text"], row.get("tokens"))
         tags, bad = spans_to_bio(tokens, row["spans"])
         self.misaligned += bad
-        self.fh.write("".join(f"{tok}\t{tag}\n" for (tok, _, _), tag in zip(tokens, tags)) + "\n")
+        # the exact text rides along when the words alone would not rebuild it (double spaces, tabs, newlines)
+        self.fh.write(sentence_lines([tok for tok, _, _ in tokens], tags, row["text"]))
 
     def close(self) -> None:
         self.fh.close()

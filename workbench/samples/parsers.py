@@ -121,7 +121,7 @@ def _build_wnut(raw: bytes) -> tuple[bytes, int]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DataFileError("ner.txt", None, f"not UTF-8 ({exc})") from exc
-    sentences = [(words, tags) for _, words, tags in parse_conll(enumerate(text.splitlines(), start=1), "ner.txt")]
+    sentences = [(s.words, s.tags) for s in parse_conll(enumerate(text.splitlines(), start=1), "ner.txt")]
     return write_conll(sentences).encode("utf-8"), len(sentences)
 
 

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from typing import NamedTuple
 
 from workbench.errors import DataFileError
 
 _TAG = re.compile(r"^(O|[BI]-.+)$")
+#: a sentence's exact text, when its words joined by spaces are not it (double spaces, tabs, newlines,
+#: punctuation split off): the line before its words, the text as a JSON string (like CoNLL-U's ``# text =``)
+TEXT_COMMENT = "# text_json = "
+
+
+class Sentence(NamedTuple):
+    """One sentence of a CoNLL file: its first line, words, BIO tags and, when the file says so, exact text."""
+
+    first_line: int
+    words: list[str]
+    tags: list[str]
+    text: str | None = None
 
 
 def is_bio_tag(tag: str) -> bool:
@@ -15,7 +29,7 @@ def is_bio_tag(tag: str) -> bool:
     return bool(_TAG.match(tag))
 
 
-def parse_conll(lines: Iterable[tuple[int, str]], path: str) -> Iterator[tuple[int, list[str], list[str]]]:
+def parse_conll(lines: Iterable[tuple[int, str]], path: str) -> Iterator[Sentence]:
     """Sentences of a CoNLL file.
 
     Parameters
@@ -27,9 +41,10 @@ def parse_conll(lines: Iterable[tuple[int, str]], path: str) -> Iterator[tuple[i
 
     Yields
     ------
-    (first line, words, tags)
+    Sentence
         One per sentence. ``-DOCSTART-`` lines are skipped; middle columns (POS,
-        chunk) are ignored: the word is the first field, the tag the last.
+        chunk) are ignored: the word is the first field, the tag the last. A
+        :data:`TEXT_COMMENT` line gives the next sentence's exact text.
 
     Raises
     ------
@@ -38,14 +53,17 @@ def parse_conll(lines: Iterable[tuple[int, str]], path: str) -> Iterator[tuple[i
     """
     words: list[str] = []
     tags: list[str] = []
-    first, seen = 0, False
+    first, seen, exact = 0, False, None
     for lineno, text in lines:
         stripped = text.strip()
         if not stripped or stripped.startswith("-DOCSTART-"):
             if words:
                 seen = True
-                yield first, words, tags
-                words, tags = [], []
+                yield Sentence(first, words, tags, exact)
+                words, tags, exact = [], [], None
+            continue
+        if text.startswith(TEXT_COMMENT) and not words:
+            exact = _exact_text(text[len(TEXT_COMMENT):], path, lineno)
             continue
         parts = [p.strip() for p in (stripped.split("\t") if "\t" in stripped else stripped.split()) if p.strip()]
         if len(parts) < 2:
@@ -59,11 +77,28 @@ def parse_conll(lines: Iterable[tuple[int, str]], path: str) -> Iterator[tuple[i
         tags.append(parts[-1])
     if words:
         seen = True
-        yield first, words, tags
+        yield Sentence(first, words, tags, exact)
     if not seen:
         raise DataFileError(path, None, "the file is empty; expected 'token<TAB>tag' lines")
 
 
+def _exact_text(encoded: str, path: str, lineno: int) -> str:
+    try:
+        text = json.loads(encoded)
+    except ValueError:
+        text = None
+    if not isinstance(text, str):
+        raise DataFileError(path, lineno, f"{TEXT_COMMENT.strip()} must be followed by a JSON string")
+    return text
+
+
 def write_conll(sentences: Iterable[tuple[Sequence[str], Sequence[str]]]) -> str:
     """``word<TAB>tag`` lines, one blank line after each sentence of (words, tags)."""
-    return "".join("".join(f"{w}\t{t}\n" for w, t in zip(words, tags)) + "\n" for words, tags in sentences)
+    return "".join(sentence_lines(words, tags) for words, tags in sentences)
+
+
+def sentence_lines(words: Sequence[str], tags: Sequence[str], text: str | None = None) -> str:
+    """One sentence as CoNLL lines, led by a :data:`TEXT_COMMENT` when ``text`` is not the words joined by spaces."""
+    comment = f"{TEXT_COMMENT}{json.dumps(text, ensure_ascii=False)}\n" if text is not None and text != " ".join(words) \
+        else ""
+    return comment + "".join(f"{w}\t{t}\n" for w, t in zip(words, tags)) + "\n"

@@ -274,7 +274,7 @@ def test_real_sample_files_have_expected_counts():
     lines = (config.SAMPLES_DIR / "wnut16.conll").read_text(encoding="utf-8").splitlines()
     sentences = list(parse_conll(enumerate(lines, start=1), "wnut16.conll"))
     assert len(sentences) == 2_394
-    assert len(entity_types(tags for _, _, tags in sentences)) == 10
+    assert len(entity_types(s.tags for s in sentences)) == 10
     with open(config.SAMPLES_DIR / "spam_assassin.jsonl", encoding="utf-8") as fh:
         labels = [json.loads(line)["label"] for line in fh]
     assert (len(labels), labels.count("spam")) == (6_046, 1_896)

@@ -25,16 +25,16 @@ def _lines(text):
 
 def test_parse_conll_sentences_first_lines_and_round_trip():
     sentences = list(parse_conll(_lines(NER_TXT), "ner.txt"))
-    assert sentences == [(1, ["Alice", "flew", "to", "New", "York"], ["B-person", "O", "O", "B-geo-loc", "I-geo-loc"]),
-                         (9, ["nothing", "here"], ["O", "O"])]
-    written = write_conll((w, t) for _, w, t in sentences)
+    assert sentences == [(1, ["Alice", "flew", "to", "New", "York"], ["B-person", "O", "O", "B-geo-loc", "I-geo-loc"],
+                          None), (9, ["nothing", "here"], ["O", "O"], None)]
+    written = write_conll((s.words, s.tags) for s in sentences)
     assert written == "Alice\tB-person\nflew\tO\nto\tO\nNew\tB-geo-loc\nYork\tI-geo-loc\n\nnothing\tO\nhere\tO\n\n"
-    assert [(w, t) for _, w, t in parse_conll(_lines(written), "x")] == [(w, t) for _, w, t in sentences]
-    assert entity_types(t for _, _, t in sentences) == ["geo-loc", "person"]
+    assert [(s.words, s.tags) for s in parse_conll(_lines(written), "x")] == [(s.words, s.tags) for s in sentences]
+    assert entity_types(s.tags for s in sentences) == ["geo-loc", "person"]
 
 
 def test_parse_conll_takes_the_first_and_last_columns():
-    assert list(parse_conll(_lines("EU NNP B-ORG\nrejects VBZ O\n"), "x")) == [(1, ["EU", "rejects"], ["B-ORG", "O"])]
+    assert list(parse_conll(_lines("EU NNP B-ORG\nrejects VBZ O\n"), "x")) == [(1, ["EU", "rejects"], ["B-ORG", "O"], None)]
 
 
 @pytest.mark.parametrize("line,problem", [("Alice\tperson", "is not BIO"), ("Alice", "expected 'token<TAB>tag'"),
@@ -67,3 +67,10 @@ def test_spans_to_bio_inverts_bio_to_spans_and_counts_misaligned_spans():
     # a span ending inside a token tags the token whole and is reported
     assert spans_to_bio(tokenize(text), [{"start": 0, "end": 2, "label": "per"}]) == (["B-per", "O", "O", "O"], 1)
     assert bio_tags(["a", "b"]) == ["O", "B-a", "I-a", "B-b", "I-b"]
+
+
+def test_a_text_comment_carries_the_exact_text():
+    lines = _lines('# text_json = "Ann  met\\tBo"\nAnn\tB-per\nmet\tO\nBo\tB-per\n\n#hashtag\tO\n')
+    first, second = parse_conll(lines, "x")
+    assert first.text == "Ann  met\tBo" and first.words == ["Ann", "met", "Bo"]
+    assert second.words == ["#hashtag"] and second.text is None  # a "#" token is a word, not a comment
