@@ -39,7 +39,7 @@ def job_panel(project_id: int) -> None:
     if st.session_state.pop(state.AL_WATCHING, None) == job["id"]:
         st.rerun()  # the new version is in: refresh curves and metrics
     if job["status"] == "failed":
-        st.error(f"Training job #{job['id']} failed: {job['error']}")
+        components.message("error", f"Training job #{job['id']} failed: {job['error']}")
     else:
         st.caption(f"Last training job #{job['id']} finished at {job['finished_at'][:19].replace('T', ' ')} UTC.")
 

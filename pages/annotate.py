@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.ui import loaders, state
+from pages.ui import components, loaders, state
 from pages.ui.annotate_panel import annotation_panel
 from workbench.config import ProjectSettings
 from workbench.errors import WorkbenchError
@@ -27,7 +27,8 @@ with loaders.ui_store() as store:
     project = loaders.current_project(store)
 if project is not None:
     with st.expander("Guidelines", expanded=False):
-        st.markdown(project.guidelines or "_No guidelines yet: add them on the Projects page._")
+        st.markdown(components.guidelines_markdown(project.guidelines) or
+                    "_No guidelines yet: add them on the Projects page._")
     with st.expander("Queue options"):
         key = state.page_key(state.ANNOTATE_RECHECK, project.id)
         st.slider("Mix in re-checks", 0.0, 0.5, value=float(project.settings.recheck_share), step=0.05, key=key,

@@ -54,7 +54,7 @@ def _job_status(project_id: int) -> None:
     if Store.job_active(job):
         st.progress(job["progress"], text=f"Audit running: {job['message'] or job['status']}")
     elif job["status"] == "failed":
-        st.error(f"The last audit failed: {job['error']}")
+        components.message("error", f"The last audit failed: {job['error']}")
 
 
 with loaders.ui_store() as store:
@@ -100,14 +100,14 @@ with loaders.ui_store() as store:
             record = store.get_record(issue["record_id"])
             details = issue["details"]
             st.subheader(f"Label quality {issue['quality']:.3f}")
-            st.caption(details.get("reason", ""))
+            st.caption(components.md(details.get("reason", "")))
             components.record_text(record.text)
             g1, g2 = st.columns(2)
-            g1.markdown("**Given:** " + explanations.literal_html(components.value_text(issue["given"])),
+            g1.markdown("**Given:** " + components.literal_html(components.value_text(issue["given"])),
                         unsafe_allow_html=True)
             line = explanations.probs_line(details.get("probs"), project.labels)
-            g2.markdown("**Suggested:** " + explanations.literal_html(components.value_text(issue["suggested"]))
-                        + (f" <small>({explanations.literal_html(line)})</small>" if line else ""),
+            g2.markdown("**Suggested:** " + components.literal_html(components.value_text(issue["suggested"]))
+                        + (f" <small>({components.literal_html(line)})</small>" if line else ""),
                         unsafe_allow_html=True)
             if project.task == "ner":
                 spans = details.get("suggested_spans") or []
@@ -138,7 +138,8 @@ with loaders.ui_store() as store:
                 cols = st.columns(min(len(project.labels), 6))
                 for i, label in enumerate(project.labels):
                     cols[i % len(cols)].button(
-                        f"{label} ({i + 1})" if i < KEYED_LABELS else label, key=state.page_key(state.AUDIT_RELABEL, i),
+                        components.md(f"{label} ({i + 1})" if i < KEYED_LABELS else label),
+                        key=state.page_key(state.AUDIT_RELABEL, i),
                         shortcut=str(i + 1) if i < KEYED_LABELS else None, width="stretch",
                         type="primary" if label == issue["suggested"] else "secondary",
                         on_click=_decide, args=(project.id, issue["id"], "relabel", label))
@@ -169,7 +170,7 @@ with loaders.ui_store() as store:
                 tooltip=["given:N", "suggested:N", "count:Q"]), width="stretch")
         if summary.get("overlapping_classes"):
             st.caption("Most overlapping classes: " + "; ".join(
-                f"{a} ↔ {b} ({p:.1%})" for a, b, p in summary["overlapping_classes"]))
+                f"{components.md(a)} ↔ {components.md(b)} ({p:.1%})" for a, b, p in summary["overlapping_classes"]))
         if summary.get("duplicates"):
             conflicts = sum(1 for d in summary["duplicates"] if d["conflict"])
             st.caption(f"{len(summary['duplicates'])} near-duplicate groups, {conflicts} with conflicting labels.")

@@ -49,7 +49,7 @@ with loaders.ui_store() as store:
         page_no = st.session_state.get(state.BROWSE_PAGE, 1)
         result = browse(store, project, filters, page=page_no, page_size=PAGE_SIZE)
     except WorkbenchError as exc:
-        st.error(str(exc))
+        components.message("error", exc)
         st.stop()
 
 st.caption(f"{result.total:,} records · page {result.page} of {result.pages}")

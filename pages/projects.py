@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages.ui import loaders, state
+from pages.ui import components, loaders, state
 from pages.ui.components import show_notice
 from workbench import progress, schema
 from workbench.errors import WorkbenchError
@@ -135,14 +135,14 @@ def _import_section(store, selected) -> None:
         try:
             path = str(confine_to_import_dirs(path))
         except WorkbenchError as exc:
-            st.error(str(exc))
+            components.message("error", exc)
             return
     from workbench.io import preview_file
 
     try:
         preview = preview_file(path)
     except WorkbenchError as exc:
-        st.error(str(exc).replace(path, shown))
+        components.message("error", str(exc).replace(path, shown))
         return
     columns = preview["columns"]
     hidden = f" · {preview['hidden_columns']:,} more columns not shown" if preview["hidden_columns"] else ""
@@ -178,7 +178,7 @@ def _import_section(store, selected) -> None:
 
 def _schema_section(project) -> None:
     labels = project.labels
-    st.caption(f"{project.task} · labels in order: " + ", ".join(labels))
+    st.caption(f"{project.task} · labels in order: " + components.md(", ".join(labels)))
     add, rename, merge, order = st.tabs(["Add", "Rename", "Merge", "Reorder"])
     with add, st.form(state.PROJECTS_ADD_FORM):
         st.text_input("New label", key=state.PROJECTS_ADD)
@@ -220,7 +220,7 @@ with loaders.ui_store() as store:
     with st.expander("Import data", expanded=False):
         _import_section(store, project)
 if project is not None:
-    st.subheader(f"Label schema · {project.name}")
+    st.subheader(f"Label schema · {components.md(project.name)}")
     _schema_section(project)
     with st.expander("Guidelines"):
         _guidelines_section(project)

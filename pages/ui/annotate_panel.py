@@ -157,7 +157,7 @@ def annotation_panel() -> None:
         try:
             item = current_item(store, project, annotator)
         except WorkbenchError as exc:
-            st.error(str(exc))
+            components.message("error", exc)
             return
         _progress(store, project, annotator)
         components.show_notice(state.ANNOTATE_MESSAGE)
@@ -183,20 +183,21 @@ def _record(store, project, annotator: str, item: QueueItem) -> None:
     record = item.record
     suggestion = store.suggestion(project, record.id)
     where = {"new": "New", "recheck": "Re-check (flagged by the audit)", "revisit": "Revisit"}[item.kind]
-    st.caption(f"{where} · record {record.external_id or record.id} · status {record.status}"
-               + (f" · current label: {components.value_text(record.label)}" if record.label is not None else ""))
+    st.caption(f"{where} · record {components.md(record.external_id or record.id)} · status {record.status}"
+               + (f" · current label: {components.md(components.value_text(record.label))}"
+                  if record.label is not None else ""))
     if item.kind == "recheck" and item.audit_issue:
         issue = item.audit_issue
         quality = "" if issue.get("quality") is None else f" (label quality {issue['quality']:.2f})"
-        st.warning(f"The audit doubts this label{quality}: given {components.value_text(issue.get('given'))}, "
-                   f"suggested {components.value_text(issue.get('suggested'))}. Pick the right one.")
+        st.warning(f"The audit doubts this label{quality}: given {components.md(components.value_text(issue.get('given')))}, "
+                   f"suggested {components.md(components.value_text(issue.get('suggested')))}. Pick the right one.")
     if project.task == "ner":
         _ner(project, annotator, record, suggestion)
     else:
         components.record_text(record.text)
         if suggestion is not None:
             score = "" if suggestion.get("score") is None else f" ({suggestion['score']:.2f})"
-            st.caption(f"Model suggests: **{components.value_text(suggestion['value'])}**{score}")
+            st.caption(f"Model suggests: **{components.md(components.value_text(suggestion['value']))}**{score}")
         if project.task == "classification":
             _classification_keys(project, record, suggestion)
         else:
@@ -212,7 +213,7 @@ def _classification_keys(project, record: Record, suggestion: dict | None) -> No
     columns = st.columns(min(len(project.labels), 6))
     for i, label in enumerate(project.labels):
         columns[i % len(columns)].button(
-            label, key=annotate_key("label", i), width="stretch",
+            components.md(label), key=annotate_key("label", i), width="stretch",
             shortcut=str(i + 1) if i < MAX_KEYED_LABELS else None,
             type="primary" if label == suggested else "secondary",
             on_click=_act, args=("label", label))
@@ -231,7 +232,7 @@ def _multilabel_keys(project, record: Record, suggestion: dict | None) -> None:
     for i, label in enumerate(project.labels):
         on = label in chosen
         columns[i % len(columns)].button(
-            ("☑ " if on else "☐ ") + label, key=annotate_key("toggle", i), width="stretch",
+            ("☑ " if on else "☐ ") + components.md(label), key=annotate_key("toggle", i), width="stretch",
             shortcut=str(i + 1) if i < MAX_KEYED_LABELS else None, type="primary" if on else "secondary",
             on_click=_toggle, args=(record.id, label))
     st.button("Submit", key=annotate_key("submit"), shortcut="Enter", type="primary",
@@ -258,7 +259,7 @@ def _explanation(store, project, record: Record) -> None:
         try:
             render_explanation(store, project, record)
         except WorkbenchError as exc:
-            st.caption(str(exc))
+            st.caption(components.md(exc))
 
 
 def _history(store, project, annotator: str) -> None:

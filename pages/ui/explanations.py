@@ -12,22 +12,9 @@ from typing import Any
 import streamlit as st
 
 from pages.ui import state
+from pages.ui.components import literal_html, md
 from services import audit as audit_service
 from services import explain
-
-#: characters that HTML or Markdown (incl. Streamlit's $math$) would interpret
-_LITERAL = {c: f"&#{ord(c)};" for c in "&<>\"'\\`*_[]()#|~$!+-="}
-
-
-def literal_html(text: str) -> str:
-    """``text`` as inert HTML for ``st.markdown(..., unsafe_allow_html=True)``.
-
-    HTML and Markdown characters become numeric entities, and newlines become
-    ``<br>``: a blank line would end our HTML block and let the rest of a
-    dataset text render as Markdown (bold, links, headings, LaTeX).
-    """
-    out = "".join(_LITERAL.get(c, c) for c in str(text))
-    return out.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
 
 
 def highlight_html(text: str, attributions: Sequence[Any], scale: float | None = None) -> str:
@@ -120,12 +107,12 @@ def render_explanation(store, project, record) -> None:
     if issue is not None:
         details = issue["details"]
         if issue["is_issue"]:
-            st.warning("Audit flag: " + details.get("reason", "possible label issue"), icon="🔎")
+            st.warning("Audit flag: " + md(details.get("reason", "possible label issue")), icon="🔎")
         else:
             st.caption(f"Audit label quality {issue['quality']:.2f} (not flagged)")
         line = probs_line(details.get("probs"), project.labels)
         if line:
-            st.caption("Out-of-fold probabilities: " + line)
+            st.caption("Out-of-fold probabilities: " + md(line))
         neighbours = details.get("neighbours") or []
         if neighbours:
             st.markdown(neighbours_html(neighbours), unsafe_allow_html=True)
@@ -136,7 +123,7 @@ def render_explanation(store, project, record) -> None:
     if suggestion is not None and suggestion.get("probs") is not None and project.task != "ner":
         line = probs_line(suggestion["probs"], project.labels)
         if line:
-            st.caption("Model suggestion: " + line)
+            st.caption("Model suggestion: " + md(line))
     render_word_attributions(store, project, record)
 
 
@@ -153,7 +140,7 @@ def render_word_attributions(store, project, record) -> None:
             attributions, label, prob, method = _attributions(
                 version["id"], version["adapter"], version["path"], record.text)
         except Exception as exc:  # the explanation is optional; never break the page
-            st.caption(f"No word attributions: {exc}")
+            st.caption(f"No word attributions: {md(exc)}")
             return
         st.caption(f"Words for and against {literal_html(label)} ({prob:.2f}, {method}):")
         st.markdown(highlight_html(record.text, attributions), unsafe_allow_html=True)

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from pages.ui import state
+from pages.ui import components, state
 from workbench import jobs
 from workbench.demo import ensure_demo
 from workbench.errors import WorkbenchError
@@ -88,7 +88,7 @@ def ensure_demo_once(store) -> None:
         with st.spinner("Importing the demo projects from the sample data..."):
             created = ensure_demo(store)
     except WorkbenchError as exc:
-        st.info(f"No demo projects: {exc}")
+        components.message("info", f"No demo projects: {exc}")
         return
     if created:
-        st.toast("Demo projects ready: " + ", ".join(created))
+        st.toast("Demo projects ready: " + components.md(", ".join(created)))
