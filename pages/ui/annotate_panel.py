@@ -121,8 +121,18 @@ def _toggle(record_id: int, label: str) -> None:
 
 
 def _submit_multi(record_id: int) -> None:
-    chosen = st.session_state.get(state.ANNOTATE_MULTI, {}).pop(record_id, [])
+    chosen = st.session_state.get(state.ANNOTATE_MULTI, {}).get(record_id, [])
+    if not chosen:  # Enter on nothing is more often a slip than an answer: ask for the explicit key
+        st.session_state[state.ANNOTATE_MESSAGE] = (
+            "warning", "Nothing is selected. Press 0 (None apply) if no label fits, or pick labels first.")
+        return
+    st.session_state[state.ANNOTATE_MULTI].pop(record_id, None)
     _act("label", chosen)
+
+
+def _none_apply(record_id: int) -> None:
+    st.session_state.get(state.ANNOTATE_MULTI, {}).pop(record_id, None)
+    _act("label", [])
 
 
 def _open(record_id: int) -> None:
@@ -235,9 +245,11 @@ def _multilabel_keys(project, record: Record, suggestion: dict | None) -> None:
             ("☑ " if on else "☐ ") + components.md(label), key=annotate_key("toggle", i), width="stretch",
             shortcut=str(i + 1) if i < MAX_KEYED_LABELS else None, type="primary" if on else "secondary",
             on_click=_toggle, args=(record.id, label))
-    st.button("Submit", key=annotate_key("submit"), shortcut="Enter", type="primary",
-              on_click=_submit_multi, args=(record.id,),
-              help="Saves the selected labels (none selected = no label applies)")
+    submit, none = st.columns(2)
+    submit.button("Submit", key=annotate_key("submit"), shortcut="Enter", type="primary",
+                  on_click=_submit_multi, args=(record.id,), help="Saves the selected labels")
+    none.button("None apply (0)", key=annotate_key("none"), shortcut="0", on_click=_none_apply, args=(record.id,),
+                help="Saves an explicit answer: no label of the schema applies")
 
 
 def _ner(project, annotator: str, record: Record, suggestion: dict | None) -> None:

@@ -29,6 +29,10 @@ def render(store) -> None:
     if state.ANNOTATOR not in ss:
         # ?annotator=NAME in the URL pre-fills the name (shared links, browser tests)
         ss[state.ANNOTATOR] = st.query_params.get("annotator", "")
+    # The URL carries both, so a browser reload (a new session) comes back to them.
+    for param, value in (("project", ss[state.PROJECT]), ("annotator", ss[state.ANNOTATOR])):
+        if value and st.query_params.get(param) != value:
+            st.query_params[param] = value
     # Widgets start from the persistent values on every run (see state.py).
     ss[state.PROJECT_WIDGET] = ss[state.PROJECT]
     ss[state.ANNOTATOR_WIDGET] = ss[state.ANNOTATOR]

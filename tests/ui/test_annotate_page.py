@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import time
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
+from pages.ui.state import DEMO_CHECKED
 from tests.conftest import add_texts
-from tests.ui.conftest import start
+from tests.ui.conftest import APP, start
 from workbench.store import Store
 
 TEXTS = ["<script>alert('x')</script> <b>great</b> film", "**bold** [link](http://x) awful", "it exists", "loved it"]
@@ -172,3 +175,27 @@ def test_labelling_starts_a_background_retrain_after_retrain_every_labels(db, cl
         assert project.active_model_version is not None
         # the two unlabelled records now carry suggestions from the new version
         assert all(s.suggestion(project, rid) is not None for rid in clf[2:])
+
+
+def test_multilabel_enter_on_nothing_asks_and_zero_saves_none(db):
+    with Store(db) as s:
+        project = s.create_project("topics", "multilabel", ["sport", "politics"])
+        ids = add_texts(s, project, ["weather today", "match report"])
+    at = start("pages/annotate.py")
+    at.button(key="annotate.submit").click().run()  # Enter with nothing selected: not an answer
+    assert _rows(db) == [] and "Press 0 (None apply)" in html.unescape(at.warning[0].value)
+    assert _shown(at) == "weather today"
+    at.button(key="annotate.none").click().run()  # 0: the explicit "no label applies"
+    assert [(r["record_id"], r["value"]) for r in _rows(db)] == [(ids[0], "[]")]
+    assert _shown(at) == "match report"
+
+
+def test_the_url_keeps_project_and_annotator_for_a_reload(db, clf):
+    at = start("pages/annotate.py", annotator="alice")
+    assert at.query_params["annotator"] in ("alice", ["alice"]) and at.query_params["project"] in ("reviews", ["reviews"])
+    again = AppTest.from_file(APP, default_timeout=60)  # a reload: a new session with the same URL
+    again.session_state[DEMO_CHECKED] = True
+    again.query_params.update(annotator="alice", project="reviews")
+    again.run()
+    assert again.text_input(key="sidebar.annotator").value == "alice"
+    assert again.selectbox(key="sidebar.project").value == "reviews"
