@@ -8,7 +8,7 @@ ADDRESS ?= 127.0.0.1
 STAMP  := $(VENV)/.installed
 
 .PHONY: setup samples demo browser run test test-fast lint clean \
-        bench-import bench-label bench-al bench-latency bench-audit bench-embed bench-train
+        bench-import bench-label bench-al bench-latency bench-audit bench-embed bench-train bench-reliability
 
 setup: $(STAMP)
 
@@ -65,6 +65,9 @@ bench-embed: samples
 
 bench-train: samples
 	HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 $(PY) -m benchmarks.training --device cpu --threads 1 --sizes 64,256,1024 --eval 200 --json
+
+bench-reliability: setup
+	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.reliability
 
 clean:
 	rm -rf $(VENV) data/samples data/workbench.db* data/models

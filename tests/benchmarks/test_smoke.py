@@ -84,3 +84,12 @@ def test_training_benchmark(capsys):
                           "--no-warmup", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["rows"]
     assert rows[0]["model"] == "transformer" and rows[0]["n"] == 8 and 0 <= rows[0]["accuracy"] <= 1
+
+
+def test_reliability(capsys):
+    from benchmarks import reliability
+
+    assert reliability.main(["--records", "500", "--annotators", "2", "--labels", "10", "--fuzz-per-format", "5",
+                             "--skip", "kills", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["concurrency"][0]["served_twice"] == 0 and result["fuzz"]["unhandled_exceptions"] == 0

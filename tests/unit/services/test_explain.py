@@ -133,8 +133,9 @@ def test_render_explanation_shows_escaped_audit_reason(tmp_path, logreg):
 
     at = AppTest.from_function(page, args=(str(path),)).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert "model says neg 0.90 (out-of-fold)" in at.warning[0].value
-    assert any("neg 0.90 · pos 0.10" in c.value for c in at.caption)
+    assert "model says neg 0.90 (out-of-fold)" in html.unescape(at.warning[0].value)  # shown literally
+    assert "(" not in at.warning[0].value.split("Audit flag: ", 1)[1]
+    assert any("neg 0.90 · pos 0.10" in html.unescape(c.value) for c in at.caption)
     assert any("&#60;script&#62;" in m.value for m in at.markdown)
     assert all("<script>" not in m.value for m in at.markdown)
     at.toggle(key=f"explain.words.{ids[0]}").set_value(True).run()
