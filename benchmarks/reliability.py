@@ -24,33 +24,34 @@ import time
 from pathlib import Path
 from typing import Any
 
+from workbench.config import ProjectSettings
 from workbench.store import NewRecord, Store
 from workbench.types import text_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKER = """
 import json, sys, time
-from workbench.queue import decide, next_item
-from workbench.store import Store
+from workbench import api
 db, annotator, n, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-served, times = [], []
+wb = api.connect(db)  # each call opens its own store, as the UI does per rerun
+served, times, stale = [], [], 0
 for _ in range(n):
     t = time.perf_counter()
-    with Store(db, migrate=False) as store:
-        project = store.get_project("bench")
-        item = next_item(store, project, annotator)
-        if item is None:
-            break
-        decide(store, project, annotator, item, "label", "pos")
+    item = wb.next("bench", annotator)
+    if item is None:
+        break
+    stale += wb.label("bench", item.id, annotator, "pos").stale
     times.append(time.perf_counter() - t)
-    served.append(item.record.id)
-open(out, "w").write(json.dumps({"served": served, "times": times}))
+    served.append(item.id)
+open(out, "w").write(json.dumps({"served": served, "times": times, "stale": stale}))
 """
 
 
 def _build(db: Path, records: int) -> None:
     with Store(db) as store:
-        project = store.create_project("bench", "classification", ["pos", "neg"])
+        # retrain_every=0: the benchmark times labelling, not the background retrains it would start
+        project = store.create_project("bench", "classification", ["pos", "neg"],
+                                       settings=ProjectSettings(retrain_every=0))
         with store.atomic():
             for start in range(0, records, 5000):
                 store.insert_records(project.id, [NewRecord(uid=text_hash(f"r{i}"), text=f"record {i} text")
@@ -74,7 +75,7 @@ def concurrency(records: int, workers: list[int], per_worker: int) -> list[dict[
             with Store(db) as store:
                 written = store.project_counts(store.get_project("bench"))["annotations"]
             rows.append({"annotators": n, "expected_rows": n * per_worker, "rows_written": written,
-                         "served_twice": len(served) - len(set(served)),
+                         "served_twice": len(served) - len(set(served)), "stale": sum(r["stale"] for r in results),
                          "p50_ms": round(1000 * statistics.median(times), 1),
                          "p95_ms": round(1000 * times[int(0.95 * (len(times) - 1))], 1)})
             print(f"  {n} annotators: {rows[-1]}", file=sys.stderr, flush=True)
@@ -99,6 +100,7 @@ def _kill_once(tmp: Path, phase: str) -> dict[str, Any]:
     for rid, value in zip(ids[:6] + ids[15:21], ["pos"] * 6 + ["neg"] * 6):
         store.annotate(project, rid, "alice", "label", value)
     labels = [store.history(rid) for rid in ids]
+    active_before = store.get_project(project.id).active_model_version
     job_id = store.create_job(project, JOB_KIND, {"adapter": "logreg", "run": "live"})
     code = "import sys; from services.training import run_training_job; run_training_job(*sys.argv[1:3], int(sys.argv[3]))"
     proc = subprocess.Popen([sys.executable, "-c", code, str(db), project.name, str(job_id)], cwd=ROOT,
@@ -113,12 +115,13 @@ def _kill_once(tmp: Path, phase: str) -> dict[str, Any]:
         model_status(store, project)  # whoever looks next (the Active learning page, `status`)
         time.sleep(0.1)
     seconds = time.perf_counter() - killed
+    intact = store.get_project(project.id).active_model_version == active_before
     orphans = len(store.model_versions(project)) + len(list(models_dir_for(db).glob(f"{project.id}/*")))
     new_job = maybe_retrain(store, store.get_project(project.id))
     resumed = new_job is not None and jobs.wait_for(store, new_job, timeout=300)["status"] == "done"
     kept = [store.history(rid) for rid in ids] == labels
     store.close()
-    return {"phase": phase, "labels_kept": kept, "version_intact": True, "seconds_to_failed": round(seconds, 2),
+    return {"phase": phase, "labels_kept": kept, "version_intact": intact, "seconds_to_failed": round(seconds, 2),
             "retrain_resumed": resumed, "orphans_left": orphans}
 
 
@@ -226,7 +229,8 @@ def _table(result: dict[str, Any]) -> str:
         lines.append(f"{row['annotators']} annotators: {row['rows_written']}/{row['expected_rows']} rows, "
                      f"{row['served_twice']} served twice, action p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms")
     for row in result.get("kills", []):
-        lines.append(f"kill -9 during {row['phase']!r}: labels kept {row['labels_kept']}, failed after "
+        lines.append(f"kill -9 during {row['phase']!r}: labels kept {row['labels_kept']}, version intact "
+                     f"{row['version_intact']}, failed after "
                      f"{row['seconds_to_failed']} s, retrain resumed {row['retrain_resumed']}, orphans {row['orphans_left']}")
     if "fuzz" in result:
         f = result["fuzz"]

@@ -106,7 +106,10 @@ _LOAD_LOCK = threading.Lock()
 def _load_encoder(location: str, device: str):
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(location, device=device)
+    from services.quiet import quiet_transformers
+
+    with quiet_transformers():  # no weight-loading bars in a job's or the CLI's output
+        return SentenceTransformer(location, device=device)
 
 
 def load_encoder(name: str = DEFAULT_MODEL, device: str = "auto"):

@@ -77,8 +77,9 @@ def _train(args, store) -> int:
         print(f"training job {job_id} started in the background; follow it on the Active learning page "
               f"or run: python -m workbench train {project.name} --wait")
         return 0
-    job_id = training.start_training(store, project, adapter=args.adapter, strategy=args.strategy, wait=True)
-    result = store.job(job_id)["result"]
+    from workbench import api
+
+    result = api.connect(store.path).train(project.name, wait=True, adapter=args.adapter, strategy=args.strategy)
     metrics = ", ".join(f"{k}={v:.4f}" for k, v in result["metrics"].items() if isinstance(v, float))
     print(f"model version {result['model_version_id']} ({result['adapter']}) trained on {result['n_labels']} labels "
           f"in {result['train_seconds']:.2f} s; {result['pool']} pool suggestions" + (f"; {metrics}" if metrics else ""))

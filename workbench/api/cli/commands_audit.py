@@ -50,10 +50,11 @@ def _audit(args, store) -> int:
     project = store.get_project(args.name)
     if args.agreement:
         return _agreement(args, store, project)
-    config = audit.AuditConfig(source=args.source, folds=args.folds, seed=args.seed,
-                               **({"model": args.model} if args.model else {}))
-    audit_id = audit.run_audit(store, project, config)
-    report = audit.report(store, audit_id)
+    from workbench import api
+
+    report = api.connect(store.path).audit(project.name, source=args.source, folds=args.folds, seed=args.seed,
+                                           **({"model": args.model} if args.model else {}))
+    audit_id = report["audit_id"]
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
         return 0

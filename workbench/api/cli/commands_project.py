@@ -46,8 +46,10 @@ def _list(args, store) -> None:
 
 
 def _status(args, store) -> None:
+    from workbench import api
+
     project = store.get_project(args.name)
-    stats = store.project_stats(project)
+    stats = api.connect(store.path).status(project.name)
     out = {"name": project.name, "task": project.task, "labels": project.labels, **stats}
     if args.json:
         print(json.dumps(out, indent=2, ensure_ascii=False))
