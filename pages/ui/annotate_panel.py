@@ -10,12 +10,14 @@ Keys: ``1``-``9`` label, ``Enter`` accept the suggestion (multi-label: submit),
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import streamlit as st
 
 from pages.ui import components, loaders, state
 from pages.ui.explanations import render_explanation
+from pages.ui.keys_component import label_keys
 from pages.ui.ner_component import ner_annotator
 from pages.ui.state import annotate_key
 from services.training import maybe_retrain
@@ -213,9 +215,46 @@ def _record(store, project, annotator: str, item: QueueItem) -> None:
         else:
             _multilabel_keys(project, record, suggestion)
     c1, c2, c3 = st.columns([1, 1, 4])
-    c1.button("Skip", key=annotate_key("skip"), shortcut="s", on_click=_act, args=("skip",))
-    c2.button("Undo", key=annotate_key("undo"), shortcut="z", on_click=_undo)
+    ner = project.task == "ner"  # the span annotator has its own keys; s and z stay button shortcuts there
+    c1.button("Skip (s)", key=annotate_key("skip"), shortcut="s" if ner else None, on_click=_act, args=("skip",))
+    c2.button("Undo (z)", key=annotate_key("undo"), shortcut="z" if ner else None, on_click=_undo)
+    if not ner:
+        label_keys(_KEYS[project.task](project), functools.partial(_press, project.id), key=annotate_key("keys"))
     _explanation(store, project, record)
+
+
+# -- keys: every press counts once, in order (keys_component) -----------------------------
+_KEYS = {
+    "classification": lambda p: [str(i + 1) for i in range(min(len(p.labels), MAX_KEYED_LABELS))] + ["Enter", "s", "z"],
+    "multilabel": lambda p: [str(i + 1) for i in range(min(len(p.labels), MAX_KEYED_LABELS))] + ["Enter", "0", "s", "z"],
+}
+
+
+def _press(project_id: int, key: str) -> None:
+    """One key press, applied to the record on screen now (the previous press may have advanced it)."""
+    if key == "z":
+        return _undo()
+    annotator = loaders.annotator_name()
+    with loaders.ui_store() as store:
+        project = store.get_project(project_id)
+        # presses applied in one batch: the previous one moved on, so this one takes the next record
+        item = current_item(store, project, annotator) if annotator else None
+        suggestion = store.suggestion(project, item.record.id) if item is not None else None
+    if item is None:
+        return None
+    record_id = item.record.id
+    if key == "s":
+        return _act("skip")
+    if key.isdigit() and key != "0":
+        label = project.labels[int(key) - 1]
+        return _toggle(record_id, label) if project.task == "multilabel" else _act("label", label)
+    if key == "0":
+        return _none_apply(record_id)
+    if project.task == "multilabel":
+        return _submit_multi(record_id)
+    if suggestion is not None:
+        return _act("label", suggestion["value"])
+    return None
 
 
 def _classification_keys(project, record: Record, suggestion: dict | None) -> None:
@@ -223,11 +262,10 @@ def _classification_keys(project, record: Record, suggestion: dict | None) -> No
     columns = st.columns(min(len(project.labels), 6))
     for i, label in enumerate(project.labels):
         columns[i % len(columns)].button(
-            components.md(label), key=annotate_key("label", i), width="stretch",
-            shortcut=str(i + 1) if i < MAX_KEYED_LABELS else None,
-            type="primary" if label == suggested else "secondary",
+            components.md(label) + (f" ({i + 1})" if i < MAX_KEYED_LABELS else ""), key=annotate_key("label", i),
+            width="stretch", type="primary" if label == suggested else "secondary",
             on_click=_act, args=("label", label))
-    st.button("Accept suggestion", key=annotate_key("accept"), shortcut="Enter", disabled=suggested is None,
+    st.button("Accept suggestion (Enter)", key=annotate_key("accept"), disabled=suggested is None,
               on_click=_act, args=("label", suggested))
 
 
@@ -242,13 +280,13 @@ def _multilabel_keys(project, record: Record, suggestion: dict | None) -> None:
     for i, label in enumerate(project.labels):
         on = label in chosen
         columns[i % len(columns)].button(
-            ("☑ " if on else "☐ ") + components.md(label), key=annotate_key("toggle", i), width="stretch",
-            shortcut=str(i + 1) if i < MAX_KEYED_LABELS else None, type="primary" if on else "secondary",
+            ("☑ " if on else "☐ ") + components.md(label) + (f" ({i + 1})" if i < MAX_KEYED_LABELS else ""),
+            key=annotate_key("toggle", i), width="stretch", type="primary" if on else "secondary",
             on_click=_toggle, args=(record.id, label))
     submit, none = st.columns(2)
-    submit.button("Submit", key=annotate_key("submit"), shortcut="Enter", type="primary",
+    submit.button("Submit (Enter)", key=annotate_key("submit"), type="primary",
                   on_click=_submit_multi, args=(record.id,), help="Saves the selected labels")
-    none.button("None apply (0)", key=annotate_key("none"), shortcut="0", on_click=_none_apply, args=(record.id,),
+    none.button("None apply (0)", key=annotate_key("none"), on_click=_none_apply, args=(record.id,),
                 help="Saves an explicit answer: no label of the schema applies")
 
 

@@ -31,7 +31,7 @@ def test_labels_ids_and_suggestions_on_the_annotate_page_are_literal(db):
         s.execute("UPDATE records SET external_id = ? WHERE id = ?", ("[id](http://evil)", rid))
     at = start("pages/annotate.py")
     button = next(b for b in at.button if b.key == "annotate.label.0")
-    assert _no_markup(button.label) and html.unescape(button.label) == label
+    assert _no_markup(button.label) and html.unescape(button.label) == f"{label} (1)"  # with its key hint
     caption = next(c.value for c in at.caption if "record" in c.value)
     assert "](" not in caption and "[id](http://evil)" in html.unescape(caption)
 
