@@ -88,11 +88,21 @@ def next_record(store, project, annotator: str) -> Record | None:
     return None if item is None else item.record
 
 
-def open_record(store, project, record_id: int) -> QueueItem:
-    """Serve a record on purpose (history, browse page), whatever its state."""
+def open_record(store, project, record_id: int, annotator: str | None = None) -> QueueItem:
+    """Serve a record on purpose (history, browse page), whatever its state.
+
+    With ``annotator``, an unlabelled record is leased to them like a queued one (kind ``new``),
+    so the queue does not hand it to someone else while it is on their screen; one another
+    annotator holds stays a ``revisit``, and a label on it after theirs is reported as stale.
+    """
     record = store.get_record(int(record_id))
     if record.project_id != project.id:
         raise NotFoundError(f"record {record_id} is not in project {project.name!r}")
+    if annotator and record.status == "unlabelled" and store.lease(project, record.id, annotator,
+                                                                    status="unlabelled"):
+        return QueueItem(record, "new", "opened")
+    if annotator and record.status == "unlabelled":
+        return QueueItem(record, "new", "opened-held")  # someone else's lease: their label may come first
     return QueueItem(record, "revisit", "opened")
 
 

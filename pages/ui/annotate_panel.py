@@ -20,10 +20,9 @@ from pages.ui.explanations import render_explanation
 from pages.ui.keys_component import label_keys
 from pages.ui.ner_component import ner_annotator
 from pages.ui.state import annotate_key
-from services.training import maybe_retrain
-from workbench import progress
+from workbench import api, progress
 from workbench.errors import WorkbenchError
-from workbench.queue import QueueItem, decide, next_item, open_record, reserved_by_others
+from workbench.queue import QueueItem, next_item, open_record, reserved_by_others
 from workbench.store import Record
 from workbench.store.queue import LEASE_SECONDS
 
@@ -57,7 +56,7 @@ def current_item(store, project, annotator: str) -> QueueItem | None:
     opened = st.session_state.pop(state.ANNOTATE_OPEN, None)
     if opened is not None:
         try:
-            item = open_record(store, project, opened)
+            item = open_record(store, project, opened, annotator)
         except WorkbenchError as exc:
             st.session_state[state.ANNOTATE_MESSAGE] = ("error", str(exc))
         else:
@@ -77,16 +76,13 @@ def _act(kind: str, value: Any = None, advance: bool = True) -> None:
         with loaders.ui_store() as store:
             project = loaders.current_project(store)
             item = _load_item(store, project, annotator) if project else None
-            if item is None:
-                return
-            decision = decide(store, project, annotator, item, kind, value)
-            if decision.stale:
-                st.session_state[state.ANNOTATE_MESSAGE] = ("warning", decision.notice)
-            if advance:
-                _save_item(project, annotator, None)
-            if kind in ("label", "relabel"):
-                # a cheap count; the retrain itself runs in a background thread
-                maybe_retrain(store, project)
+        if item is None:
+            return
+        decision = api.connect(store.path).decide(project.name, annotator, item, kind, value)
+        if decision.stale:
+            st.session_state[state.ANNOTATE_MESSAGE] = ("warning", decision.notice)
+        if advance:
+            _save_item(project, annotator, None)
     except WorkbenchError as exc:
         st.session_state[state.ANNOTATE_MESSAGE] = ("error", str(exc))
 

@@ -109,18 +109,28 @@ class Workbench:
             return s.undo_last(s.get_project(project), annotator)
 
     def _decide(self, project: str, record_id: int, annotator: str, kind: str, value: Any) -> queue.Decision:
-        from services.training import maybe_retrain
-
         with self._served_lock:
             served = self._served.pop((project, annotator.strip(), record_id), None)
         with self.store() as s:
+            opened = queue.open_record(s, s.get_project(project), record_id)
+        # served by next(): judge lateness against the status it had then; else a deliberate edit
+        item = opened if served is None else queue.QueueItem(opened.record, "new", "api", None, served)
+        return self.decide(project, annotator, item, kind, value)
+
+    def decide(self, project: str, annotator: str, item: queue.QueueItem, kind: str, value: Any = None
+               ) -> queue.Decision:
+        """Record a decision on a served :class:`~workbench.queue.QueueItem` (what the Annotate page holds),
+        then start a background retrain when a label made ``retrain_every`` new ones.
+
+        ``kind`` is ``label`` (re-checks become ``keep`` / ``relabel``), ``skip`` or ``exclude``.
+        """
+        from services.training import maybe_retrain
+
+        with self.store() as s:
             proj = s.get_project(project)
-            opened = queue.open_record(s, proj, record_id)
-            # served by next(): judge lateness against the status it had then; else a deliberate edit
-            item = opened if served is None else queue.QueueItem(opened.record, "new", "api", None, served)
             decision = queue.decide(s, proj, annotator, item, kind, value)
-            if kind == "label":
-                maybe_retrain(s, proj)
+            if kind in ("label", "relabel"):
+                maybe_retrain(s, proj)  # a cheap count; the retrain itself runs in a background thread
             return decision
 
     # -- models and audits --------------------------------------------------------------------

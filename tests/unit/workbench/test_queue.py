@@ -162,3 +162,16 @@ def test_a_late_label_after_an_expired_lease_is_kept_but_not_current(store, clf_
     # a skip is never late, and a deliberate revisit (history, browse) may change the label
     assert not decide(store, project, "carol", open_record(store, project, first.record.id), "label", "pos").stale
     assert store.get_record(first.record.id).label == "pos"
+
+
+def test_opening_an_unlabelled_record_leases_it(store, clf_project):
+    project, ids = clf_project
+    opened = open_record(store, project, ids[0], "alice")  # Browse "Open"
+    assert (opened.kind, opened.source) == ("new", "opened")
+    bobs = next_item(store, project, "bob")
+    assert bobs.record.id != ids[0]  # not handed to bob while it is on alice's screen
+    carols = open_record(store, project, bobs.record.id, "carol")  # bob holds this one
+    assert (carols.kind, carols.source) == ("new", "opened-held")
+    decide(store, project, "bob", bobs, "label", "neg")
+    assert decide(store, project, "carol", carols, "label", "pos").stale  # bob's came first
+    assert store.get_record(bobs.record.id).label == "neg"
