@@ -42,9 +42,7 @@ def json_safe(value: Any, what: str = "metadata", _depth: int = 0) -> Any:
     """
     if _depth > MAX_DEPTH:
         raise ValueError(f"{what} is nested deeper than {MAX_DEPTH} levels; flatten it")
-    if value is None or isinstance(value, (bool, int)):
-        return value
-    if isinstance(value, float):
+    if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, str):
         return check_text(value, what)
