@@ -102,3 +102,22 @@ def test_a_stale_heartbeat_fails_a_job_of_another_host(store, clf_project):
     store.fail_dead_jobs()
     job = store.job(job_id)
     assert job["status"] == "failed" and "no heartbeat for over 10 s" in job["error"]
+
+
+def test_a_queued_job_that_never_starts_is_failed_after_its_grace(store, clf_project):
+    from datetime import datetime, timedelta, timezone
+
+    project, _ = clf_project
+    job_id = store.create_job(project, JOB_KIND, {})
+
+    def queued_ago(seconds: float) -> None:
+        then = (datetime.now(timezone.utc) - timedelta(seconds=seconds)).isoformat(timespec="microseconds")
+        store.execute("UPDATE jobs SET created_at = ? WHERE id = ?", (then, job_id))
+
+    queued_ago(30)  # a worker process may take a while to start on a busy machine
+    store.fail_dead_jobs()
+    assert store.job(job_id)["status"] == "queued"
+    queued_ago(61)
+    store.fail_dead_jobs()
+    job = store.job(job_id)
+    assert job["status"] == "failed" and "never started" in job["error"] and job["interrupted"] == 1

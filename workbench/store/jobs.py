@@ -19,6 +19,8 @@ _ACTIVE = sql_list(JOB_ACTIVE)
 #: a running job whose heartbeat is older than this is dead (its worker beats every HEARTBEAT_S)
 STALE_AFTER_S = 10.0
 HEARTBEAT_S = 2.0
+#: a queued job not started within this is dead (a worker process may need seconds to start on a busy machine)
+QUEUED_GRACE_S = 60.0
 HOST = socket.gethostname()
 
 
@@ -116,7 +118,8 @@ class JobsMixin:
         """Mark jobs whose worker is gone as failed (``interrupted``) and delete what they left half-made.
 
         A running job is dead when its owner process (on this host) has exited, or when its heartbeat is
-        older than ``stale_after`` seconds (any host); a queued job when it never started within that time.
+        older than ``stale_after`` seconds (any host); a queued job when it never started within
+        :data:`QUEUED_GRACE_S`.
         A dead training's model versions that never became active are deleted (with their suggestions).
 
         Returns
@@ -156,7 +159,8 @@ def _death(job: dict[str, Any], t: float, stale_after: float) -> str | None:
     phase = f" during '{job['message']}'" if job["message"] else ""
     if job["status"] == "queued":
         age = t - datetime.fromisoformat(job["created_at"]).timestamp()
-        return f"the job never started ({age:.0f} s after it was queued); start it again" if age > stale_after else None
+        late = age > max(stale_after, QUEUED_GRACE_S)
+        return f"the job never started ({age:.0f} s after it was queued); start it again" if late else None
     if job["owner_host"] == HOST and not pid_alive(job["owner_pid"]):
         return f"its worker process (pid {job['owner_pid']}) stopped{phase}; the next retrain starts a new job"
     if job["heartbeat_at"] is None or t - job["heartbeat_at"] > stale_after:
