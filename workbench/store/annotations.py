@@ -9,6 +9,7 @@ columns instead of replaying history.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -189,8 +190,8 @@ class AnnotationsMixin:
             f"SELECT a.* FROM annotations a WHERE a.project_id = ? AND a.kind IN {sql_list(VALUE_KINDS)} AND {LIVE}"
             " ORDER BY a.record_id, a.id", (project.id,))]
         latest: dict[tuple[int, str], Any] = {}
-        for record_id in dict.fromkeys(r.record_id for r in rows):
-            for r, value in effective_labels([x for x in rows if x.record_id == record_id]):
+        for record_id, history in itertools.groupby(rows, key=lambda r: r.record_id):  # rows come by record
+            for r, value in effective_labels(list(history)):
                 if r.annotator not in SYSTEM_ANNOTATORS:
                     latest[(record_id, r.annotator)] = value
         return [{"record_id": k[0], "annotator": k[1], "value": v} for k, v in latest.items()]
