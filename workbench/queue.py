@@ -69,16 +69,9 @@ def next_item(store, project, annotator: str) -> QueueItem | None:
         item = _next_recheck(store, project, annotator)
         if item is not None:
             return item
-    for source in QUEUE_SOURCES:
-        offset = 0
-        while True:
-            records = store.queue_candidates(project, source, annotator, offset=offset, limit=_BATCH)
-            for record in records:
-                if store.lease(project, record.id, annotator, status=record.status):
-                    return QueueItem(record, "new", source)
-            if len(records) < _BATCH:
-                break
-            offset += _BATCH  # every candidate of this batch was taken a moment ago
+    for source, record in _candidates(store, project, annotator):
+        if store.lease(project, record.id, annotator, status=record.status):
+            return QueueItem(record, "new", source)
     return None
 
 
@@ -98,11 +91,10 @@ def open_record(store, project, record_id: int, annotator: str | None = None) ->
     record = store.get_record(int(record_id))
     if record.project_id != project.id:
         raise NotFoundError(f"record {record_id} is not in project {project.name!r}")
-    if annotator and record.status == "unlabelled" and store.lease(project, record.id, annotator,
-                                                                    status="unlabelled"):
-        return QueueItem(record, "new", "opened")
     if annotator and record.status == "unlabelled":
-        return QueueItem(record, "new", "opened-held")  # someone else's lease: their label may come first
+        leased = store.lease(project, record.id, annotator, status="unlabelled")
+        # held by someone else: their label may come first (then this one is stale)
+        return QueueItem(record, "new", "opened" if leased else "opened-held")
     return QueueItem(record, "revisit", "opened")
 
 
@@ -111,18 +103,13 @@ def queue_preview(store, project, annotator: str, n: int = 10) -> list[Record]:
     annotator = check_annotator(annotator)
     out: list[Record] = []
     seen: set[int] = set()
-    for source in QUEUE_SOURCES:
-        offset = 0
-        while len(out) < n:
-            records = store.queue_candidates(project, source, annotator, offset=offset, limit=_BATCH)
-            for record in records:
-                if record.id not in seen:
-                    seen.add(record.id)
-                    out.append(record)
-            if len(records) < _BATCH:
-                break
-            offset += _BATCH
-    return out[:n]
+    for _, record in _candidates(store, project, annotator):
+        if len(out) >= n:
+            break
+        if record.id not in seen:
+            seen.add(record.id)
+            out.append(record)
+    return out
 
 
 @dataclass(frozen=True)
@@ -173,6 +160,17 @@ def reserved_by_others(store, project, annotator: str) -> int:
 
 
 # -- internals ----------------------------------------------------------------
+def _candidates(store, project, annotator: str):
+    """(source, record) of the new-record queue in order, one small indexed batch at a time (lazily)."""
+    for source in QUEUE_SOURCES:
+        offset = 0
+        while True:
+            records = store.queue_candidates(project, source, annotator, offset=offset, limit=_BATCH)
+            for record in records:
+                yield source, record
+            if len(records) < _BATCH:
+                break
+            offset += _BATCH  # next_item: every candidate of this batch was taken a moment ago
 def _wants_recheck(store, project, annotator: str) -> bool:
     """True when re-checks are below ``recheck_share`` of this annotator's decisions."""
     share = float(project.settings.recheck_share)
