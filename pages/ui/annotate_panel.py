@@ -20,7 +20,7 @@ from pages.ui.explanations import render_explanation
 from pages.ui.keys_component import label_keys
 from pages.ui.ner_component import ner_annotator
 from pages.ui.state import annotate_key
-from workbench import api, progress
+from workbench import progress
 from workbench.errors import WorkbenchError
 from workbench.queue import QueueItem, next_item, open_record, reserved_by_others
 from workbench.store import Record
@@ -78,7 +78,7 @@ def _act(kind: str, value: Any = None, advance: bool = True) -> None:
             item = _load_item(store, project, annotator) if project else None
         if item is None:
             return
-        decision = api.connect(store.path).decide(project.name, annotator, item, kind, value)
+        decision = loaders.workbench().decide(project.name, annotator, item, kind, value)
         if decision.stale:
             st.session_state[state.ANNOTATE_MESSAGE] = ("warning", decision.notice)
         if advance:

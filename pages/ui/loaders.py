@@ -6,6 +6,7 @@ cheap and avoids sharing a connection between threads (DESIGN.md, Store).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,6 +14,7 @@ import streamlit as st
 
 from pages.ui import components, state
 from workbench import jobs
+from workbench.config import db_path
 from workbench.demo import ensure_demo
 from workbench.errors import WorkbenchError
 from workbench.store import open_store
@@ -49,6 +51,18 @@ def ui_store() -> Iterator:
         yield store
     finally:
         store.close()
+
+
+def workbench():
+    """The Python API for the configured database, one per database path (it holds no connection)."""
+    return _workbench(str(db_path()))
+
+
+@functools.cache
+def _workbench(path: str):
+    from workbench import api
+
+    return api.connect(path)
 
 
 def current_project(store):

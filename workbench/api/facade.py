@@ -45,13 +45,12 @@ class Workbench:
         # (project, annotator, record id) -> status when served by next(): label() detects a late decision
         self._served: dict[tuple[str, str, int], str] = {}
         self._served_lock = threading.Lock()
-        with self.store():
-            pass  # open once: create the file and apply pending migrations
+        Store(self.db_path).close()  # open once: create the file and apply pending migrations
 
     @contextmanager
     def store(self) -> Iterator[Store]:
-        """A fresh connection for one unit of work, always closed."""
-        store = Store(self.db_path)
+        """A fresh connection for one unit of work, always closed (migrations ran once, in ``__init__``)."""
+        store = Store(self.db_path, migrate=False)
         try:
             yield store
         finally:
