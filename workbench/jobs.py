@@ -120,7 +120,7 @@ def run(db_path: str | Path, job_id: int, work: JobWork, *, what: str = "job", k
 def recover(store: Store) -> dict[str, int]:
     """Fail the jobs whose worker died and remove the model versions and weight folders they left.
 
-    Cheap (one indexed query when nothing is running): called at app start, before every new job,
+    Cheap (one query over the active jobs when nothing died): called at app start, before every new job,
     by the retrain check and by the status shown on pages and the CLI.
 
     Returns

@@ -40,12 +40,12 @@ def maybe_retrain(store, project, **kwargs: Any) -> int | None:
 
 
 def _queue(store, project, adapter: str | None, strategy: str | None, run: str,
-           models_dir: str | Path | None) -> int:
+           models_dir: str | Path | None) -> tuple[int, dict[str, Any]]:
     params = {"adapter": adapter or project.settings.adapter, "strategy": strategy or project.settings.strategy,
               "run": run, "models_dir": str(models_dir) if models_dir else None}
     al.get_strategy(params["strategy"])  # fail before queueing on a bad name
     jobs.recover(store)  # a killed earlier job must not block this one, nor leave its half-made version
-    return store.create_job(project, JOB_KIND, params)
+    return store.create_job(project, JOB_KIND, params), params
 
 
 def _work(project_name: str, params: dict[str, Any]) -> jobs.JobWork:
@@ -72,14 +72,14 @@ def start_training(store, project, *, adapter: str | None = None, strategy: str 
     JobError
         ``wait=True`` and the job failed (the previous version stays active).
     """
-    job_id = _queue(store, project, adapter, strategy, run, models_dir)
-    return jobs.start(store.path, job_id, _work(project.name, store.job(job_id)["params"]), what="training",
+    job_id, params = _queue(store, project, adapter, strategy, run, models_dir)
+    return jobs.start(store.path, job_id, _work(project.name, params), what="training",
                       keeps=KEEPS, wait=wait)
 
 
 def launch_process(store, project, *, adapter: str | None = None, strategy: str | None = None) -> int:
     """Queue a training job and run it in a detached process (survives the caller, e.g. the CLI)."""
-    job_id = _queue(store, project, adapter, strategy, "live", None)
+    job_id, _ = _queue(store, project, adapter, strategy, "live", None)
     subprocess.Popen([sys.executable, "-m", "services.training", str(store.path), project.name, str(job_id)],
                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                      start_new_session=True)
