@@ -32,7 +32,9 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
+# Without accounts the app runs as a local admin: refuse any address but loopback then.
 run: demo
+	$(PY) -m workbench check-serving $(ADDRESS)
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: samples browser

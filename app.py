@@ -1,4 +1,4 @@
-"""Entry point: the page router and the shared sidebar, nothing else.
+"""Entry point: who is acting (sign-in), the page router and the shared sidebar, nothing else.
 
 Run with ``streamlit run app.py`` (``make run``). The database is
 ``$WORKBENCH_DB`` or ``data/workbench.db``; an empty one gets the demo projects.
@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.ui import loaders, router, sidebar
+from pages.ui import auth, loaders, router, sidebar
 
 st.set_page_config(page_title="Annotation workbench", page_icon=":material/label:", layout="wide")
 
-navigation = router.navigation()
-
 with loaders.ui_store() as store:
     loaders.ensure_demo_once(store)
-    sidebar.render(store)
+    user = auth.gate(store)  # None: signed out, only the sign-in page is routed
+    navigation = router.navigation(user)
+    if user is not None:
+        sidebar.render(store, user)
 
 loaders.mark_routed()
 navigation.run()

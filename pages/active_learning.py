@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from pages.ui import components, loaders, state
+from pages.ui import auth, components, loaders, state
 from services import evaluation, training
 from services.active_learning import STRATEGIES
 from services.models import adapters_for
@@ -16,6 +16,7 @@ from workbench.store import Store
 JOB_POLL_SECONDS = 2.0
 
 loaders.require_router()
+auth.require_page("train")
 st.title("Active learning")
 
 
@@ -63,6 +64,7 @@ with loaders.ui_store() as store:
     busy = Store.job_active(status["job"])
     if st.button("Retrain now", icon=":material/refresh:", disabled=busy, key=state.AL_RETRAIN):
         try:
+            auth.require(store, "train", project)
             job_id = training.start_training(store, project)
             _notice("success", f"Training job #{job_id} started.")
         except WorkbenchError as exc:
@@ -109,6 +111,7 @@ with loaders.ui_store() as store:
                                 value=int(settings.retrain_every), step=1)
         if st.form_submit_button("Save settings"):
             try:
+                auth.require(store, "settings", project)
                 new = ProjectSettings.from_dict({**settings.to_dict(), "strategy": strategy, "adapter": adapter,
                                                  "retrain_every": int(every)})
                 store.update_project(project, settings=new)

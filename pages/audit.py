@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from pages.ui import components, explanations, loaders, state
+from pages.ui import auth, components, explanations, loaders, state
 from pages.ui.state import AUDIT_NOTICE as NOTICE
 from pages.ui.state import AUDIT_OFFSET as OFFSET
 from services import agreement
@@ -17,17 +17,16 @@ from workbench.store import Store
 KEYED_LABELS = 9
 
 loaders.require_router()
+auth.require_page("audit")
 st.title("Audit")
 
 
 def _decide(project_id: int, issue_id: int, decision: str, value=None) -> None:
     annotator = loaders.annotator_name()
-    if not annotator:
-        st.session_state[NOTICE] = ("error", "Set your annotator name in the sidebar first.")
-        return
     with loaders.ui_store() as s:
         try:
             project = s.get_project(project_id)
+            auth.require(s, "audit", project)
             audit_service.decide(s, project, issue_id, annotator, decision, value)
         except WorkbenchError as exc:
             st.session_state[NOTICE] = ("error", str(exc))
@@ -40,7 +39,9 @@ def _start(project_id: int, source: str, folds: int, model: str) -> None:
     with loaders.ui_store() as s:
         try:
             config = audit_service.AuditConfig(source=source, folds=folds, model=model)
-            audit_service.start_audit(s, s.get_project(project_id), config)
+            project = s.get_project(project_id)
+            auth.require(s, "audit", project)
+            audit_service.start_audit(s, project, config)
         except WorkbenchError as exc:
             st.session_state[NOTICE] = ("error", str(exc))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.ui import components, loaders, state
+from pages.ui import auth, components, loaders, state
 from workbench.browse import STATUSES, BrowseFilter, annotator_names, browse
 from workbench.errors import WorkbenchError
 
@@ -22,21 +22,24 @@ def _reset_page() -> None:
 
 loaders.require_router()
 st.title("Browse")
+user = auth.current_user()
+team = user.can("team")  # annotators see only their own labels: the filter is locked to them
 with loaders.ui_store() as store:
     project = loaders.require_project(store)
     c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
     text = c1.text_input("Search text", key=state.BROWSE_TEXT, on_change=_reset_page,
                          placeholder="words (all must appear); film* for prefixes")
     label = c2.selectbox("Label", [ANY, *project.labels], key=state.BROWSE_LABEL, on_change=_reset_page)
-    annotator = c3.selectbox("Annotator", [ANY, *annotator_names(store, project)], key=state.BROWSE_ANNOTATOR,
-                             on_change=_reset_page)
+    annotator = c3.selectbox("Annotator", [ANY, *annotator_names(store, project)] if team else [user.username],
+                             key=state.BROWSE_ANNOTATOR, on_change=_reset_page,
+                             help=None if team else "Your role sees the records you labelled")
     status = c4.selectbox("Status", [ANY, *STATUSES], key=state.BROWSE_STATUS, on_change=_reset_page)
     c1, c2 = st.columns(2)
     score = quality = None
-    if project.active_model_version is not None:
+    if team and project.active_model_version is not None:
         score = c1.slider("Model confidence", 0.0, 1.0, (0.0, 1.0), step=0.05, key=state.BROWSE_SCORE,
                           on_change=_reset_page)
-    if store.latest_audit_id(project) is not None:
+    if team and store.latest_audit_id(project) is not None:
         quality = c2.slider("Audit label quality at most", 0.0, 1.0, 1.0, step=0.05, key=state.BROWSE_QUALITY,
                             on_change=_reset_page)
     try:
@@ -48,6 +51,7 @@ with loaders.ui_store() as store:
             quality_max=quality if quality is not None and quality < 1 else None)
         page_no = st.session_state.get(state.BROWSE_PAGE, 1)
         result = browse(store, project, filters, page=page_no, page_size=PAGE_SIZE)
+        own = {} if team else store.own_labels(project, user.username, [r["id"] for r in result.rows])
     except WorkbenchError as exc:
         components.message("error", exc)
         st.stop()
@@ -61,11 +65,12 @@ for row in result.rows:
     c = st.columns(WIDTHS)
     c[0].text(str(row["external_id"] or row["id"]))
     c[1].text(components.snippet(row["text"], 140))
-    c[2].text(("excluded · " if row["excluded"] else "") + (components.value_text(row["label"])
-                                                            if row["label"] is not None else row["status"]))
+    label = row["label"] if team else own.get(row["id"])
+    c[2].text(("excluded · " if row["excluded"] else "") + (components.value_text(label)
+                                                            if label is not None else row["status"]))
     suggestion = "" if row["suggested"] is None else components.value_text(row["suggested"])
     c[3].text(suggestion + ("" if row["score"] is None else f" ({row['score']:.2f})"))
-    c[4].text("" if row["quality"] is None else f"{row['quality']:.2f}")
+    c[4].text("" if row["quality"] is None or not team else f"{row['quality']:.2f}")
     if c[5].button("Open", key=state.page_key(state.BROWSE_OPEN, row['id']), icon=":material/edit:", width="stretch",
                    on_click=_open, args=(row["id"],), help="Open on the Annotate page"):
         st.switch_page("pages/annotate.py")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from pages.ui import loaders, state
+from pages.ui import auth, loaders, state
 from workbench import progress
 
 loaders.require_router()
+auth.require_page("team")
 st.title("Progress")
 with loaders.ui_store() as store:
     project = loaders.require_project(store)

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages.ui import components, loaders, state
+from pages.ui import auth, components, loaders, state
 from pages.ui.components import show_notice
 from workbench import progress, schema
+from workbench.accounts import visible_projects
+from workbench.config import MAX_OVERLAP, ProjectSettings
 from workbench.errors import WorkbenchError
 from workbench.io.import_dirs import confine_to_import_dirs
 from workbench.types import TASKS
@@ -23,10 +25,11 @@ def _notice(level: str, text: str) -> None:
     st.session_state[state.PROJECTS_NOTICE] = (level, text)
 
 
-def _run(action, success: str | None = None):
-    """Call ``action(store)``; report WorkbenchError as a notice instead of raising."""
+def _run(action, success: str | None = None, *, need: str = "schema"):
+    """Check the role may ``need``, then call ``action(store)``; report WorkbenchError as a notice instead of raising."""
     try:
         with loaders.ui_store() as store:
+            auth.require(store, need)
             result = action(store)
     except WorkbenchError as exc:
         _notice("error", str(exc))
@@ -42,7 +45,7 @@ def _create() -> None:
     name = (ss.get(state.PROJECTS_NEW_NAME) or "").strip()
     project = _run(lambda s: s.create_project(name, ss[state.PROJECTS_NEW_TASK], (ss.get(state.PROJECTS_NEW_LABELS) or "").split(","),
                                               ss.get(state.PROJECTS_NEW_GUIDELINES) or ""),
-                   f"Created project {name!r}.")
+                   f"Created project {name!r}.", need="projects")
     if project is not None:
         ss[state.PROJECT_REQUEST] = project.name
 
@@ -78,6 +81,7 @@ def _import(path: str, shown_name: str, mapping: dict) -> None:
 
     try:
         with loaders.ui_store() as store:
+            auth.require(store, "import")
             report = act(store)
     except WorkbenchError as exc:
         # name the user's file, not our temporary copy of it
@@ -88,8 +92,9 @@ def _import(path: str, shown_name: str, mapping: dict) -> None:
 
 
 # -- sections ----------------------------------------------------------------------
-def _projects_table(store) -> None:
-    rows = progress.project_rows(store)
+def _projects_table(store, user) -> None:
+    visible = {p.name for p in visible_projects(store, user)}
+    rows = [r for r in progress.project_rows(store) if r["name"] in visible]
     if not rows:
         st.info("No projects yet: create one below or import a file.")
         return
@@ -200,6 +205,27 @@ def _schema_section(project) -> None:
         st.form_submit_button("Save order", on_click=_schema, args=("order", project.name, project.id))
 
 
+def _save_overlap(project_name: str) -> None:
+    def act(store):
+        project = store.get_project(project_name)
+        settings = ProjectSettings.from_dict({**project.settings.to_dict(),
+                                              "annotators_per_record": int(st.session_state[state.PROJECTS_OVERLAP])})
+        return store.update_project(project, settings=settings)
+
+    _run(act, "Saved: each record now goes to "
+         f"{int(st.session_state[state.PROJECTS_OVERLAP])} annotator(s).", need="settings")
+
+
+def _overlap_section(project) -> None:
+    with st.form(state.PROJECTS_OVERLAP_FORM):
+        st.number_input("Annotators per record", 1, MAX_OVERLAP, value=int(project.settings.annotators_per_record),
+                        key=state.PROJECTS_OVERLAP,
+                        help="The queue serves each record to this many different people (never twice to the "
+                             "same one) and counts it done when all of them labelled it or a reviewer decided it. "
+                             "2 or more gives the agreement figures and the Review page real overlap.")
+        st.form_submit_button("Save", on_click=_save_overlap, args=(project.name,))
+
+
 def _guidelines_section(project) -> None:
     with st.form(state.PROJECTS_GUIDELINES_FORM):
         guide_key = state.page_key(state.PROJECTS_GUIDELINES, project.id)
@@ -212,15 +238,23 @@ def _guidelines_section(project) -> None:
 loaders.require_router()
 st.title("Projects")
 show_notice(state.PROJECTS_NOTICE)
+user = auth.current_user()
 with loaders.ui_store() as store:
     project = loaders.current_project(store)
-    _projects_table(store)
-    with st.expander("Create a project", expanded=not store.list_projects()):
-        _create_form()
-    with st.expander("Import data", expanded=False):
-        _import_section(store, project)
-if project is not None:
+    _projects_table(store, user)
+    if user.can("projects"):
+        with st.expander("Create a project", expanded=not store.list_projects()):
+            _create_form()
+    if user.can("import"):
+        with st.expander("Import data", expanded=False):
+            _import_section(store, project)
+if project is not None and not user.can("schema"):
+    st.subheader(f"Guidelines · {components.md(project.name)}")
+    st.markdown(components.guidelines_markdown(project.guidelines) or "_No guidelines yet._")
+elif project is not None:
     st.subheader(f"Label schema · {components.md(project.name)}")
     _schema_section(project)
     with st.expander("Guidelines"):
         _guidelines_section(project)
+    with st.expander(f"Task distribution · {project.settings.annotators_per_record} annotator(s) per record"):
+        _overlap_section(project)

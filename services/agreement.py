@@ -236,3 +236,41 @@ def consensus(store, project, *, folds: int = 5, encoder: str = "minilm", seed: 
                         "agreement": float(row["agreement_with_consensus"]), "n": int(row["num_examples_labeled"])}
                        for name, row in stats.iterrows()],
     }
+
+
+def majority_labels(by_record: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Plurality vote per record (ties: the label given first by annotator name order).
+
+    Returns record id -> ``label``, ``agreement`` (share of annotators who gave it) and ``n``.
+    """
+    out = {}
+    for rid, ratings in by_record.items():
+        votes = Counter(_key(v) for v in ratings.values())
+        top, count = votes.most_common(1)[0]
+        value = next(v for _, v in sorted(ratings.items()) if _key(v) == top)
+        out[rid] = {"label": value, "agreement": count / len(ratings), "n": len(ratings)}
+    return out
+
+
+def consensus_labels(store, project, **options: Any) -> dict[int, dict[str, Any]]:
+    """The consensus label of every record people labelled: record id -> ``label``, ``agreement``, ``n``.
+
+    Single-label classification uses CROWDLAB (:func:`consensus`; ``agreement`` is its annotator
+    agreement) once there are enough labelled records for its out-of-fold model; otherwise, and for
+    multi-label and NER, a plurality vote. The curated export uses it (``--source consensus``).
+    """
+    by_record = labels_by_record(store, project)
+    votes = majority_labels(by_record)
+    if project.task != "classification":
+        return votes
+    try:
+        result = consensus(store, project, **options)
+    except ValidationError:
+        return votes
+    return {row["record_id"]: {"label": row["consensus"], "agreement": row["agreement"],
+                               "n": votes[row["record_id"]]["n"]} for row in result["records"]}
+
+
+def hashable(value: Any) -> Hashable:
+    """A label value in a comparable, hashable form (multi-label lists and NER spans order-free)."""
+    return _key(value)

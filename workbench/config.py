@@ -61,6 +61,10 @@ class ConfigMixin:
         return cls(**data)
 
 
+#: the most people one record is served to (annotators_per_record)
+MAX_OVERLAP = 10
+
+
 @dataclass
 class ProjectSettings(ConfigMixin):
     """Per-project active-learning settings, stored as JSON on the project.
@@ -82,6 +86,10 @@ class ProjectSettings(ConfigMixin):
     recheck_share : float
         Share of the annotate queue that re-checks labelled records with low
         label-quality scores (the mixed queue); 0 turns it off.
+    annotators_per_record : int
+        Task distribution: the queue serves each record to this many distinct people, and a record is
+        done when that many have labelled it (or a reviewer decided it). Above 1, agreement and
+        CROWDLAB consensus get real overlap.
     """
 
     renamed_keys: ClassVar[dict[str, str]] = {"model": "adapter"}
@@ -92,11 +100,15 @@ class ProjectSettings(ConfigMixin):
     encoder: str = DEFAULT_ENCODER
     recheck_share: float = 0.0
     base_model: str = DEFAULT_ENCODER
+    annotators_per_record: int = 1
 
     def __post_init__(self) -> None:
         if not isinstance(self.retrain_every, int) or self.retrain_every < 0:
             raise ValidationError(f"retrain_every must be an integer >= 0, got {self.retrain_every!r}")
         if not 0.0 <= float(self.recheck_share) <= 1.0:
             raise ValidationError(f"recheck_share must be between 0 and 1, got {self.recheck_share!r}")
+        per_record = self.annotators_per_record
+        if isinstance(per_record, bool) or not isinstance(per_record, int) or not 1 <= per_record <= MAX_OVERLAP:
+            raise ValidationError(f"annotators_per_record must be an integer from 1 to {MAX_OVERLAP}, got {per_record!r}")
         if not self.adapter or not self.strategy or not self.encoder or not self.base_model:
             raise ValidationError("adapter, strategy, encoder and base_model must be non-empty names")

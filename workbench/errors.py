@@ -69,3 +69,12 @@ class JobError(WorkbenchError):
 
 class UnknownNameError(ValidationError, NotFoundError):
     """A name looked up in a :class:`workbench.registry.Registry` is not registered; the message lists the valid ones."""
+
+
+class AuthError(WorkbenchError):
+    """A sign-in failed (unknown user, wrong password, disabled account, too many attempts) or a session
+    is no longer valid. The message never says which of user or password was wrong."""
+
+
+class PermissionDeniedError(WorkbenchError):
+    """The signed-in user's role or project membership does not allow this action."""

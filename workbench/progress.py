@@ -15,8 +15,14 @@ FREQUENCIES = {"hour": 13, "day": 10}  # length of the ISO timestamp prefix that
 
 
 def labelled_count(store, project) -> tuple[int, int]:
-    """(records with a current human label, all records) of a project."""
+    """(done records, all records): done = labelled by ``annotators_per_record`` people (1 by default), or
+    decided by a reviewer."""
     return store.labelled_count(project)
+
+
+def completion(store, project) -> dict[str, int]:
+    """``done``, ``partial`` (labelled by fewer people than ``annotators_per_record``) and ``total`` records."""
+    return store.completion(project)
 
 
 def labels_per_hour(store, project, annotator: str, *, window_hours: float = 1.0) -> float:

@@ -6,14 +6,19 @@ Order, first match wins:
    not hand them a second record and keep the first one locked);
 2. a *re-check* of a labelled record flagged by the latest audit, when the
    project's ``recheck_share`` asks for it (the mixed queue);
-3. the active-learning order: unlabelled records with a suggestion from the
+3. with ``annotators_per_record`` above 1 (task distribution): records other
+   people labelled that still need more labels, fullest first, so records
+   complete;
+4. the active-learning order: unlabelled records with a suggestion from the
    active model version, highest ``uncertainty`` first;
-4. unlabelled records in import order;
-5. records someone else skipped (never ones this annotator skipped).
+5. unlabelled records in import order;
+6. records someone else skipped (never ones this annotator skipped).
 
-Every served record is leased (:meth:`Store.lease`), so two annotators working
-at once never get the same record. Every query walks an index and stops after a
-small batch: the cost does not grow with the size of the project.
+Every served record is leased (:meth:`Store.lease`) per annotator: a record is
+served to at most ``annotators_per_record`` distinct people at once, never twice
+to the same person, and never after it is done (that many labels, or a
+review). Every query walks an index and stops after a small batch: the cost
+does not grow with the size of the project.
 """
 
 from __future__ import annotations
@@ -59,18 +64,21 @@ class QueueItem:
             object.__setattr__(self, "served_status", self.record.status)
 
 
-def next_item(store, project, annotator: str) -> QueueItem | None:
-    """Lease and return the next record for ``annotator``, or None when the queue is empty."""
+def next_item(store, project, annotator: str, *, rechecks: bool = True) -> QueueItem | None:
+    """Lease and return the next record for ``annotator``, or None when the queue is empty.
+
+    ``rechecks=False`` leaves out re-checks of other people's labels (roles that may not decide audits).
+    """
     annotator = check_annotator(annotator)
     held = store.own_lease(project, annotator)
     if held is not None:
         return QueueItem(held, "new", "lease")
-    if _wants_recheck(store, project, annotator):
+    if rechecks and _wants_recheck(store, project, annotator):
         item = _next_recheck(store, project, annotator)
         if item is not None:
             return item
     for source, record in _candidates(store, project, annotator):
-        if store.lease(project, record.id, annotator, status=record.status):
+        if store.lease(project, record.id, annotator, shared=True):
             return QueueItem(record, "new", source)
     return None
 
@@ -84,15 +92,19 @@ def next_record(store, project, annotator: str) -> Record | None:
 def open_record(store, project, record_id: int, annotator: str | None = None) -> QueueItem:
     """Serve a record on purpose (history, browse page), whatever its state.
 
-    With ``annotator``, an unlabelled record is leased to them like a queued one (kind ``new``),
+    With ``annotator``, a record that still needs their label (unlabelled, or with overlap fewer
+    labels than ``annotators_per_record``) is leased to them like a queued one (kind ``new``),
     so the queue does not hand it to someone else while it is on their screen; one another
     annotator holds stays a ``revisit``, and a label on it after theirs is reported as stale.
     """
     record = store.get_record(int(record_id))
     if record.project_id != project.id:
         raise NotFoundError(f"record {record_id} is not in project {project.name!r}")
-    if annotator and record.status == "unlabelled":
-        leased = store.lease(project, record.id, annotator, status="unlabelled")
+    if annotator and record.status != "unlabelled" and not needs(project, record, annotator.strip(),
+                                                                  store.current_labellers(record.id)):
+        return QueueItem(record, "revisit", "opened")
+    if annotator and needs(project, record, annotator.strip(), store.current_labellers(record.id)):
+        leased = store.lease(project, record.id, annotator, shared=True)
         # held by someone else: their label may come first (then this one is stale)
         return QueueItem(record, "new", "opened" if leased else "opened-held")
     return QueueItem(record, "revisit", "opened")
@@ -141,10 +153,12 @@ def decide(store, project, annotator: str, item: QueueItem, kind: str, value: An
             issue_id = item.audit_issue["id"]
             if kind == "label":
                 kind = "keep" if current.label is not None and current.label == value else "relabel"
-        # someone else's label arrived after this record was served to the annotator (their own earlier
-        # save, e.g. an NER edit, is not "someone else")
-        stale = (kind == "label" and item.kind == "new" and item.served_status != "labelled"
-                 and current.status == "labelled" and annotator.strip() not in store.current_labellers(current.id))
+        # other people completed the record after it was served to this annotator (enough labels, or a
+        # review): their own earlier save, e.g. an NER edit, is not "other people"
+        labellers = store.current_labellers(current.id)
+        stale = (kind == "label" and item.kind == "new" and current.status == "labelled"
+                 and annotator.strip() not in labellers
+                 and (current.reviewed or len(labellers) >= int(project.settings.annotators_per_record)))
         annotation_id = store.annotate(project, item.record.id, annotator, kind, value, audit_issue_id=issue_id,
                                        stale=stale)
     if not stale:
@@ -152,6 +166,13 @@ def decide(store, project, annotator: str, item: QueueItem, kind: str, value: An
     who = ", ".join(a for a in store.current_labellers(item.record.id) if a != annotator) or "someone"
     return Decision(annotation_id, True, f"{who} labelled this record before you did, so it keeps that label; "
                                          "yours is saved in its history")
+
+
+def needs(project, record: Record, annotator: str, labellers: list[str]) -> bool:
+    """True while ``record`` still needs a label from ``annotator``: not excluded, not reviewed, theirs
+    not on it yet, and fewer than ``annotators_per_record`` people labelled it."""
+    return (not record.excluded and not record.reviewed and annotator not in labellers
+            and len(labellers) < int(project.settings.annotators_per_record))
 
 
 def reserved_by_others(store, project, annotator: str) -> int:

@@ -24,11 +24,13 @@ TASKS: tuple[str, ...] = ("classification", "multilabel", "ner")
 #: Kinds of annotation row. ``label``/``relabel`` set the label, ``retract``
 #: undoes an earlier row (``target_id``), ``skip`` hides a record from one
 #: annotator, ``exclude`` drops it from curated exports, ``keep`` confirms a
-#: flagged label and ``ambiguous`` marks it as unclear after an audit.
+#: flagged label, ``ambiguous`` marks it as unclear after an audit and ``review`` is a reviewer's
+#: final label (it wins over every annotator's label, in the record's state and in exports).
 ANNOTATION_KINDS: tuple[str, ...] = (
-    "label", "skip", "retract", "relabel", "exclude", "keep", "ambiguous",
+    "label", "skip", "retract", "relabel", "exclude", "keep", "ambiguous", "review",
 )
-LABEL_SOURCES: tuple[str, ...] = ("annotations", "reference", "curated")
+#: ``consensus``: CROWDLAB's consensus of the annotators' labels (a review still wins)
+LABEL_SOURCES: tuple[str, ...] = ("annotations", "reference", "curated", "consensus")
 #: Pseudo-annotators that write rows on behalf of a system action (``schema``: label renames
 #: and merges). They are not people: progress, agreement, the browse annotator filter and
 #: export provenance leave them out.
@@ -70,7 +72,7 @@ def check_annotator(annotator: str | None) -> str:
     """Return the trimmed annotator name; raise if it is empty."""
     annotator = (annotator or "").strip()
     if not annotator:
-        raise ValidationError("annotator name must not be empty; set it in the sidebar or with --annotator")
+        raise ValidationError("annotator name must not be empty; sign in, or pass --annotator")
     return annotator
 
 

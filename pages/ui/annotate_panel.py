@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from pages.ui import components, loaders, state
+from pages.ui import auth, components, loaders, state
 from pages.ui.explanations import render_explanation
 from pages.ui.keys_component import label_keys
 from pages.ui.ner_component import ner_annotator
@@ -64,7 +64,7 @@ def current_item(store, project, annotator: str) -> QueueItem | None:
             return item
     item = _load_item(store, project, annotator)
     if item is None:
-        item = next_item(store, project, annotator)
+        item = next_item(store, project, annotator, rechecks=auth.allowed("audit"))
         _save_item(project, annotator, item)
     return item
 

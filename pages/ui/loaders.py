@@ -37,9 +37,9 @@ def require_router() -> None:
     """
     if st.session_state.pop(state.ROUTED, False):
         return
-    from pages.ui import router
+    from pages.ui import auth, router
 
-    router.navigation()
+    router.navigation(auth.current_user())
     st.rerun()
 
 
@@ -65,12 +65,6 @@ def _workbench(path: str):
     return api.connect(path)
 
 
-def current_project(store):
-    """The project selected in the sidebar, or None (no projects, or it was deleted)."""
-    name = st.session_state.get(state.PROJECT)
-    return store.find_project(name) if name else None
-
-
 def require_project(store):
     """The selected project; without one, a hint and ``st.stop()`` (pages that need a project)."""
     project = current_project(store)
@@ -81,7 +75,21 @@ def require_project(store):
 
 
 def annotator_name() -> str:
-    return (st.session_state.get(state.ANNOTATOR) or "").strip()
+    """The signed-in user's name (what their annotation rows carry); '' when signed out."""
+    user = st.session_state.get(state.USER)
+    return user.username if user is not None else ""
+
+
+def current_project(store):
+    """The project selected in the sidebar, or None (no projects, it was deleted, or not visible to the user)."""
+    name = st.session_state.get(state.PROJECT)
+    user = st.session_state.get(state.USER)
+    if not name or user is None:
+        return None
+    project = store.find_project(name)
+    if project is None or (user.role != "admin" and project.id not in store.member_project_ids(user.username)):
+        return None
+    return project
 
 
 def ensure_demo_once(store) -> None:

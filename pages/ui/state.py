@@ -11,9 +11,20 @@ from __future__ import annotations
 # copy into them, because Streamlit drops a widget's state on page switches
 # (st.switch_page) while plain keys persist for the whole session.
 PROJECT = "project"                   # selected project name
-ANNOTATOR = "annotator"               # annotator name
 PROJECT_WIDGET = "sidebar.project"    # the sidebar selectbox
-ANNOTATOR_WIDGET = "sidebar.annotator"  # the sidebar text input
+SIGN_OUT = "sidebar.sign_out"         # the sidebar's sign-out button
+
+# -- sign-in (pages/ui/auth.py) ------------------------------------------------------------
+USER = "auth.user"                    # workbench.accounts.User acting on this run (set by auth.gate)
+SESSION_TOKEN = "auth.token"          # this browser session's sign-in token
+AUTH_NEW_TOKEN = "auth.new_token"     # token to hand to the browser as a cookie (just signed in)
+AUTH_SIGNED_OUT = "auth.signed_out"   # clear the cookie on the next run
+AUTH_NOTICE = "auth.notice"           # (level, text) of the last failed sign-in
+AUTH_REFUSED = "auth.refused"         # why this server refuses to serve (no accounts, not on loopback)
+AUTH_FORM = "auth.form"
+AUTH_USERNAME = "auth.username"
+AUTH_PASSWORD = "auth.password"
+AUTH_COOKIE_WIDGET = "auth.cookie"
 PROJECT_REQUEST = "project.request"   # a page asks the sidebar to select this project on the next run
 DEMO_CHECKED = "app.demo_checked"     # start-up demo import tried once per session
 ROUTED = "app.routed"                 # set by app.py each run; pages check it (loaders.require_router)
@@ -41,6 +52,33 @@ def annotate_key(name: str, *parts: object) -> str:
 AL_NOTICE = "al.notice"                # (level, text) shown once after an action
 AL_METRIC = "al.metric"                # metric plotted by the learning curve
 AL_WATCHING = "al.watching"            # id of the training job the page is polling
+
+# -- review page ----------------------------------------------------------------------------
+REVIEW_SHOW = "review.show"            # disagreements | all | reviewed
+REVIEW_ANNOTATOR = "review.annotator"  # only records this annotator labelled
+REVIEW_OFFSET = "review.offset"        # records skipped past in the current list
+REVIEW_NOTICE = "review.notice"        # (level, text) shown once after a decision
+REVIEW_KEYS = "review.keys"            # the keyboard listener
+
+
+def review_key(name: str, *parts: object) -> str:
+    """A widget key on the review page, e.g. ``review_key("accept", 2)`` -> ``"review.accept.2"``."""
+    return page_key(f"review.{name}", *parts)
+
+
+# -- team (admin) page ---------------------------------------------------------------------
+TEAM_NOTICE = "team.notice"
+TEAM_ADD_FORM = "team.add.form"
+TEAM_ADD_NAME = "team.add.name"
+TEAM_ADD_DISPLAY = "team.add.display"
+TEAM_ADD_ROLE = "team.add.role"
+TEAM_ADD_PASSWORD = "team.add.password"
+TEAM_ADD_PROJECTS = "team.add.projects"
+TEAM_USER = "team.user"                # the account the change form acts on
+TEAM_CHANGE_FORM = "team.change.form"
+TEAM_CHANGE_PASSWORD = "team.change.password"
+TEAM_CHANGE_PROJECTS = "team.change.projects"
+TEAM_CHANGE_DISABLED = "team.change.disabled"
 
 # -- audit page ---------------------------------------------------------------------------
 AUDIT_OFFSET = "audit.offset"          # how many undecided issues the reviewer skipped past
@@ -95,6 +133,8 @@ PROJECTS_ORDER_FORM = "projects.order.form"
 PROJECTS_RENAME_FORM = "projects.rename.form"
 PROJECTS_RENAME_NEW = "projects.rename.new"
 PROJECTS_RENAME_OLD = "projects.rename.old"
+PROJECTS_OVERLAP = "projects.overlap"
+PROJECTS_OVERLAP_FORM = "projects.overlap.form"
 
 AUDIT_RELABEL = "audit.relabel"
 BROWSE_OPEN = "browse.open"

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from pages.ui.state import DEMO_CHECKED
 from tests.conftest import add_texts
-from tests.ui.conftest import APP, start
+from tests.ui.conftest import APP, sign_in, start
 from workbench.store import Store
 
 TEXTS = ["<script>alert('x')</script> <b>great</b> film", "**bold** [link](http://x) awful", "it exists", "loved it"]
@@ -86,10 +86,12 @@ def test_history_edit_reopens_a_record(db, clf):
     assert len(_rows(db)) == 3  # appended, nothing rewritten
 
 
-def test_no_name_no_buttons(db, clf):
-    at = start("pages/annotate.py", annotator=None)
-    assert not [b for b in at.button if b.key and b.key.startswith("annotate.label")]
-    assert any("name" in w.value for w in at.warning)
+def test_local_mode_labels_as_the_local_admin_and_says_so(db, clf):
+    at = start("pages/annotate.py", annotator=None)  # no accounts, served on loopback
+    assert not at.text_input  # no name box: identity never comes from a text field
+    assert any("Local single-user mode" in c.value for c in at.sidebar.caption)
+    at.button(key="annotate.label.0").click().run()
+    assert [r["annotator"] for r in _rows(db)] == ["local"]
 
 
 def test_multilabel_toggles_and_submit(db):
@@ -190,12 +192,13 @@ def test_multilabel_enter_on_nothing_asks_and_zero_saves_none(db):
     assert _shown(at) == "match report"
 
 
-def test_the_url_keeps_project_and_annotator_for_a_reload(db, clf):
+def test_the_url_keeps_the_project_but_never_the_identity(db, clf):
     at = start("pages/annotate.py", annotator="alice")
-    assert at.query_params["annotator"] in ("alice", ["alice"]) and at.query_params["project"] in ("reviews", ["reviews"])
-    again = AppTest.from_file(APP, default_timeout=60)  # a reload: a new session with the same URL
+    assert "annotator" not in at.query_params and at.query_params["project"] in ("reviews", ["reviews"])
+    again = AppTest.from_file(APP, default_timeout=60)  # a new session with the same URL, no session cookie
     again.session_state[DEMO_CHECKED] = True
     again.query_params.update(annotator="alice", project="reviews")
     again.run()
-    assert again.text_input(key="sidebar.annotator").value == "alice"
+    assert [t.value for t in again.title] == ["Sign in"] and not again.selectbox  # ?annotator= is ignored
+    sign_in(again, "alice")
     assert again.selectbox(key="sidebar.project").value == "reviews"

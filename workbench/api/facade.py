@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbench import config, queue
+from workbench import accounts, config, queue
+from workbench.errors import PermissionDeniedError
 from workbench.store import Project, Record, Store
 
 
@@ -73,21 +74,32 @@ class Workbench:
             return import_file(s, project, path, **options)
 
     def export(self, project: str, out, **options: Any):
-        """:func:`workbench.io.export_project`; returns its ExportReport."""
+        """:func:`workbench.io.export_project`; returns its ExportReport. ``source="consensus"`` computes the
+        consensus labels first (:func:`services.agreement.consensus_labels`)."""
         from workbench.io import export_project
 
         with self.store() as s:
+            if options.get("source") == "consensus" and "consensus" not in options:
+                from services.agreement import consensus_labels
+
+                options["consensus"] = consensus_labels(s, s.get_project(project))
             return export_project(s, project, out, **options)
 
     # -- annotating ---------------------------------------------------------------------------
     def next(self, project: str, annotator: str) -> Item | None:
-        """Lease and return the next record for ``annotator`` (None when the queue is empty)."""
+        """Lease and return the next record for ``annotator`` (None when the queue is empty).
+
+        With accounts, ``annotator`` must be an enabled account and a member of the project
+        (:func:`workbench.accounts.resolve_annotator`); re-checks go only to roles that decide audits.
+        """
         with self.store() as s:
-            item = queue.next_item(s, s.get_project(project), annotator)
+            proj = s.get_project(project)
+            user = accounts.resolve_annotator(s, annotator, proj)
+            item = queue.next_item(s, proj, user.username, rechecks=user.can("audit"))
         if item is None:
             return None
         with self._served_lock:
-            self._served[(project, annotator.strip(), item.record.id)] = item.served_status
+            self._served[(project, user.username, item.record.id)] = item.served_status
         return Item(item.record.id, item.record.text, item.kind, item.source, item.record)
 
     def label(self, project: str, record_id: int, annotator: str, value: Any) -> queue.Decision:
@@ -103,9 +115,13 @@ class Workbench:
         return self._decide(project, record_id, annotator, "skip", None)
 
     def undo(self, project: str, annotator: str) -> int | None:
-        """Retract the annotator's latest live decision; return the retracted row id (None: nothing to undo)."""
+        """Retract the annotator's own latest live decision; return the retracted row id (None: nothing to undo).
+
+        Nobody undoes someone else's decision: an admin or reviewer who disagrees adds their own row.
+        """
         with self.store() as s:
-            return s.undo_last(s.get_project(project), annotator)
+            proj = s.get_project(project)
+            return s.undo_last(proj, accounts.resolve_annotator(s, annotator, proj).username)
 
     def _decide(self, project: str, record_id: int, annotator: str, kind: str, value: Any) -> queue.Decision:
         with self._served_lock:
@@ -127,7 +143,9 @@ class Workbench:
 
         with self.store() as s:
             proj = s.get_project(project)
-            decision = queue.decide(s, proj, annotator, item, kind, value)
+            user = accounts.resolve_annotator(s, annotator, proj)
+            _check_may_change(s, user, item)
+            decision = queue.decide(s, proj, user.username, item, kind, value)
             if kind in ("label", "relabel"):
                 maybe_retrain(s, proj)  # a cheap count; the retrain itself runs in a background thread
             return decision
@@ -154,6 +172,17 @@ class Workbench:
         """Record and annotation counts, with per-label counts (human and reference)."""
         with self.store() as s:
             return s.project_stats(s.get_project(project))
+
+
+def _check_may_change(store, user, item: queue.QueueItem) -> None:
+    """Annotators change only their own decisions; re-checks of audited labels need the audit role."""
+    if item.kind == "recheck" and not user.can("audit"):
+        raise PermissionDeniedError(f"{user.username} ({user.role}) may not decide audit re-checks; ask a reviewer")
+    if item.kind == "revisit" and not user.can("team"):
+        labellers = store.current_labellers(item.record.id)
+        if labellers and user.username not in labellers:
+            raise PermissionDeniedError(f"{user.username} ({user.role}) may change only their own labels; this "
+                                        "record was labelled by someone else")
 
 
 def connect(db_path: str | Path | None = None) -> Workbench:

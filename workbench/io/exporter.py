@@ -9,24 +9,28 @@ Label sources (:data:`workbench.types.LABEL_SOURCES`):
 - ``annotations``: each record's current human label (default);
 - ``reference``: labels imported with the data;
 - ``curated``: the human label, else the reference label, leaving out records
-  an audit decision excluded.
+  an audit decision excluded;
+- ``consensus``: a reviewer's final label, else the annotators' consensus (the
+  caller computes it, e.g. CROWDLAB in :func:`services.agreement.consensus_labels`),
+  leaving out excluded records; rows carry ``agreement`` and ``n_annotators``.
 
 Only records with a label from the chosen source are exported.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from workbench.errors import ValidationError
 from workbench.io.card import write_card
-from workbench.io.writers import LABEL_KEYS, PROVENANCE, WRITERS, ExportSchema, save_hf, temp_dir
+from workbench.io.writers import AGREEMENT, LABEL_KEYS, PROVENANCE, WRITERS, ExportSchema, save_hf, temp_dir
 from workbench.registry import one_of
 from workbench.store import Project, Record
 from workbench.types import LABEL_SOURCES
@@ -34,7 +38,7 @@ from workbench.types import LABEL_SOURCES
 EXPORT_FORMATS = WRITERS
 BATCH = 1000
 #: Metadata keys that would clash with export columns are written as ``meta_<key>``.
-RESERVED = {"id", "text", "label", "labels", "spans", "split", "ner_tags", *PROVENANCE}
+RESERVED = {"id", "text", "label", "labels", "spans", "split", "ner_tags", *PROVENANCE, *AGREEMENT}
 
 
 @dataclass
@@ -82,23 +86,33 @@ class LabelledRow:
     value: Any
     annotator: str | None
     annotated_at: str | None
-    label_source: str  # "annotation" | "reference"
+    label_source: str  # "annotation" | "reference" | "review" | "consensus"
+    agreement: float | None = None
+    n_annotators: int | None = None
 
 
-def labelled_rows(store, project: Project, source: str, batch: int = BATCH) -> Iterator[LabelledRow]:
+#: record id -> {"label": value, "agreement": share in [0, 1], "n": annotators} (a consensus source)
+Consensus = Mapping[int, Mapping[str, Any]]
+
+
+def labelled_rows(store, project: Project, source: str, batch: int = BATCH, *,
+                  consensus: Consensus | None = None) -> Iterator[LabelledRow]:
     """Yield each record that has a label from ``source``, in import order, ``batch`` at a time."""
-    where = "excluded = 0" if source == "curated" else ""
+    where = "excluded = 0" if source in ("curated", "consensus") else ""
     buffer: list[Record] = []
     for rec in store.iter_records(project.id, batch=batch, where=where):
         buffer.append(rec)
         if len(buffer) >= batch:
-            yield from _resolve(store, source, buffer)
+            yield from _resolve(store, source, buffer, consensus)
             buffer = []
     if buffer:
-        yield from _resolve(store, source, buffer)
+        yield from _resolve(store, source, buffer, consensus)
 
 
-def _resolve(store, source: str, records: list[Record]) -> Iterator[LabelledRow]:
+def _resolve(store, source: str, records: list[Record], consensus: Consensus | None) -> Iterator[LabelledRow]:
+    if source == "consensus":
+        yield from _resolve_consensus(store, records, consensus or {})
+        return
     ids = [r.id for r in records]
     human = store.label_provenance(ids) if source != "reference" else {}
     refs = store.reference_rows(ids) if source != "annotations" else {}
@@ -109,6 +123,20 @@ def _resolve(store, source: str, records: list[Record]) -> Iterator[LabelledRow]
         elif source != "annotations" and rec.id in refs:
             value, when = refs[rec.id]
             yield LabelledRow(rec, value, None, when, "reference")
+
+
+def _resolve_consensus(store, records: list[Record], consensus: Consensus) -> Iterator[LabelledRow]:
+    """A review wins; else the consensus label; records with neither are left out."""
+    human = store.label_provenance([r.id for r in records])
+    for rec in records:
+        found = consensus.get(rec.id)
+        agreement = None if found is None else float(found["agreement"])
+        n = None if found is None else int(found["n"])
+        if rec.reviewed and rec.label is not None:
+            who, when = human.get(rec.id, (None, None))
+            yield LabelledRow(rec, rec.label, who, when, "review", agreement, n)
+        elif found is not None:
+            yield LabelledRow(rec, found["label"], None, None, "consensus", agreement, n)
 
 
 def _meta_kind(value: Any) -> str | None:
@@ -139,6 +167,7 @@ def _merge_kind(a: str | None, b: str | None) -> str | None:
 
 def export_project(
     store, project, out, *, format: str, source: str = "annotations", split: float | None = None, seed: int = 0,
+    consensus: Consensus | None = None,
 ) -> ExportReport:
     """Write a project's labelled records to ``out``.
 
@@ -153,7 +182,9 @@ def export_project(
     format : str
         One of :data:`EXPORT_FORMATS` (``conll`` for NER projects only).
     source : str
-        ``annotations`` (default), ``reference`` or ``curated``.
+        ``annotations`` (default), ``reference``, ``curated`` or ``consensus``.
+    consensus : mapping, optional
+        For ``source="consensus"``: record id -> {label, agreement, n} (the API and CLI compute it).
     split : float, optional
         Test share in (0, 1): stratified by label when every class has at least
         two rows, else a plain random split (noted in the report).
@@ -172,6 +203,9 @@ def export_project(
     """
     EXPORT_FORMATS.get(format)
     one_of(source, LABEL_SOURCES, "label source")
+    if (source == "consensus") != (consensus is not None):
+        raise ValidationError("the consensus source needs the consensus labels, and only it takes them: export "
+                              "through the API or 'python -m workbench export --source consensus'")
     if split is not None and not 0 < float(split) < 1:
         raise ValidationError(f"split must be a test share between 0 and 1 (e.g. 0.2), got {split}")
     proj = project if isinstance(project, Project) else store.get_project(project)
@@ -181,12 +215,13 @@ def export_project(
     out = Path(out)
     report = ExportReport(path=out, format=format, source=source,
                           per_label={label: 0 for label in proj.labels})
-    schema, rename, test_ids = _plan(store, proj, source, split, seed, report)
+    rows = functools.partial(labelled_rows, store, proj, source, consensus=consensus)
+    schema, rename, test_ids = _plan(proj, rows, source, split, seed, report)
     directory = format == "hf" or split is not None or out.is_dir() or str(out).endswith(("/", os.sep))
     names = ["train", "test"] if split is not None else (["train"] if format == "hf" else ["data"])
     work = temp_dir(out.parent) if format == "hf" else None
     paths = _output_paths(out, format, names, directory, work)
-    _write_rows(store, proj, source, {name: WRITERS.get(format)(path, schema) for name, path in paths.items()},
+    _write_rows(proj, rows, {name: WRITERS.get(format)(path, schema) for name, path in paths.items()},
                 names, rename, test_ids, split is not None, report)
     _finish(out, format, paths, work, directory, proj, schema, report)
     return report
@@ -209,14 +244,14 @@ def _finish(out: Path, format: str, paths: dict[str, Path], work: Path | None, d
             report.files.append(card)
 
 
-def _plan(store, proj: Project, source: str, split: float | None, seed: int,
+def _plan(proj: Project, rows: Callable[[], Iterator[LabelledRow]], source: str, split: float | None, seed: int,
           report: ExportReport) -> tuple[ExportSchema, dict[str, str], set[int]]:
-    """Pass 1, keeping no records: metadata columns, the schema and the test split."""
+    """Pass 1 over ``rows()``, keeping no records: metadata columns, the schema and the test split."""
     kinds: dict[str, str | None] = {}
     ids: list[int] = []
     keys: list[str] = []
     n_rows = 0
-    for row in labelled_rows(store, proj, source):
+    for row in rows():
         n_rows += 1
         for key, value in row.record.meta.items():
             kinds[key] = _merge_kind(kinds.get(key), _meta_kind(value))
@@ -230,7 +265,8 @@ def _plan(store, proj: Project, source: str, split: float | None, seed: int,
     test_ids = _draw_split(proj, ids, keys, float(split), seed, report.notes) if split is not None else set()
     rename = {key: f"meta_{key}" if key in RESERVED else key for key in kinds}
     schema = ExportSchema(task=proj.task, labels=list(proj.labels), split=split is not None,
-                          meta={rename[k]: (kind or "str") for k, kind in kinds.items()})
+                          meta={rename[k]: (kind or "str") for k, kind in kinds.items()},
+                          agreement=source == "consensus")
     return schema, rename, test_ids
 
 
@@ -245,18 +281,20 @@ def _output_paths(out: Path, format: str, names: list[str], directory: bool, wor
             for name in names}
 
 
-def _write_rows(store, proj: Project, source: str, writers: dict[str, Any], names: list[str],
+def _write_rows(proj: Project, rows: Callable[[], Iterator[LabelledRow]], writers: dict[str, Any], names: list[str],
                 rename: dict[str, str], test_ids: set[int], split: bool, report: ExportReport) -> None:
-    """Pass 2: every labelled row into its part, counted in ``report``; writers always closed."""
+    """Pass 2: every row of ``rows()`` into its part, counted in ``report``; writers always closed."""
     label_key = LABEL_KEYS[proj.task]
     try:
-        for row in labelled_rows(store, proj, source):
+        for row in rows():
             rec = row.record
             name = ("test" if rec.id in test_ids else "train") if split else names[0]
             data: dict[str, Any] = {"id": rec.external_id or rec.uid, "text": rec.text, label_key: row.value}
             if split:
                 data["split"] = name
             data.update(annotator=row.annotator, annotated_at=row.annotated_at, label_source=row.label_source)
+            if row.label_source in ("consensus", "review") or row.agreement is not None:
+                data.update(agreement=row.agreement, n_annotators=row.n_annotators)
             for key, value in rec.meta.items():
                 data[rename[key]] = value
             writers[name].write(data)

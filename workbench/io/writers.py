@@ -31,6 +31,8 @@ BATCH = 1000
 #: Cells starting with these run as formulas in spreadsheet apps (CSV injection).
 LABEL_KEYS = {"classification": "label", "multilabel": "labels", "ner": "spans"}
 PROVENANCE = ("annotator", "annotated_at", "label_source")
+#: extra provenance of a consensus export: share of annotators agreeing with the label, and how many labelled it
+AGREEMENT = ("agreement", "n_annotators")
 
 
 @dataclass
@@ -47,12 +49,15 @@ class ExportSchema:
         ``list_str`` or ``text`` (anything else, written as JSON text).
     split : bool
         Whether rows carry a ``split`` column.
+    agreement : bool
+        Whether rows carry the :data:`AGREEMENT` columns (consensus exports).
     """
 
     task: str
     labels: list[str]
     meta: dict[str, str] = field(default_factory=dict)
     split: bool = False
+    agreement: bool = False
 
     @property
     def label_key(self) -> str:
@@ -61,7 +66,7 @@ class ExportSchema:
     @property
     def columns(self) -> list[str]:
         cols = ["id", "text", self.label_key] + (["split"] if self.split else []) + list(PROVENANCE)
-        return cols + list(self.meta)
+        return cols + (list(AGREEMENT) if self.agreement else []) + list(self.meta)
 
     @property
     def bio_tags(self) -> list[str]:
@@ -158,6 +163,8 @@ def arrow_schema(schema: ExportSchema, *, class_indices: bool = False):
     if schema.split:
         fields.append(("split", pa.string()))
     fields += [(name, pa.string()) for name in PROVENANCE]
+    if schema.agreement:
+        fields += [("agreement", pa.float64()), ("n_annotators", pa.int64())]
     for name, kind in schema.meta.items():
         if class_indices and name == "tokens" and schema.task == "ner":
             continue

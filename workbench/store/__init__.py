@@ -1,7 +1,8 @@
-"""SQLite store (sqlite-utils connection, WAL, foreign keys, named migrations)."""
+"""SQLite store (one connection, WAL, foreign keys, named migrations)."""
 
 from __future__ import annotations
 
+from workbench.store.accounts import AccountsMixin
 from workbench.store.annotations import Annotation, AnnotationsMixin, derive_state
 from workbench.store.audits import AuditsMixin
 from workbench.store.base import StoreBase, dumps, loads, now
@@ -16,7 +17,7 @@ from workbench.store.records import NewRecord, Record, RecordsMixin
 
 
 class Store(ProjectsMixin, RecordsMixin, AnnotationsMixin, QueueMixin, BrowseMixin, ProgressMixin, ModelsMixin,
-            JobsMixin, EmbeddingsMixin, AuditsMixin, StoreBase):
+            JobsMixin, EmbeddingsMixin, AuditsMixin, AccountsMixin, StoreBase):
     """The one entry point to the database. See :class:`StoreBase` for threading rules."""
 
 

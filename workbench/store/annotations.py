@@ -26,6 +26,8 @@ LIVE = ("NOT EXISTS (SELECT 1 FROM annotations retraction"
 LABEL_KINDS = ("label", "relabel", "keep")
 #: kinds whose value becomes the record's current label
 VALUE_KINDS = ("label", "relabel")
+#: a reviewer's final label: it wins over :data:`VALUE_KINDS` rows, whoever wrote them and whenever
+REVIEW = "review"
 #: review decisions on an audit issue
 REVIEW_DECISIONS = ("keep", "relabel", "ambiguous", "exclude")
 
@@ -64,7 +66,7 @@ class Annotation:
 def effective_labels(rows: Sequence[Annotation]) -> list[tuple[Annotation, Any]]:
     """The label rows that count, oldest first, each with its value after schema rewrites.
 
-    A row counts when it sets a value (``label``/``relabel``), is not retracted and not stale. A
+    A row counts when it sets a value (``label``/``relabel``/``review``), is not retracted and not stale. A
     system annotator's row that targets another row (a schema rename or merge) is not a decision of
     its own: it rewrites that row in place, so undoing the person's row also drops its rewrites, and
     every annotator's label is renamed, not only the current one. Rewrites of rewrites resolve to the
@@ -75,7 +77,7 @@ def effective_labels(rows: Sequence[Annotation]) -> list[tuple[Annotation, Any]]
     rewritten: dict[int, Any] = {}
     decisions = []
     for r in rows:
-        if r.kind not in VALUE_KINDS or r.id in retracted or r.stale:
+        if r.kind not in (*VALUE_KINDS, REVIEW) or r.id in retracted or r.stale:
             continue
         if r.annotator in SYSTEM_ANNOTATORS and r.target_id is not None:
             root = origin.get(r.target_id, r.target_id)
@@ -93,17 +95,21 @@ def derive_state(rows: list[Annotation]) -> dict[str, Any]:
     -------
     dict
         ``status`` (unlabelled | labelled | skipped), ``label`` (value or None),
-        ``excluded`` (bool), ``annotators`` (who currently has a label on it).
+        ``excluded`` (bool), ``annotators`` (who currently has a label on it), ``reviewed`` (a live
+        review row decides the label).
     """
     retracted = {r.target_id for r in rows if r.kind == "retract"}
-    labels = effective_labels(rows)
-    label = labels[-1][1] if labels else None
+    counted = effective_labels(rows)
+    reviews = [value for r, value in counted if r.kind == REVIEW]
+    labels = [(r, value) for r, value in counted if r.kind != REVIEW]
+    label = reviews[-1] if reviews else (labels[-1][1] if labels else None)
     per_annotator = {r.annotator: value for r, value in labels if r.annotator not in SYSTEM_ANNOTATORS}
     live = [r for r in rows if r.id not in retracted and r.kind != "retract"]
     excluded = any(r.kind == "exclude" for r in live)
     skipped = any(r.kind == "skip" for r in live)
     status = "labelled" if label is not None else ("skipped" if skipped else "unlabelled")
-    return {"status": status, "label": label, "excluded": excluded, "annotators": sorted(per_annotator)}
+    return {"status": status, "label": label, "excluded": excluded, "annotators": sorted(per_annotator),
+            "reviewed": bool(reviews)}
 
 
 class AnnotationsMixin:
@@ -130,7 +136,7 @@ class AnnotationsMixin:
             rec = self.one("SELECT project_id, text FROM records WHERE id = ?", (record_id,))
             if rec is None or rec["project_id"] != project.id:
                 raise NotFoundError(f"record {record_id} is not in project {project.name!r}")
-            if kind in VALUE_KINDS:
+            if kind in (*VALUE_KINDS, REVIEW):
                 value = validate_value(project.task, project.labels, value, rec["text"])
             elif kind == "keep" and value is not None:
                 value = validate_value(project.task, project.labels, value, rec["text"])
@@ -145,15 +151,18 @@ class AnnotationsMixin:
                  audit_issue_id, now(), int(stale)),
             )
             self.refresh_record_state(record_id)
-            self.execute("DELETE FROM leases WHERE record_id = ?", (record_id,))
+            # only this person's lease ends: with overlap, others may hold the same record
+            self.execute("DELETE FROM leases WHERE record_id = ? AND annotator = ?", (record_id, annotator))
         return cur.lastrowid
 
     def refresh_record_state(self, record_id: int) -> dict[str, Any]:
         state = derive_state(self.history(record_id))
         self.execute(
-            "UPDATE records SET status = ?, label = ?, excluded = ?, annotators = ?, updated_at = ? WHERE id = ?",
+            "UPDATE records SET status = ?, label = ?, excluded = ?, annotators = ?, n_labellers = ?, reviewed = ?,"
+            " updated_at = ? WHERE id = ?",
             (state["status"], None if state["label"] is None else dumps(state["label"]), int(state["excluded"]),
-             "," + ",".join(state["annotators"]) + "," if state["annotators"] else "", now(), record_id),
+             "," + ",".join(state["annotators"]) + "," if state["annotators"] else "", len(state["annotators"]),
+             int(state["reviewed"]), now(), record_id),
         )
         return state
 
@@ -208,6 +217,25 @@ class AnnotationsMixin:
             out += effective_labels(self.history(record_id))
         return out
 
+    def own_labels(self, project, annotator: str, record_ids: Sequence[int]) -> dict[int, Any]:
+        """record id -> ``annotator``'s current (latest live, not stale) label, for the records they labelled."""
+        sql = ("SELECT a.record_id, a.value FROM annotations a WHERE a.annotator = ? AND a.record_id IN ({marks})"
+               f" AND a.kind IN {sql_list(VALUE_KINDS)} AND a.stale = 0 AND {LIVE} ORDER BY a.id")
+        return {rid: loads(value) for rid, value in self.select_in(sql, list(record_ids), (annotator,))}
+
+    def last_annotation_id(self, project) -> int:
+        """The newest annotation row id of a project (0 without any): a cheap version of its labels."""
+        return self.scalar("SELECT COALESCE(MAX(id), 0) FROM annotations WHERE project_id = ?", (project.id,))
+
+    def reviewed_ids(self, project) -> set[int]:
+        return {r["id"] for r in self.query("SELECT id FROM records WHERE project_id = ? AND reviewed = 1",
+                                            (project.id,))}
+
+    def reviewed_labels(self, project) -> dict[int, Any]:
+        """record id -> final (reviewed) label."""
+        return {r["id"]: loads(r["label"]) for r in self.query(
+            "SELECT id, label FROM records WHERE project_id = ? AND reviewed = 1", (project.id,))}
+
     def current_labellers(self, record_id: int) -> list[str]:
         """The people whose live label is on the record (its derived ``annotators`` column)."""
         row = self.one("SELECT annotators FROM records WHERE id = ?", (record_id,))
@@ -223,6 +251,7 @@ class AnnotationsMixin:
         A system annotator's rewrite (a schema rename) keeps the person who chose the label.
         """
         sql = ("SELECT a.record_id, a.annotator, a.created_at FROM annotations a WHERE a.record_id IN ({marks})"
-               f" AND a.kind IN {sql_list(VALUE_KINDS)} AND {LIVE} AND a.annotator NOT IN {PEOPLE_ONLY} ORDER BY a.id")
-        # later rows win, as in derive_state
+               f" AND a.kind IN {sql_list((*VALUE_KINDS, REVIEW))} AND {LIVE} AND a.annotator NOT IN {PEOPLE_ONLY}"
+               " ORDER BY a.kind = 'review', a.id")
+        # later rows win, as in derive_state; a review wins over any label
         return {rid: (who, when) for rid, who, when in self.select_in(sql, list(record_ids))}

@@ -233,6 +233,85 @@ def m009_leases_and_heartbeats(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+_ANNOTATION_COLUMNS = "id, project_id, record_id, annotator, kind, value, target_id, audit_issue_id, created_at, stale"
+
+
+def m010_accounts_overlap_review(conn: sqlite3.Connection) -> None:
+    """Teams: accounts, project membership, login sessions and attempts; leases per (record, annotator) so
+    up to ``annotators_per_record`` people hold one record at once; a ``review`` annotation kind (a
+    reviewer's final label); and each record's count of people with a live label, and whether it was reviewed
+    (the queue and progress ask "is this record done?" on indexed columns)."""
+    # The annotations table is rebuilt (a CHECK cannot be altered); its self-reference (target_id) names
+    # the new table, and the rename rewrites it to ``annotations``.
+    _run(conn, f"""
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    display_name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin','reviewer','annotator')),
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    disabled_at TEXT
+);
+CREATE TABLE memberships (
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    PRIMARY KEY (project_id, user_id)
+);
+CREATE INDEX memberships_user ON memberships(user_id);
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE TABLE login_attempts (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL,
+    client TEXT NOT NULL,
+    at REAL NOT NULL,
+    ok INTEGER NOT NULL
+);
+CREATE INDEX login_attempts_user ON login_attempts(username, at);
+CREATE INDEX login_attempts_client ON login_attempts(client, at);
+DROP TABLE leases;
+CREATE TABLE leases (
+    record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+    project_id INTEGER NOT NULL,
+    annotator TEXT NOT NULL,
+    expires_at REAL NOT NULL,
+    PRIMARY KEY (record_id, annotator)
+);
+CREATE INDEX leases_project ON leases(project_id, annotator);
+CREATE TABLE annotations_v10 (
+    id INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+    annotator TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('label','skip','retract','relabel','exclude','keep','ambiguous','review')),
+    value TEXT,
+    target_id INTEGER REFERENCES annotations_v10(id),
+    audit_issue_id INTEGER,
+    created_at TEXT NOT NULL,
+    stale INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO annotations_v10 ({_ANNOTATION_COLUMNS}) SELECT {_ANNOTATION_COLUMNS} FROM annotations;
+DROP TABLE annotations;
+ALTER TABLE annotations_v10 RENAME TO annotations;
+CREATE INDEX annotations_record ON annotations(record_id, id);
+CREATE INDEX annotations_project ON annotations(project_id, id);
+CREATE INDEX annotations_annotator ON annotations(project_id, annotator, id);
+CREATE INDEX annotations_audit_issue ON annotations(audit_issue_id) WHERE audit_issue_id IS NOT NULL;
+CREATE INDEX annotations_created ON annotations(project_id, created_at);
+CREATE INDEX annotations_target ON annotations(target_id) WHERE target_id IS NOT NULL;
+ALTER TABLE records ADD COLUMN n_labellers INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE records ADD COLUMN reviewed INTEGER NOT NULL DEFAULT 0;
+UPDATE records SET n_labellers = LENGTH(annotators) - LENGTH(REPLACE(annotators, ',', '')) - 1
+    WHERE annotators != '';
+CREATE INDEX records_partial ON records(project_id, n_labellers, id) WHERE n_labellers > 0;
+""")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", m001_initial),
     ("002_fts", m002_fts),
@@ -242,4 +321,5 @@ MIGRATIONS: list[Migration] = [
     ("007_audits_method", m007_audits_method),
     ("008_indexes_added_to_004", m008_indexes_added_to_004),
     ("009_leases_and_heartbeats", m009_leases_and_heartbeats),
+    ("010_accounts_overlap_review", m010_accounts_overlap_review),
 ]

@@ -13,11 +13,24 @@ _PEOPLE = f"a.annotator NOT IN {PEOPLE_ONLY}"
 
 class ProgressMixin:
     def labelled_count(self, project) -> tuple[int, int]:
-        """(records with a current human label, all records) of a project."""
-        row = self.one(
-            "SELECT (SELECT COUNT(*) FROM records WHERE project_id = ? AND status = 'labelled') AS done,"
-            " (SELECT COUNT(*) FROM records WHERE project_id = ?) AS total", (project.id, project.id))
+        """(done records, all records): done = labelled by ``annotators_per_record`` people, or reviewed."""
+        row = self.completion(project)
         return row["done"], row["total"]
+
+    def completion(self, project) -> dict[str, int]:
+        """``done`` (enough labels or reviewed), ``partial`` (some labels, fewer than needed), ``total``."""
+        need = int(project.settings.annotators_per_record)
+        row = self.one(
+            "SELECT COUNT(*) AS total, COALESCE(SUM(reviewed = 1 OR n_labellers >= :need), 0) AS done,"
+            " COALESCE(SUM(reviewed = 0 AND n_labellers > 0 AND n_labellers < :need), 0) AS partial"
+            " FROM records WHERE project_id = :project", {"project": project.id, "need": need})
+        return dict(row)
+
+    def label_times(self, project) -> list[dict[str, Any]]:
+        """(annotator, created_at) of every live label decision by a person, by annotator then time (speed)."""
+        return self.query(
+            f"SELECT a.annotator, a.created_at FROM annotations a WHERE a.project_id = ? AND a.kind IN {_LABELLED}"
+            f" AND {LIVE} AND {_PEOPLE} ORDER BY a.annotator, a.id", (project.id,))
 
     def label_decisions_since(self, project, annotator: str, since: str) -> int:
         """Live label decisions (:data:`LABEL_KINDS`) of one annotator made at or after ``since`` (ISO time)."""

@@ -24,13 +24,19 @@ class Record:
     status: str
     label: Any
     excluded: bool
+    #: people with a live label on it (overlap: done at ``annotators_per_record``)
+    n_labellers: int = 0
+    #: a reviewer's final label decides it
+    reviewed: bool = False
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Record:
+        keys = row.keys()  # a dict or an sqlite3.Row; older column lists lack the overlap columns
         return cls(
             id=row["id"], project_id=row["project_id"], uid=row["uid"], external_id=row["external_id"],
             text=row["text"], meta=loads(row["meta"]) or {}, split=row["split"], status=row["status"],
-            label=loads(row["label"]), excluded=bool(row["excluded"]),
+            label=loads(row["label"]), excluded=bool(row["excluded"]), n_labellers=row["n_labellers"] if "n_labellers" in keys else 0,
+            reviewed=bool(row["reviewed"]) if "reviewed" in keys else False,
         )
 
 
@@ -45,7 +51,7 @@ class NewRecord:
     split: str | None = None
 
 
-RECORD_COLUMNS = "id, project_id, uid, external_id, text, meta, split, status, label, excluded"
+RECORD_COLUMNS = "id, project_id, uid, external_id, text, meta, split, status, label, excluded, n_labellers, reviewed"
 
 
 class RecordsMixin:

@@ -42,7 +42,8 @@ def register(sub) -> None:
     exp.add_argument("out", help="output file, or directory (hf, --split, or an existing directory)")
     exp.add_argument("--format", required=True, choices=list(EXPORT_FORMATS))
     exp.add_argument("--source", default="annotations", choices=list(LABEL_SOURCES),
-                     help="which labels: human annotations (default), imported reference labels, or curated")
+                     help="which labels: human annotations (default), imported reference labels, curated, or consensus"
+                          " (a review, else the annotators' CROWDLAB consensus; adds agreement columns)")
     exp.add_argument("--split", type=_split_share, help="test share for a (stratified) train/test split, e.g. 0.2")
     exp.add_argument("--seed", type=int, default=0, help="seed of the split (default 0)")
     exp.set_defaults(func=_export)
@@ -70,8 +71,13 @@ def _import(args, store) -> int:
 def _export(args, store) -> int:
 
 
+    consensus = None
+    if args.source == "consensus":
+        from services.agreement import consensus_labels
+
+        consensus = consensus_labels(store, store.get_project(args.name))
     report = export_project(store, args.name, args.out, format=args.format, source=args.source,
-                            split=args.split, seed=args.seed)
+                            split=args.split, seed=args.seed, consensus=consensus)
     print(report.summary())
     labels = ", ".join(f"{k}={v}" for k, v in report.per_label.items())
     print(f"  per label: {labels}")

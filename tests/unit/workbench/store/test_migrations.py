@@ -18,8 +18,9 @@ def _old_database(path, upto: str) -> None:
             break
     conn.execute("INSERT INTO projects (name, task, labels, settings, created_at) VALUES"
                  " ('old', 'classification', '[\"a\",\"b\"]', '{\"retrain_every\": 5, \"model\": \"setfit\"}', 'then')")
-    conn.execute("INSERT INTO audits (project_id, source, model_version, created_at) VALUES (1, 'reference',"
-                 " 'hybrid@minilm/5-fold/seed0', 'then')")
+    if upto < "007":
+        conn.execute("INSERT INTO audits (project_id, source, model_version, created_at) VALUES (1, 'reference',"
+                     " 'hybrid@minilm/5-fold/seed0', 'then')")
     conn.close()
 
 
@@ -53,3 +54,31 @@ def test_a_database_migrated_with_the_first_004_gets_its_missing_indexes(tmp_pat
 def test_a_new_database_has_every_index_once(tmp_path):
     with Store(tmp_path / "new.db") as store:
         assert {"annotations_target", "records_label", "suggestions_score"} <= _indexes(store)
+
+
+def test_010_rebuilds_annotations_with_review_and_keeps_every_row_and_link(tmp_path):
+    path = tmp_path / "old.db"
+    _old_database(path, "009_leases_and_heartbeats")
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("INSERT INTO records (project_id, uid, text, status, label, annotators, created_at) VALUES"
+                 " (1, 'u1', 'hello', 'labelled', '\"a\"', ',ann,bob,', 'then')")
+    conn.execute("INSERT INTO annotations (project_id, record_id, annotator, kind, value, created_at)"
+                 " VALUES (1, 1, 'ann', 'label', '\"b\"', 'then')")
+    conn.execute("INSERT INTO annotations (project_id, record_id, annotator, kind, target_id, created_at)"
+                 " VALUES (1, 1, 'ann', 'retract', 1, 'then')")
+    conn.execute("INSERT INTO annotations (project_id, record_id, annotator, kind, value, created_at)"
+                 " VALUES (1, 1, 'bob', 'label', '\"a\"', 'then')")
+    conn.execute("INSERT INTO leases (record_id, project_id, annotator, expires_at) VALUES (1, 1, 'ann', 1e12)")
+    conn.close()
+    with Store(path) as store:
+        assert "010_accounts_overlap_review" in store.applied_migrations()
+        rows = store.query("SELECT id, kind, target_id FROM annotations ORDER BY id")
+        assert [(r["id"], r["kind"], r["target_id"]) for r in rows] == [(1, "label", None), (2, "retract", 1),
+                                                                         (3, "label", None)]
+        assert store.query("PRAGMA foreign_key_check") == []
+        assert store.get_record(1).n_labellers == 2
+        project = store.get_project("old")
+        store.annotate(project, 1, "rita", "review", "b")  # the new kind is accepted
+        assert store.get_record(1).reviewed and not store.has_accounts()
+        assert {"annotations_record", "annotations_target", "annotations_created", "records_partial"} <= _indexes(store)

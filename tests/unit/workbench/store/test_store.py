@@ -100,7 +100,7 @@ def test_derive_state_last_label_wins_and_tracks_annotators(store, clf_project):
     store.annotate(project, ids[0], "a", "label", "pos")
     store.annotate(project, ids[0], "b", "label", "neg")
     state = derive_state(store.history(ids[0]))
-    assert state == {"status": "labelled", "label": "neg", "excluded": False, "annotators": ["a", "b"]}
+    assert state == {"status": "labelled", "label": "neg", "excluded": False, "annotators": ["a", "b"], "reviewed": False}
     assert sorted((r["annotator"], r["value"]) for r in store.live_labels(project)) == [("a", "pos"), ("b", "neg")]
 
 
