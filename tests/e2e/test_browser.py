@@ -1,6 +1,7 @@
 """End-to-end: `streamlit run app.py` driven by headless Chromium through Playwright.
 
-The annotator picks the project and types their name in the sidebar, labels
+In local single-user mode (no accounts, loopback) the annotator is the local admin: they pick the
+project in the sidebar, label
 three classification records with the keyboard (``1``, ``2``, ``z``, ``1``) and
 then marks one NER span by dragging the mouse over a word and pressing a label
 key. After each step the test reads the SQLite file the app writes, so it checks
@@ -23,7 +24,7 @@ from workbench.types import text_hash
 
 pytestmark = pytest.mark.e2e
 
-ANNOTATOR = "e2e-alice"
+ANNOTATOR = "local"  # single-user mode: the local admin
 CLF_TEXTS = ["The plot was a delight from start to end", "Dull, slow and far too long",
              "Shot in Lisbon in <b>2019</b>"]
 # The emoji makes code-point offsets (Python) differ from UTF-16 offsets (JavaScript).
@@ -139,13 +140,10 @@ def test_keyboard_labelling_and_ner_span_in_a_real_browser(browser_page, start_a
     console_errors: list[str] = []
     page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
 
-    # -- sidebar: annotator name and project ------------------------------------------
+    # -- sidebar: single-user mode and the project ---------------------------------------
     page.goto(url)
     _idle(page)
-    name = page.locator('[data-testid="stSidebar"]').get_by_label("Your name", exact=True)
-    name.fill(ANNOTATOR)
-    name.press("Enter")
-    _idle(page)
+    expect(page.locator('[data-testid="stSidebar"]')).to_contain_text("Local single-user mode")
     _choose_project(page, "e2e-reviews")
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Annotate").click()
     page.get_by_role("heading", name="Annotate").wait_for()

@@ -23,7 +23,7 @@ def test_three_fast_presses_store_three_labels(start_app, browser_page, e2e_env)
         add_texts(s, project, TEXTS)
     url = start_app()
     page = browser_page
-    page.goto(f"{url}/annotate?project=fast&annotator=kim")
+    page.goto(f"{url}/annotate?project=fast")
     page.get_by_text(TEXTS[0]).first.wait_for()
     page.wait_for_timeout(500)
     for _ in range(3):

@@ -45,7 +45,7 @@ def test_payloads_render_literally_and_fetch_nothing(start_app, browser_page, e2
         s.execute("UPDATE records SET external_id = ? WHERE id = ?", (f"![i]({tracker}/id.png)", rid))
     url = start_app()
     page = browser_page
-    page.goto(f"{url}/annotate?project={name}&annotator=alice")
+    page.goto(f"{url}/annotate?project={name}")
     page.get_by_text("a text").first.wait_for()
     page.get_by_text("Guidelines").first.click()
     page.wait_for_timeout(1500)
