@@ -13,16 +13,20 @@ auth.require_page("team")
 st.title("Progress")
 with loaders.ui_store() as store:
     project = loaders.require_project(store)
-    done, total = progress.labelled_count(store, project)
+    completion = progress.completion(store, project)
+    done, total = completion["done"], completion["total"]
     per_label = progress.label_counts(store, project)
     per_annotator = progress.annotator_counts(store, project)
     freq = st.segmented_control("Bucket", ["day", "hour"], default="day", key=state.PROGRESS_FREQ) or "day"
     over_time = progress.labels_over_time(store, project, freq)
 
-c1, c2, c3 = st.columns(3)
+need = project.settings.annotators_per_record
+c1, c2, c3, c4 = st.columns(4)
 c1.metric("Records", f"{total:,}")
-c2.metric("Labelled", f"{done:,}" + (f" ({done / total:.0%})" if total else ""))
-c3.metric("Annotators", len(per_annotator))
+c2.metric("Done", f"{done:,}" + (f" ({done / total:.0%})" if total else ""),
+          help=f"Labelled by {need} {'person' if need == 1 else 'different people'}, or decided by a reviewer")
+c3.metric("Partly labelled", f"{completion['partial']:,}", help=f"Fewer than {need} people labelled them")
+c4.metric("Annotators", len(per_annotator))
 
 st.subheader("Per label")
 long = [{"label": r["label"], "source": source, "count": r[source]}

@@ -37,9 +37,9 @@ def require_router() -> None:
     """
     if st.session_state.pop(state.ROUTED, False):
         return
-    from pages.ui import auth, router
+    from pages.ui import router
 
-    router.navigation(auth.current_user())
+    router.all_pages()  # app.py runs next and routes by role; this page's code never ran
     st.rerun()
 
 

@@ -22,6 +22,13 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+def all_pages():
+    """``st.navigation`` over every page: only to leave multipage-v1 mode (:func:`loaders.require_router`);
+    the rerun it triggers runs app.py, which routes by role."""
+    return st.navigation([st.Page(path, title=title, icon=icon, default=i == 0)
+                          for i, (path, title, icon, _) in enumerate(PAGES)])
+
+
 def navigation(user):
     """``st.navigation`` over the :data:`PAGES` ``user`` may use; signed out (None), only the sign-in page.
 

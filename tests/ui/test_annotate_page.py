@@ -42,7 +42,7 @@ def test_label_button_stores_exactly_one_annotation(db, clf):
     assert _rows(db) == [{"record_id": clf[0], "annotator": "alice", "kind": "label", "value": '"neg"',
                           "target_id": None}]
     assert _shown(at) == TEXTS[1]  # the next record, in import order
-    assert "1 / 4 labelled" in at.get("progress")[0].proto.text
+    assert "1 / 4 records done" in at.get("progress")[0].proto.text
 
 
 def test_undo_and_skip(db, clf):
