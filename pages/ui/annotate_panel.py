@@ -10,6 +10,7 @@ Keys: ``1``-``9`` label, ``Enter`` accept the suggestion (multi-label: submit),
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any
 
@@ -190,13 +191,23 @@ def _progress(store, project, annotator: str) -> None:
                 + f" · you: {rate:.0f} labels in the last hour")
 
 
+def _as_seen_by(store, project, annotator: str, record: Record) -> Record:
+    """The record with the label this person should see: with overlap, or for annotators, only their own
+    (people label independently; nobody sees a colleague's label before giving theirs)."""
+    if project.settings.annotators_per_record == 1 and auth.allowed("team"):
+        return record
+    return dataclasses.replace(record, label=store.own_labels(project, annotator, [record.id]).get(record.id))
+
+
 def _record(store, project, annotator: str, item: QueueItem) -> None:
-    record = item.record
+    record = _as_seen_by(store, project, annotator, item.record)
     suggestion = store.suggestion(project, record.id)
     where = {"new": "New", "recheck": "Re-check (flagged by the audit)", "revisit": "Revisit"}[item.kind]
-    st.caption(f"{where} · record {components.md(record.external_id or record.id)} · status {record.status}"
-               + (f" · current label: {components.md(components.value_text(record.label))}"
-                  if record.label is not None else ""))
+    st.caption(f"{where} · record {components.md(record.external_id or record.id)}"
+               + (f" · your label: {components.md(components.value_text(record.label))}"
+                  if record.label is not None and record is not item.record else "")
+               + (f" · status {record.status} · current label: {components.md(components.value_text(record.label))}"
+                  if record.label is not None and record is item.record else ""))
     if item.kind == "recheck" and item.audit_issue:
         issue = item.audit_issue
         quality = "" if issue.get("quality") is None else f" (label quality {issue['quality']:.2f})"

@@ -118,9 +118,9 @@ def sign_out() -> None:
     """Sidebar button callback: end the session on the server and clear the cookie."""
     ss = st.session_state
     with _store() as store:
-        accounts.logout(store, ss.pop(state.SESSION_TOKEN, None))
-    ss.pop(state.USER, None)
-    ss.pop(state.AUTH_NEW_TOKEN, None)
+        accounts.logout(store, ss.get(state.SESSION_TOKEN))
+    for key in list(ss):  # nothing of this user's pages (records on screen, filters) stays for the next one
+        del ss[key]
     ss[state.AUTH_SIGNED_OUT] = True
 
 
