@@ -100,9 +100,6 @@ def open_record(store, project, record_id: int, annotator: str | None = None) ->
     record = store.get_record(int(record_id))
     if record.project_id != project.id:
         raise NotFoundError(f"record {record_id} is not in project {project.name!r}")
-    if annotator and record.status != "unlabelled" and not needs(project, record, annotator.strip(),
-                                                                  store.current_labellers(record.id)):
-        return QueueItem(record, "revisit", "opened")
     if annotator and needs(project, record, annotator.strip(), store.current_labellers(record.id)):
         leased = store.lease(project, record.id, annotator, shared=True)
         # held by someone else: their label may come first (then this one is stale)

@@ -134,7 +134,7 @@ def require_page(action: str) -> User:
     user = current_user()
     if user is None or not user.can(action):
         who = f"{user.username} ({user.role})" if user else "You"
-        st.error(f"{who} may not {ACTION_WORDS[action]}: this page is not available to your role.")
+        components.message("error", f"{who} may not {ACTION_WORDS[action]}: this page is not available to your role.")
         st.stop()
     return user
 
