@@ -56,12 +56,6 @@ class QueueItem:
     kind: str
     source: str
     audit_issue: dict[str, Any] | None = None
-    #: the record's status when it was served (``record`` may be re-read later); decide() compares the two
-    served_status: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.served_status is None:
-            object.__setattr__(self, "served_status", self.record.status)
 
 
 def next_item(store, project, annotator: str, *, rechecks: bool = True) -> QueueItem | None:
@@ -154,8 +148,7 @@ def decide(store, project, annotator: str, item: QueueItem, kind: str, value: An
         # review): their own earlier save, e.g. an NER edit, is not "other people"
         labellers = store.current_labellers(current.id)
         stale = (kind == "label" and item.kind == "new" and current.status == "labelled"
-                 and annotator.strip() not in labellers
-                 and (current.reviewed or len(labellers) >= int(project.settings.annotators_per_record)))
+                 and annotator.strip() not in labellers and _complete(project, current, labellers))
         annotation_id = store.annotate(project, item.record.id, annotator, kind, value, audit_issue_id=issue_id,
                                        stale=stale)
     if not stale:
@@ -168,8 +161,13 @@ def decide(store, project, annotator: str, item: QueueItem, kind: str, value: An
 def needs(project, record: Record, annotator: str, labellers: list[str]) -> bool:
     """True while ``record`` still needs a label from ``annotator``: not excluded, not reviewed, theirs
     not on it yet, and fewer than ``annotators_per_record`` people labelled it."""
-    return (not record.excluded and not record.reviewed and annotator not in labellers
-            and len(labellers) < int(project.settings.annotators_per_record))
+    return not record.excluded and annotator not in labellers and not _complete(project, record, labellers)
+
+
+def _complete(project, record: Record, labellers: list[str]) -> bool:
+    """Done: a reviewer decided it, or ``annotators_per_record`` people labelled it (SQL twin:
+    ``Store.completion``)."""
+    return record.reviewed or len(labellers) >= int(project.settings.annotators_per_record)
 
 
 def reserved_by_others(store, project, annotator: str) -> int:

@@ -37,7 +37,7 @@ def _save_item(project, annotator: str, item: QueueItem | None) -> None:
         return
     st.session_state[state.ANNOTATE_CURRENT] = {
         "project_id": project.id, "annotator": annotator, "record_id": item.record.id, "kind": item.kind,
-        "source": item.source, "audit_issue": item.audit_issue, "served_status": item.served_status,
+        "source": item.source, "audit_issue": item.audit_issue,
     }
 
 
@@ -49,7 +49,7 @@ def _load_item(store, project, annotator: str) -> QueueItem | None:
         record = store.get_record(saved["record_id"])
     except WorkbenchError:
         return None
-    return QueueItem(record, saved["kind"], saved["source"], saved["audit_issue"], saved.get("served_status"))
+    return QueueItem(record, saved["kind"], saved["source"], saved["audit_issue"])
 
 
 def current_item(store, project, annotator: str) -> QueueItem | None:

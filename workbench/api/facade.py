@@ -43,8 +43,8 @@ class Workbench:
 
     def __init__(self, db_path: str | Path):
         self.db_path = Path(db_path)
-        # (project, annotator, record id) -> status when served by next(): label() detects a late decision
-        self._served: dict[tuple[str, str, int], str] = {}
+        # (project, annotator, record id) served by next(): label() judges it as a queued item (late = stale)
+        self._served: set[tuple[str, str, int]] = set()
         self._served_lock = threading.Lock()
         Store(self.db_path).close()  # open once: create the file and apply pending migrations
 
@@ -99,7 +99,7 @@ class Workbench:
         if item is None:
             return None
         with self._served_lock:
-            self._served[(project, user.username, item.record.id)] = item.served_status
+            self._served.add((project, user.username, item.record.id))
         return Item(item.record.id, item.record.text, item.kind, item.source, item.record)
 
     def label(self, project: str, record_id: int, annotator: str, value: Any) -> queue.Decision:
@@ -124,12 +124,15 @@ class Workbench:
             return s.undo_last(proj, accounts.resolve_annotator(s, annotator, proj).username)
 
     def _decide(self, project: str, record_id: int, annotator: str, kind: str, value: Any) -> queue.Decision:
-        with self._served_lock:
-            served = self._served.pop((project, annotator.strip(), record_id), None)
         with self.store() as s:
-            opened = queue.open_record(s, s.get_project(project), record_id)
-        # served by next(): judge lateness against the status it had then; else a deliberate edit
-        item = opened if served is None else queue.QueueItem(opened.record, "new", "api", None, served)
+            proj = s.get_project(project)
+            name = accounts.resolve_annotator(s, annotator, proj).username  # the key next() stored
+            opened = queue.open_record(s, proj, record_id)
+        with self._served_lock:
+            served = (project, name, record_id) in self._served
+            self._served.discard((project, name, record_id))
+        # served by next(): a queued item (a label after others completed it is stale); else a deliberate edit
+        item = queue.QueueItem(opened.record, "new", "api") if served else opened
         return self.decide(project, annotator, item, kind, value)
 
     def decide(self, project: str, annotator: str, item: queue.QueueItem, kind: str, value: Any = None

@@ -18,8 +18,11 @@ _R_COLUMNS = ", ".join(f"r.{c.strip()}" for c in RECORD_COLUMNS.split(","))
 # lease on it are fewer than :n. With :n = 1 this is "unlabelled and not leased by someone else".
 _OTHERS_HOLDING = ("(SELECT COUNT(*) FROM leases l WHERE l.record_id = r.id AND l.annotator != :annotator"
                    " AND l.expires_at > :now)")
-_OPEN = (f"r.excluded = 0 AND r.reviewed = 0 AND instr(r.annotators, ',' || :annotator || ',') = 0"
-         f" AND r.n_labellers + {_OTHERS_HOLDING} < :n")
+#: the record still needs :annotator's label (Python twin: ``workbench.queue.needs``)
+_NEEDS_ME = ("r.excluded = 0 AND r.reviewed = 0 AND instr(r.annotators, ',' || :annotator || ',') = 0"
+             " AND r.n_labellers < :n")
+#: ... and a slot is free: leases by others count against :n
+_OPEN = f"{_NEEDS_ME} AND r.n_labellers + {_OTHERS_HOLDING} < :n"
 _NOT_SKIPPED_BY_ME = ("NOT EXISTS (SELECT 1 FROM annotations a WHERE a.record_id = r.id AND a.annotator = :annotator"
                       f" AND a.kind = 'skip' AND {LIVE})")
 #: queue source -> (FROM/WHERE clause, ORDER BY); named parameters :owner, :annotator, :now, :n
@@ -79,9 +82,7 @@ class QueueMixin:
         """A record this annotator holds a live lease on and that still needs their label, or None."""
         row = self.one(
             f"SELECT {_R_COLUMNS} FROM leases l JOIN records r ON r.id = l.record_id"
-            " WHERE l.project_id = :project AND l.annotator = :annotator AND l.expires_at > :now"
-            " AND r.excluded = 0 AND r.reviewed = 0 AND instr(r.annotators, ',' || :annotator || ',') = 0"
-            " AND r.n_labellers < :n"
+            f" WHERE l.project_id = :project AND l.annotator = :annotator AND l.expires_at > :now AND {_NEEDS_ME}"
             " ORDER BY l.expires_at LIMIT 1",
             {"project": project.id, "annotator": annotator, "now": time.time(), "n": _overlap(project)})
         return None if row is None else Record.from_row(row)
