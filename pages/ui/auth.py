@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages.ui import components, state
+from pages.ui import components, loaders, state
 from workbench import accounts
 from workbench.accounts.roles import ACTION_WORDS, User
 from workbench.accounts.sessions import session_hours
@@ -70,7 +70,7 @@ def gate(store) -> User | None:
 def _sign_in() -> None:
     ss = st.session_state
     try:
-        with _store() as store:
+        with loaders.ui_store() as store:
             _, token = accounts.login(store, ss.get(state.AUTH_USERNAME) or "", ss.get(state.AUTH_PASSWORD) or "",
                                       _client())
     except WorkbenchError as exc:
@@ -84,12 +84,6 @@ def _client() -> str:
     """The browser's address (rate limits per client); "unknown" where Streamlit does not know it."""
     address = st.context.ip_address
     return address if isinstance(address, str) and address else "unknown"
-
-
-def _store():
-    from pages.ui import loaders
-
-    return loaders.ui_store()
 
 
 def signed_out_page() -> None:
@@ -117,7 +111,7 @@ def _sign_in_form() -> None:
 def sign_out() -> None:
     """Sidebar button callback: end the session on the server and clear the cookie."""
     ss = st.session_state
-    with _store() as store:
+    with loaders.ui_store() as store:
         accounts.logout(store, ss.get(state.SESSION_TOKEN))
     for key in list(ss):  # nothing of this user's pages (records on screen, filters) stays for the next one
         del ss[key]

@@ -14,6 +14,7 @@ import streamlit as st
 
 from pages.ui import components, state
 from workbench import jobs
+from workbench.accounts.users import can_open
 from workbench.config import db_path
 from workbench.demo import ensure_demo
 from workbench.errors import WorkbenchError
@@ -87,9 +88,7 @@ def current_project(store):
     if not name or user is None:
         return None
     project = store.find_project(name)
-    if project is None or (user.role != "admin" and project.id not in store.member_project_ids(user.username)):
-        return None
-    return project
+    return project if project is not None and can_open(store, user, project) else None
 
 
 def ensure_demo_once(store) -> None:

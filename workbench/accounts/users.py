@@ -12,7 +12,7 @@ from workbench.accounts import passwords
 from workbench.accounts.roles import ACTION_WORDS, ADMIN, ROLES, User
 from workbench.errors import NotFoundError, PermissionDeniedError, ValidationError
 from workbench.registry import one_of
-from workbench.types import SYSTEM_ANNOTATORS
+from workbench.types import SYSTEM_ANNOTATORS, check_annotator
 
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 #: the local admin's name in single-user mode (what its annotation rows carry)
@@ -75,10 +75,10 @@ def get_user(store, username: str) -> User:
 
 def get_user_row(store, username: str) -> dict[str, Any]:
     """One row of :func:`list_users` (no hash); :class:`NotFoundError` when there is no such account."""
-    for row in list_users(store):
-        if row["username"].lower() == (username or "").strip().lower():
-            return row
-    raise NotFoundError(f"no user named {username!r}; 'python -m workbench user list' shows them")
+    rows = list_users(store, (username or "").strip())
+    if not rows:
+        raise NotFoundError(f"no user named {username!r}; 'python -m workbench user list' shows them")
+    return rows[0]
 
 
 def set_password(store, username: str, password: str) -> None:
@@ -95,11 +95,12 @@ def disable_user(store, username: str, *, disabled: bool = True) -> None:
     store.update_user(username, disabled=disabled)
 
 
-def list_users(store) -> list[dict[str, Any]]:
-    """Every account: username, display_name, role, created_at, disabled (bool), projects (names). No hashes."""
+def list_users(store, username: str | None = None) -> list[dict[str, Any]]:
+    """Every account (or only ``username``): username, display_name, role, created_at, disabled (bool),
+    projects (names). No hashes."""
     return [{"username": r["username"], "display_name": r["display_name"], "role": r["role"],
              "created_at": r["created_at"], "disabled": r["disabled_at"] is not None,
-             "projects": [p for p in (r["projects"] or "").split(",") if p]} for r in store.user_rows()]
+             "projects": [p for p in (r["projects"] or "").split(",") if p]} for r in store.user_rows(username)]
 
 
 def add_member(store, project_name: str, username: str) -> bool:
@@ -110,8 +111,13 @@ def remove_member(store, project_name: str, username: str) -> bool:
     return store.set_membership(store.get_project(project_name), username, False)
 
 
+def can_open(store, user: User, project) -> bool:
+    """The membership rule: admins (and the local admin) open every project, others their memberships."""
+    return user.role == ADMIN or project.id in store.member_project_ids(user.username)
+
+
 def visible_projects(store, user: User) -> list:
-    """The projects ``user`` may open: all for admins (and the local admin), else their memberships."""
+    """The projects ``user`` may open (:func:`can_open`, with one membership query for all of them)."""
     projects = store.list_projects()
     if user.role == ADMIN:
         return projects
@@ -126,7 +132,7 @@ def require(store, user: User, action: str, project=None) -> None:
     """
     if not user.can(action):
         raise PermissionDeniedError(f"{user.username} ({user.role}) may not {ACTION_WORDS[action]}; ask an admin")
-    if project is not None and user.role != ADMIN and project.id not in store.member_project_ids(user.username):
+    if project is not None and not can_open(store, user, project):
         raise PermissionDeniedError(f"{user.username} is not a member of project {project.name!r}; ask an admin"
                                     f" to run 'python -m workbench member add {project.name} {user.username}'")
 
@@ -137,8 +143,6 @@ def resolve_annotator(store, name: str, project=None) -> User:
     In login mode it must be an enabled account (a member of ``project``, unless admin); in
     single-user mode any name acts as a local admin.
     """
-    from workbench.types import check_annotator
-
     name = check_annotator(name)
     if not store.has_accounts():
         return User(name, name, ADMIN, local=True)
@@ -151,8 +155,9 @@ def resolve_annotator(store, name: str, project=None) -> User:
 
 
 def is_loopback(address: str) -> bool:
-    if address in ("localhost", ""):
-        return address == "localhost"
+    """True for ``localhost`` and loopback IPs; False for anything else, ``""`` (all interfaces) included."""
+    if address == "localhost":
+        return True
     try:
         return ipaddress.ip_address(address).is_loopback
     except ValueError:

@@ -31,10 +31,13 @@ class AccountsMixin:
     def user_row(self, username: str) -> dict[str, Any] | None:
         return self.one(f"SELECT {_USER_COLUMNS} FROM users WHERE username = ?", (username,))
 
-    def user_rows(self) -> list[dict[str, Any]]:
+    def user_rows(self, username: str | None = None) -> list[dict[str, Any]]:
+        """Every account (or the one named ``username``) with its projects' names, comma-joined."""
+        where = " WHERE username = ?" if username is not None else ""
         return self.query(
             f"SELECT {_USER_COLUMNS}, (SELECT group_concat(p.name, ',') FROM memberships m JOIN projects p"
-            " ON p.id = m.project_id WHERE m.user_id = users.id) AS projects FROM users ORDER BY username")
+            f" ON p.id = m.project_id WHERE m.user_id = users.id) AS projects FROM users{where} ORDER BY username",
+            () if username is None else (username,))
 
     def _user_id(self, username: str) -> int:
         user_id = self.scalar("SELECT id FROM users WHERE username = ?", (username,))
@@ -107,8 +110,9 @@ class AccountsMixin:
 
     def recent_failures(self, *, username: str, client: str, since: float) -> tuple[int, int]:
         """(failed attempts for ``username``, failed attempts from ``client``) at or after ``since``."""
-        by_user = self.scalar("SELECT COUNT(*) FROM login_attempts WHERE username = ? COLLATE NOCASE AND at >= ?"
-                              " AND ok = 0", (username, since))
+        # names arrive lower-cased (sign-in stores them so): a plain comparison walks login_attempts_user
+        by_user = self.scalar("SELECT COUNT(*) FROM login_attempts WHERE username = ? AND at >= ? AND ok = 0",
+                              (username, since))
         by_client = self.scalar("SELECT COUNT(*) FROM login_attempts WHERE client = ? AND at >= ? AND ok = 0",
                                 (client, since))
         return by_user, by_client
