@@ -24,13 +24,7 @@ def _consensus(db: str, project_id: int, version: int) -> tuple[dict, dict]:
     from workbench.store import Store
 
     with Store(db, migrate=False) as store:
-        project = store.get_project(project_id)
-        labels = agreement.consensus_labels(store, project)
-        try:
-            quality = {a["annotator"]: a["quality"] for a in agreement.consensus(store, project)["annotators"]}
-        except WorkbenchError:
-            quality = {}
-    return labels, quality
+        return agreement.team_consensus(store, store.get_project(project_id))
 
 
 def _decide(project_id: int, record_id: int, value) -> None:
@@ -106,9 +100,9 @@ def _item_panel(project, item: dict, consensus: dict | None) -> None:
                key=state.page_key(state.REVIEW_KEYS, project.id))
 
 
-def _figures(store, project, labels: dict, quality: dict) -> None:
+def _figures(store, project, labels: dict, quality: dict, by_record: dict) -> None:
     st.subheader("Annotators")
-    rows = review.annotator_figures(store, project, labels)
+    rows = review.annotator_figures(store, project, labels, by_record=by_record)
     for row in rows:
         row["crowdlab_quality"] = quality.get(row["annotator"])
     if rows:
@@ -117,7 +111,7 @@ def _figures(store, project, labels: dict, quality: dict) -> None:
             "agreement_with_review": st.column_config.NumberColumn(format="%.2f"),
             "seconds_per_label": st.column_config.NumberColumn(format="%.1f"),
             "crowdlab_quality": st.column_config.NumberColumn(format="%.2f")})
-    report = agreement.agreement_report(store, project)
+    report = agreement.agreement_report(store, project, by_record=by_record)
     c1, c2, c3 = st.columns(3)
     c1.metric("Records with ≥ 2 annotators", report["n_records"])
     for col, name in ((c2, "fleiss_kappa"), (c3, "krippendorff_alpha")):
@@ -142,12 +136,13 @@ with loaders.ui_store() as store:
     who = f2.selectbox("Labelled by", [ANY, *store.annotator_names(project)], key=state.REVIEW_ANNOTATOR,
                        on_change=_reset)
     labels, quality = _consensus(str(store.path), project.id, store.last_annotation_id(project))
+    by_record = agreement.labels_by_record(store, project)  # one read of every live label for the whole page
     offset = st.session_state.get(state.REVIEW_OFFSET, 0)
-    total, items = review.review_items(store, project, show=show, annotator=None if who == ANY else who,
-                                       limit=1, offset=offset)
+    listing = dict(show=show, annotator=None if who == ANY else who, limit=1, by_record=by_record)
+    total, items = review.review_items(store, project, offset=offset, **listing)
     if not items and offset:
         st.session_state[state.REVIEW_OFFSET] = offset = 0
-        total, items = review.review_items(store, project, show=show, annotator=None if who == ANY else who, limit=1)
+        total, items = review.review_items(store, project, **listing)
     if items:
         st.caption(f"Record {offset + 1} of {total} · keys: a–i accept that label"
                    + (" · 1–9 set a label" if project.task == "classification" else "") + " · Enter consensus · s skip")
@@ -156,4 +151,4 @@ with loaders.ui_store() as store:
         st.info({"disagreements": "No open disagreements. With 'Annotators per record' at 2 or more (Projects page),"
                                   " records that people label differently appear here.",
                  "all": "Nothing labelled yet.", "reviewed": "No reviewed records yet."}[show])
-    _figures(store, project, labels, quality)
+    _figures(store, project, labels, quality, by_record)

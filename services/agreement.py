@@ -135,8 +135,9 @@ def labels_by_record(store, project) -> dict[int, dict[str, Any]]:
     return dict(out)
 
 
-def agreement_report(store, project) -> dict[str, Any]:
-    """Agreement over records with two or more annotators.
+def agreement_report(store, project, *, by_record: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Agreement over records with two or more annotators (``by_record``: :func:`labels_by_record`, when
+    the caller has it already).
 
     Returns
     -------
@@ -145,7 +146,8 @@ def agreement_report(store, project) -> dict[str, Any]:
         {a, b, n, kappa or f1}), and for classification / multilabel ``fleiss_kappa`` and
         ``krippendorff_alpha`` (None when fewer than two annotators overlap).
     """
-    by_record = {r: v for r, v in labels_by_record(store, project).items() if len(v) >= 2}
+    by_record = {r: v for r, v in (labels_by_record(store, project) if by_record is None else by_record).items()
+                 if len(v) >= 2}
     annotators = sorted({a for v in by_record.values() for a in v})
     pairs = []
     for x, y in itertools.combinations(annotators, 2):
@@ -259,16 +261,22 @@ def consensus_labels(store, project, **options: Any) -> dict[int, dict[str, Any]
     agreement) once there are enough labelled records for its out-of-fold model; otherwise, and for
     multi-label and NER, a plurality vote. The curated export uses it (``--source consensus``).
     """
-    by_record = labels_by_record(store, project)
-    votes = majority_labels(by_record)
+    return team_consensus(store, project, **options)[0]
+
+
+def team_consensus(store, project, **options: Any) -> tuple[dict[int, dict[str, Any]], dict[str, float]]:
+    """(:func:`consensus_labels`, annotator -> CROWDLAB quality) from one CROWDLAB fit; the quality is empty
+    where the plurality vote stood in."""
+    votes = majority_labels(labels_by_record(store, project))
     if project.task != "classification":
-        return votes
+        return votes, {}
     try:
         result = consensus(store, project, **options)
     except ValidationError:
-        return votes
-    return {row["record_id"]: {"label": row["consensus"], "agreement": row["agreement"],
-                               "n": votes[row["record_id"]]["n"]} for row in result["records"]}
+        return votes, {}
+    labels = {row["record_id"]: {"label": row["consensus"], "agreement": row["agreement"],
+                                 "n": votes[row["record_id"]]["n"]} for row in result["records"]}
+    return labels, {a["annotator"]: a["quality"] for a in result["annotators"]}
 
 
 def hashable(value: Any) -> Hashable:

@@ -24,15 +24,17 @@ MAX_GAP_S = 600.0
 
 
 def review_items(store, project, *, show: str = "disagreements", annotator: str | None = None,
-                 limit: int = 50, offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+                 limit: int = 50, offset: int = 0, by_record: dict[int, dict[str, Any]] | None = None,
+                 ) -> tuple[int, list[dict[str, Any]]]:
     """(total, one page) of labelled records to review, oldest first.
 
     ``show``: ``disagreements`` (two or more people, different labels, not reviewed yet), ``all``
     (every labelled record not reviewed yet) or ``reviewed``. ``annotator`` keeps records they labelled.
     Each item: ``record_id``, ``text``, ``labels`` ({annotator: value}), ``reviewed``, ``final``.
+    ``by_record``: :func:`services.agreement.labels_by_record`, when the caller has it already.
     """
     one_of(show, SHOWS, "review list")
-    by_record = labels_by_record(store, project)
+    by_record = labels_by_record(store, project) if by_record is None else by_record
     reviewed = store.reviewed_ids(project)
     ids = []
     for rid in sorted(set(by_record) | reviewed):
@@ -56,11 +58,12 @@ def accept(store, project, record_id: int, reviewer: str, value: Any) -> int:
     return store.annotate(project, int(record_id), check_annotator(reviewer), "review", value)
 
 
-def annotator_figures(store, project, consensus: dict[int, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+def annotator_figures(store, project, consensus: dict[int, dict[str, Any]] | None = None, *,
+                      by_record: dict[int, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Per person: ``labels``, agreement with the consensus and with reviews (share of their labels equal to
     it, on records where it exists and another person also labelled), and ``seconds_per_label`` (median gap
     between their consecutive labels, breaks over :data:`MAX_GAP_S` left out). None where not measurable."""
-    by_record = labels_by_record(store, project)
+    by_record = labels_by_record(store, project) if by_record is None else by_record
     finals = store.reviewed_labels(project)
     people = sorted({a for ratings in by_record.values() for a in ratings})
     speed = _speeds(store.label_times(project))
