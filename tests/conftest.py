@@ -10,6 +10,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+# the real Argilla server, started once per run by the tests that ask for it
+from tests.argilla_server import argilla_env, argilla_people, argilla_server  # noqa: E402,F401
 from workbench.store import NewRecord, Store  # noqa: E402
 from workbench.types import text_hash  # noqa: E402
 

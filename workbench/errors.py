@@ -78,3 +78,8 @@ class AuthError(WorkbenchError):
 
 class PermissionDeniedError(WorkbenchError):
     """The signed-in user's role or project membership does not allow this action."""
+
+
+class ArgillaError(WorkbenchError):
+    """The Argilla server is unreachable, refused the key, or holds a dataset that does not fit the project.
+    The message names the server URL (never the key) and the fix."""

@@ -50,9 +50,17 @@ def _queue(store, project, adapter: str | None, strategy: str | None, run: str,
 
 def _work(project_name: str, params: dict[str, Any]) -> jobs.JobWork:
     def work(store, progress):
-        return train_round(store, store.get_project(project_name), adapter=params.get("adapter"),
-                           strategy=params.get("strategy"), run=params.get("run") or "live",
-                           models_dir=params.get("models_dir"), progress=progress)
+        result = train_round(store, store.get_project(project_name), adapter=params.get("adapter"),
+                             strategy=params.get("strategy"), run=params.get("run") or "live",
+                             models_dir=params.get("models_dir"), progress=progress)
+        if (params.get("run") or "live") == "live":
+            from services.argilla import refresh_after_retrain
+
+            # a linked project gets the new suggestions and scores in Argilla; a failure never fails training
+            refreshed = refresh_after_retrain(store, store.get_project(project_name))
+            if refreshed is not None and isinstance(result, dict):
+                result = {**result, "argilla_refresh": refreshed}
+        return result
     return work
 
 

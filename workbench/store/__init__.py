@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from workbench.store.accounts import AccountsMixin
 from workbench.store.annotations import Annotation, AnnotationsMixin, derive_state
+from workbench.store.argilla import ArgillaMixin
 from workbench.store.audits import AuditsMixin
 from workbench.store.base import StoreBase, dumps, loads, now
 from workbench.store.browse import BrowseMixin
@@ -17,7 +18,7 @@ from workbench.store.records import NewRecord, Record, RecordsMixin
 
 
 class Store(ProjectsMixin, RecordsMixin, AnnotationsMixin, QueueMixin, BrowseMixin, ProgressMixin, ModelsMixin,
-            JobsMixin, EmbeddingsMixin, AuditsMixin, AccountsMixin, StoreBase):
+            JobsMixin, EmbeddingsMixin, AuditsMixin, AccountsMixin, ArgillaMixin, StoreBase):
     """The one entry point to the database. See :class:`StoreBase` for threading rules."""
 
 

@@ -28,6 +28,8 @@ LABEL_KINDS = ("label", "relabel", "keep")
 VALUE_KINDS = ("label", "relabel")
 #: a reviewer's final label: it wins over :data:`VALUE_KINDS` rows, whoever wrote them and whenever
 REVIEW = "review"
+#: where an annotation was made (``annotations.source``)
+ANNOTATION_SOURCES = ("workbench", "argilla")
 #: review decisions on an audit issue
 REVIEW_DECISIONS = ("keep", "relabel", "ambiguous", "exclude")
 
@@ -53,13 +55,15 @@ class Annotation:
     created_at: str
     #: made on a record someone else labelled first (after it was served): kept, never the current label
     stale: bool = False
+    #: where the decision was made: ``workbench`` or ``argilla`` (pulled from an Argilla response)
+    source: str = "workbench"
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Annotation:
         return cls(
             id=row["id"], record_id=row["record_id"], annotator=row["annotator"], kind=row["kind"],
             value=loads(row["value"]), target_id=row["target_id"], audit_issue_id=row["audit_issue_id"],
-            created_at=row["created_at"], stale=bool(row.get("stale", 0)),
+            created_at=row["created_at"], stale=bool(row.get("stale", 0)), source=row.get("source") or "workbench",
         )
 
 
@@ -116,6 +120,7 @@ class AnnotationsMixin:
     def annotate(
         self, project, record_id: int, annotator: str, kind: str, value: Any = None, *,
         target_id: int | None = None, audit_issue_id: int | None = None, stale: bool = False,
+        source: str = "workbench",
     ) -> int:
         """Append one annotation row and refresh the record's state; return the row id.
 
@@ -129,9 +134,12 @@ class AnnotationsMixin:
         kind : str
             One of :data:`workbench.types.ANNOTATION_KINDS`. ``label``/``relabel``
             need a ``value``; ``retract`` needs ``target_id``.
+        source : str
+            One of :data:`ANNOTATION_SOURCES`: where the decision was made.
         """
         annotator = check_annotator(annotator)
         one_of(kind, ANNOTATION_KINDS, "annotation kind")
+        one_of(source, ANNOTATION_SOURCES, "annotation source")
         with self.atomic():
             rec = self.one("SELECT project_id, text FROM records WHERE id = ?", (record_id,))
             if rec is None or rec["project_id"] != project.id:
@@ -146,9 +154,9 @@ class AnnotationsMixin:
                     raise ValidationError(f"retract needs target_id of an annotation on record {record_id}")
             cur = self.execute(
                 "INSERT INTO annotations (project_id, record_id, annotator, kind, value, target_id, audit_issue_id,"
-                " created_at, stale) VALUES (?,?,?,?,?,?,?,?,?)",
+                " created_at, stale, source) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (project.id, record_id, annotator, kind, None if value is None else dumps(value), target_id,
-                 audit_issue_id, now(), int(stale)),
+                 audit_issue_id, now(), int(stale), source),
             )
             self.refresh_record_state(record_id)
             # only this person's lease ends: with overlap, others may hold the same record

@@ -312,6 +312,49 @@ CREATE INDEX records_partial ON records(project_id, n_labellers, id) WHERE n_lab
 """)
 
 
+def m011_argilla_sync(conn: sqlite3.Connection) -> None:
+    """Argilla links (one dataset per project), what was pushed, and every response pulled.
+
+    ``annotations.source`` says where a decision was made (``workbench`` or ``argilla``).
+    """
+    _run(conn, """
+ALTER TABLE annotations ADD COLUMN source TEXT NOT NULL DEFAULT 'workbench';
+CREATE TABLE argilla_links (
+    project_id INTEGER PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+    url TEXT NOT NULL,
+    workspace TEXT NOT NULL,
+    dataset TEXT NOT NULL,
+    dataset_id TEXT,
+    auto_push INTEGER NOT NULL DEFAULT 1,
+    linked_at TEXT NOT NULL,
+    last_push_at TEXT,
+    last_pull_at TEXT,
+    watermark TEXT,
+    last_error TEXT
+);
+CREATE TABLE argilla_records (
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+    argilla_id TEXT NOT NULL,
+    pushed_at TEXT NOT NULL,
+    suggestion_agent TEXT,
+    audit_issue_id INTEGER,
+    PRIMARY KEY (project_id, record_id)
+);
+CREATE TABLE argilla_responses (
+    response_id TEXT PRIMARY KEY,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+    argilla_user TEXT NOT NULL,
+    status TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    annotation_id INTEGER,
+    deleted INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX argilla_responses_project ON argilla_responses(project_id, deleted);
+""")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", m001_initial),
     ("002_fts", m002_fts),
@@ -322,4 +365,5 @@ MIGRATIONS: list[Migration] = [
     ("008_indexes_added_to_004", m008_indexes_added_to_004),
     ("009_leases_and_heartbeats", m009_leases_and_heartbeats),
     ("010_accounts_overlap_review", m010_accounts_overlap_review),
+    ("011_argilla_sync", m011_argilla_sync),
 ]
