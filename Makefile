@@ -6,8 +6,9 @@ PORT   ?= 8501
 # loopback by default; another address (ADDRESS=0.0.0.0) is an explicit setting
 ADDRESS ?= 127.0.0.1
 STAMP  := $(VENV)/.installed
+ARGILLA_PORT ?= 6900
 
-.PHONY: setup samples demo browser run test test-fast lint clean \
+.PHONY: setup samples demo browser run test test-fast lint clean argilla argilla-venv argilla-stop \
         bench-import bench-label bench-al bench-latency bench-audit bench-embed bench-train bench-reliability
 
 setup: $(STAMP)
@@ -37,7 +38,20 @@ run: demo
 	$(PY) -m workbench check-serving $(ADDRESS)
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
-test: samples browser
+# The Argilla server's own venv (.argilla/venv): its pins clash with the project's.
+argilla-venv: setup
+	$(PY) -m workbench argilla install
+
+# A real Argilla server on loopback; prints ARGILLA_API_URL=... and ARGILLA_API_KEY=... (the SDK's variables).
+argilla: argilla-venv
+	$(PY) -m workbench argilla serve --port $(ARGILLA_PORT)
+
+# Stops exactly the processes `make argilla` started (their pid files).
+argilla-stop: setup
+	$(PY) -m workbench argilla stop
+
+# The tests start (and stop) their own Argilla server from that venv.
+test: samples browser argilla-venv
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m pytest
 
 test-fast: setup
@@ -72,4 +86,5 @@ bench-reliability: setup
 	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.reliability
 
 clean:
-	rm -rf $(VENV) data/samples data/workbench.db* data/models
+	-$(PY) -m workbench argilla stop 2>/dev/null
+	rm -rf $(VENV) .argilla data/samples data/workbench.db* data/models

@@ -46,6 +46,25 @@ def _start(project_id: int, source: str, folds: int, model: str) -> None:
             st.session_state[NOTICE] = ("error", str(exc))
 
 
+def _push_flagged(project_id: int) -> None:
+    from services import argilla
+    from services.argilla.push import require_link
+    from services.argilla.sync import open_client
+
+    with loaders.ui_store() as s:
+        try:
+            project = s.get_project(project_id)
+            auth.require(s, "audit", project)
+            with open_client(s, require_link(s, project)) as client:
+                settings = client.settings
+            argilla.start_push(s, project, settings, only="flagged")
+        except WorkbenchError as exc:
+            st.session_state[NOTICE] = ("error", str(exc))
+            return
+    st.session_state[NOTICE] = ("success", "Sending the open flagged records to Argilla, lowest label quality first "
+                                           "(progress on the Argilla page); pull there to bring the fixes back.")
+
+
 @st.fragment(run_every=2)
 def _job_status(project_id: int) -> None:
     with loaders.ui_store() as s:
@@ -89,6 +108,10 @@ with loaders.ui_store() as store:
         m3.metric("Reviewed", f"{counts['decided']:,}")
         st.caption(f"Audit #{latest['id']} of {latest['source']} labels · {latest['method']} · "
                    f"{latest['created_at'][:16]} UTC")
+        if store.argilla_link(project) is not None:
+            st.button("Fix the flagged records in Argilla", key=state.AUDIT_PUSH_ARGILLA,
+                      help="push the open flagged records with the given label as suggestion; pulling the "
+                           "responses decides their issues", on_click=_push_flagged, args=(project.id,))
         offset = st.session_state.get(OFFSET, 0)
         page = audit_service.issues(store, latest["id"], undecided_only=True, limit=1, offset=offset)
         if not page and offset:

@@ -18,6 +18,7 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
     ("pages/progress.py", "Progress", ":material/monitoring:", "team"),
     ("pages/active_learning.py", "Active learning", ":material/model_training:", "train"),
     ("pages/audit.py", "Audit", ":material/fact_check:", "audit"),
+    ("pages/argilla.py", "Argilla", ":material/sync_alt:", "settings"),
     ("pages/admin.py", "Team", ":material/group:", "users"),
 )
 

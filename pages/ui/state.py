@@ -82,6 +82,22 @@ TEAM_CHANGE_DISABLED = "team.change.disabled"
 
 # -- audit page ---------------------------------------------------------------------------
 AUDIT_OFFSET = "audit.offset"          # how many undecided issues the reviewer skipped past
+ARGILLA_AUTO_PUSH = "argilla.auto_push"
+ARGILLA_CONN_FORM = "argilla.connection.form"
+ARGILLA_DATASET = "argilla.dataset"
+ARGILLA_KEY = "argilla.key"
+ARGILLA_LIMIT = "argilla.limit"
+ARGILLA_LINK_FORM = "argilla.link.form"
+ARGILLA_NOTICE = "argilla.notice"
+ARGILLA_ONLY = "argilla.only"
+ARGILLA_PULL = "argilla.pull"
+ARGILLA_PUSH = "argilla.push"
+ARGILLA_UNLINK = "argilla.unlink"
+ARGILLA_UNLINK_CONFIRM = "argilla.unlink.confirm"
+ARGILLA_URL = "argilla.url"
+ARGILLA_VECTORS = "argilla.vectors"
+ARGILLA_WORKSPACE = "argilla.workspace"
+AUDIT_PUSH_ARGILLA = "audit.push_argilla"
 AUDIT_NOTICE = "audit.notice"          # (level, text) shown once after a decision
 
 

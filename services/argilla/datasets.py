@@ -83,11 +83,17 @@ def ensure_dataset(client, project, workspace: str, name: str, metadata: dict[st
 def _create(client, project, workspace: str, name: str, metadata: dict[str, str], vector_dim: int | None) -> None:
     import argilla as rg
 
-    settings = mapping.settings_for(project, metadata, vector_dim)
-    sdk = client.sdk()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
+    previous = rg.Argilla._default_client
+    try:
+        # the SDK client makes itself the process-wide default, which Settings() picks up: restored below
+        sdk = client.sdk()
+        settings = mapping.settings_for(project, metadata, vector_dim)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             rg.Dataset(name=name, workspace=workspace, settings=settings, client=sdk).create()
-        except Exception as exc:  # the SDK's own errors: report them as ours, with the server named
-            raise ArgillaError(f"could not create Argilla dataset {name!r} on {client.url}: {exc}") from exc
+    except ArgillaError:
+        raise
+    except Exception as exc:  # the SDK's own errors: report them as ours, with the server named
+        raise ArgillaError(f"could not create Argilla dataset {name!r} on {client.url}: {exc}") from exc
+    finally:
+        rg.Argilla._default_client = previous

@@ -88,12 +88,16 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """True while process ``pid`` runs (a zombie, killed but not reaped yet, does not count)."""
     try:
         os.kill(pid, 0)
     except (ProcessLookupError, PermissionError):
         return False
-    return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def _state(instance: Path) -> dict:
@@ -146,7 +150,7 @@ def running(home: str | Path | None = None, instance: str | Path | None = None) 
     home, instance = home_dir(home), instance_dir(home, instance)
     state = _state(instance)
     pids = [instance / f"{name}.pid" for name in PROCESSES]
-    if not state or not all(p.exists() and _alive(int(p.read_text())) for p in pids):
+    if not state or not all(p.exists() and alive(int(p.read_text())) for p in pids):
         return None
     if not _port_open(state["port"]):
         return None
@@ -225,13 +229,13 @@ def stop(home: str | Path | None = None, instance: str | Path | None = None, *, 
         if not pid_file.exists():
             continue
         pid = int(pid_file.read_text())
-        if _alive(pid):
+        if alive(pid):
             _signal_group(pid, signal.SIGTERM)
             deadline = time.monotonic() + timeout
-            while _alive(pid) and time.monotonic() < deadline:
+            while alive(pid) and time.monotonic() < deadline:
                 _reap(pid)
                 time.sleep(0.1)
-            if _alive(pid):
+            if alive(pid):
                 _signal_group(pid, signal.SIGKILL)
             stopped.append(name)
         pid_file.unlink()

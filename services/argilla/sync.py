@@ -62,7 +62,8 @@ def _job(store, project, kind: str, settings: ArgillaSettings, params: dict, wai
                 report["retrain_job"] = retrain_if_due(own, proj)
                 return report
         except WorkbenchError as exc:
-            own.update_argilla_link(proj, last_error=str(exc)) if own.argilla_link(proj) else None
+            if own.argilla_link(proj):
+                own.update_argilla_link(proj, last_error=str(exc))
             raise
 
     return jobs.start(store.path, job_id, work, what=f"Argilla {kind.split('_')[1]}", wait=wait)
@@ -115,7 +116,21 @@ def refresh_after_retrain(store, project) -> dict[str, Any] | None:
         return None
 
 
-def settings_for_link(store, link_row: dict[str, Any], **overrides: Any) -> ArgillaSettings:
-    """Settings for a linked project: its URL and workspace unless overridden, the key as resolved."""
-    return resolve_settings(store.path, url=overrides.get("url") or link_row["url"],
-                            api_key=overrides.get("api_key"), workspace=overrides.get("workspace") or link_row["workspace"])
+def settings_for_link(store, link_row: dict[str, Any] | None, **overrides: Any) -> ArgillaSettings:
+    """Settings for a linked project (its URL and workspace unless overridden; the key as resolved), or the
+    resolved settings when ``link_row`` is None."""
+    link_row = link_row or {}
+    return resolve_settings(store.path, url=overrides.get("url") or link_row.get("url"),
+                            api_key=overrides.get("api_key"),
+                            workspace=overrides.get("workspace") or link_row.get("workspace"))
+
+
+def open_client(store, link_row: dict[str, Any] | None = None, **overrides: Any) -> ArgillaClient:
+    """A checked client (reachable, key accepted, owner or admin) for a link or the resolved settings."""
+    client = ArgillaClient(settings_for_link(store, link_row, **{k: v for k, v in overrides.items() if v}))
+    try:
+        client.me()
+    except BaseException:
+        client.close()
+        raise
+    return client

@@ -176,6 +176,47 @@ class Workbench:
         with self.store() as s:
             return s.project_stats(s.get_project(project))
 
+    # -- Argilla ------------------------------------------------------------------------------
+    def argilla_link(self, project: str, *, dataset: str | None = None, auto_push: bool = True,
+                     **server: Any) -> dict[str, Any]:
+        """Link a project to an Argilla dataset (``server``: ``url`` / ``api_key`` / ``workspace`` overrides)."""
+        from services import argilla
+        from services.argilla.sync import open_client
+
+        with self.store() as s, open_client(s, **server) as client:
+            return argilla.link(s, s.get_project(project), client, dataset=dataset, auto_push=auto_push)
+
+    def argilla_push(self, project: str, *, only: str = "all", limit: int | None = None, vectors: bool = True,
+                     **server: Any) -> dict[str, Any]:
+        """Push records, suggestions, scores and vectors to the linked dataset; return the push report."""
+        from services import argilla
+
+        with self.store() as s, self._argilla(s, project, server) as client:
+            return argilla.push(s, s.get_project(project), client, only=only, limit=limit, vectors=vectors).to_dict()
+
+    def argilla_pull(self, project: str, **server: Any) -> dict[str, Any]:
+        """Pull new, changed and deleted responses; a pull that brings ``retrain_every`` labels starts a retrain."""
+        from services import argilla
+
+        with self.store() as s, self._argilla(s, project, server) as client:
+            report = argilla.pull(s, s.get_project(project), client).to_dict()
+            report["retrain_job"] = argilla.retrain_if_due(s, s.get_project(project))
+            return report
+
+    def argilla_status(self, project: str) -> dict[str, Any]:
+        """The link and the local counts (pushed / responded / pending)."""
+        from services import argilla
+
+        with self.store() as s:
+            return argilla.status(s, s.get_project(project))
+
+    @staticmethod
+    def _argilla(store, project: str, server: dict[str, Any]):
+        from services.argilla.push import require_link
+        from services.argilla.sync import open_client
+
+        return open_client(store, require_link(store, store.get_project(project)), **server)
+
 
 def _check_may_change(store, user, item: queue.QueueItem) -> None:
     """Annotators change only their own decisions; re-checks of audited labels need the audit role."""

@@ -60,19 +60,9 @@ def _project_and_server(p) -> None:
 
 
 def _client(args, store, link_row=None):
-    from services import argilla
-    from services.argilla.sync import settings_for_link
+    from services.argilla.sync import open_client
 
-    overrides = {"url": args.url, "api_key": args.api_key, "workspace": args.workspace}
-    settings = (settings_for_link(store, link_row, **overrides) if link_row
-                else argilla.resolve_settings(store.path, **overrides))
-    client = argilla.ArgillaClient(settings)
-    try:
-        client.me()
-    except BaseException:
-        client.close()
-        raise
-    return client
+    return open_client(store, link_row, url=args.url, api_key=args.api_key, workspace=args.workspace)
 
 
 def _bar(fraction: float, message: str) -> None:

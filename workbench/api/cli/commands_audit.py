@@ -18,6 +18,9 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--top", type=int, default=TOP, help="issues printed without --json")
     p.add_argument("--json", action="store_true", help="print every issue and score as JSON on stdout")
+    p.add_argument("--push-argilla", action="store_true",
+                   help="then push the flagged records to the linked Argilla dataset, lowest label quality first, "
+                        "with the given label as suggestion; `argilla pull` brings the fixes back and closes the issues")
     p.add_argument("--agreement", action="store_true",
                    help="instead of auditing, report inter-annotator agreement and CROWDLAB annotator quality")
     p.set_defaults(func=_audit)
@@ -44,20 +47,38 @@ def _agreement(args, store, project) -> int:
     return 0
 
 
+def _push_flagged(store, project) -> dict:
+    from services import argilla
+    from services.argilla.push import require_link
+    from services.argilla.sync import open_client
+
+    project = store.get_project(project.id)
+    with open_client(store, require_link(store, project)) as client:
+        return argilla.push(store, project, client, only="flagged").to_dict()
+
+
 def _audit(args, store) -> int:
     from services import audit
 
     project = store.get_project(args.name)
     if args.agreement:
         return _agreement(args, store, project)
+    if args.push_argilla:
+        from services.argilla.push import require_link
+
+        require_link(store, project)  # before the audit runs, not after
     from workbench import api
 
     report = api.connect(store.path).audit(project.name, source=args.source, folds=args.folds, seed=args.seed,
                                            **({"model": args.model} if args.model else {}))
     audit_id = report["audit_id"]
+    if args.push_argilla:
+        report["argilla"] = _push_flagged(store, project)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
         return 0
+    if args.push_argilla:
+        print(f"pushed {report['argilla']['pushed']} flagged records to Argilla dataset {report['argilla']['dataset']!r}")
     meta = audit.get_audit(store, audit_id)
     s = meta["summary"]
     print(f"audit #{audit_id} of {project.name!r} ({args.source} labels, {meta['method']}): "
