@@ -86,17 +86,15 @@ def push(store, project, client, *, only: str = "all", limit: int | None = None,
     dim = None if first_vectors is None else int(first_vectors.shape[1])
     info = ensure_dataset(client, project, link["workspace"], link["dataset"], declared, dim)
     store.update_argilla_link(project, dataset_id=info.id)
-    agent = model_agent(store, project)
-    stale: list[int] = []
+    batches = _Batches(store, project, client, info, audit_id, model_agent(store, project), meta_props, only,
+                       vectors, report)
     report_progress = jobs.throttled(progress) if progress else None
     for start in range(0, len(ids), BATCH):
         batch = ids[start:start + BATCH]
-        batch_vectors = first_vectors if start == 0 else None
-        _push_batch(store, project, client, info, batch, audit_id, agent, meta_props, only, vectors,
-                    batch_vectors, report, stale)
+        batches.send(batch, first_vectors if start == 0 else None)
         if report_progress:
             report_progress((start + len(batch)) / len(ids), f"pushed {start + len(batch)}/{len(ids)} records")
-    report.suggestions_removed = _remove_suggestions(store, project, client, info, stale)
+    report.suggestions_removed = _remove_suggestions(store, project, client, batches.stale)
     store.update_argilla_link(project, last_push_at=now(), last_error=None)
     report.seconds = round(time.monotonic() - started, 3)
     return report
@@ -108,43 +106,60 @@ def _vectors(store, project, records):
     return embed_records(store, project, records)
 
 
-def _push_batch(store, project, client, info: DatasetInfo, batch: list[int], audit_id, agent, meta_props,
-                only: str, vectors: bool, batch_vectors, report: PushReport, stale: list[int]) -> None:
-    records = store.get_records(batch)
-    facts = store.push_facts(project, batch, audit_id)
-    before = store.pushed_records(project, batch)
-    open_issues = store.open_issue_ids(project, audit_id, batch)
-    if vectors and batch_vectors is None:
-        batch_vectors = _vectors(store, project, records)
-    items, agents, issues = [], {}, {}
-    for i, rec in enumerate(records):
-        fact = facts[rec.id]
-        # an audit fix keeps the label under audit as its suggestion until the issue is decided
-        issue = open_issues.get(rec.id) if (only == "flagged" or (before.get(rec.id) or {}).get("audit_issue_id")) else None
-        suggestion, agents[rec.id] = mapping.suggestion_of(project, fact, info.question_id, agent, issue is not None)
-        issues[rec.id] = issue
-        item: dict[str, Any] = {"external_id": str(rec.id), "fields": {mapping.TEXT_FIELD: rec.text},
-                                "metadata": mapping.metadata_of(rec, fact, meta_props, agent)}
-        if rec.id in before:
-            item["id"] = before[rec.id]["argilla_id"]
-        if suggestion is not None:
-            item["suggestions"] = [suggestion]
-        if vectors and info.vector_dim:
-            item["vectors"] = {mapping.VECTOR: [float(x) for x in batch_vectors[i]]}
-        items.append(item)
-        if suggestion is None and (before.get(rec.id) or {}).get("suggestion_agent"):
-            stale.append(rec.id)
-    answer = client.request("PUT", f"/api/v1/datasets/{info.id}/records/bulk", json={"items": items})
-    by_external = {it["external_id"]: it["id"] for it in answer["items"]}
-    store.mark_pushed(project, [(rec.id, by_external[str(rec.id)], agents[rec.id], issues[rec.id]) for rec in records])
-    # the server's answer does not say which items it updated: the ones pushed before (sent with their id) were
-    updated = sum(1 for rec in records if rec.id in before)
-    report.pushed += len(records)
-    report.updated += updated
-    report.created += len(records) - updated
+@dataclass
+class _Batches:
+    """One push's upserts: builds each batch's JSON from the store and records what the server kept."""
+
+    store: Any
+    project: Any
+    client: Any
+    info: DatasetInfo
+    audit_id: int | None
+    agent: str | None
+    meta_props: dict[str, tuple[str, str]]
+    only: str
+    vectors: bool
+    report: PushReport
+    #: records whose suggestion disappeared since their last push (deleted at the end)
+    stale: list[int] = field(default_factory=list)
+
+    def send(self, batch: list[int], batch_vectors=None) -> None:
+        store, project = self.store, self.project
+        records = store.get_records(batch)
+        facts = store.push_facts(project, batch, self.audit_id)
+        before = store.pushed_records(project, batch)
+        open_issues = store.open_issue_ids(project, self.audit_id, batch)
+        if self.vectors and self.info.vector_dim and batch_vectors is None:
+            batch_vectors = _vectors(store, project, records)
+        items, agents, issues = [], {}, {}
+        for i, rec in enumerate(records):
+            earlier = before.get(rec.id) or {}
+            # an audit fix keeps the label under audit as its suggestion until the issue is decided
+            issues[rec.id] = open_issues.get(rec.id) if (self.only == "flagged" or earlier.get("audit_issue_id")) else None
+            suggestion, agents[rec.id] = mapping.suggestion_of(project, facts[rec.id], self.info.question_id,
+                                                               self.agent, issues[rec.id] is not None)
+            item: dict[str, Any] = {"external_id": str(rec.id), "fields": {mapping.TEXT_FIELD: rec.text},
+                                    "metadata": mapping.metadata_of(rec, facts[rec.id], self.meta_props, self.agent)}
+            if earlier:
+                item["id"] = earlier["argilla_id"]
+            if suggestion is not None:
+                item["suggestions"] = [suggestion]
+            elif earlier.get("suggestion_agent"):
+                self.stale.append(rec.id)
+            if self.vectors and self.info.vector_dim:
+                item["vectors"] = {mapping.VECTOR: [float(x) for x in batch_vectors[i]]}
+            items.append(item)
+        answer = self.client.request("PUT", f"/api/v1/datasets/{self.info.id}/records/bulk", json={"items": items})
+        by_external = {it["external_id"]: it["id"] for it in answer["items"]}
+        store.mark_pushed(project, [(r.id, by_external[str(r.id)], agents[r.id], issues[r.id]) for r in records])
+        # the server's answer does not say which items it updated: the ones pushed before (sent with their id) were
+        updated = sum(1 for rec in records if rec.id in before)
+        self.report.pushed += len(records)
+        self.report.updated += updated
+        self.report.created += len(records) - updated
 
 
-def _remove_suggestions(store, project, client, info: DatasetInfo, record_ids: list[int]) -> int:
+def _remove_suggestions(store, project, client, record_ids: list[int]) -> int:
     """Delete the old suggestions of records that no longer have one (a model reset, a closed audit issue)."""
     removed = 0
     pushed = store.pushed_records(project, record_ids)

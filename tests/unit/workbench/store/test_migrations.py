@@ -82,3 +82,18 @@ def test_010_rebuilds_annotations_with_review_and_keeps_every_row_and_link(tmp_p
         store.annotate(project, 1, "rita", "review", "b")  # the new kind is accepted
         assert store.get_record(1).reviewed and not store.has_accounts()
         assert {"annotations_record", "annotations_target", "annotations_created", "records_partial"} <= _indexes(store)
+
+
+def test_011_keeps_annotations_and_marks_them_made_in_the_workbench(tmp_path):
+    _old_database(tmp_path / "old.db", "010_accounts_overlap_review")
+    conn = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
+    conn.execute("INSERT INTO records (project_id, uid, text, status, created_at, updated_at) VALUES"
+                 " (1, 'u1', 'a text', 'labelled', 'then', 'then')")
+    conn.execute("INSERT INTO annotations (project_id, record_id, annotator, kind, value, created_at) VALUES"
+                 " (1, 1, 'ann', 'label', '\"a\"', 'then')")
+    conn.close()
+    with Store(tmp_path / "old.db") as store:
+        assert store.applied_migrations()[-1] == "011_argilla_sync"
+        (row,) = store.history(1)
+        assert (row.annotator, row.value, row.source) == ("ann", "a", "workbench")
+        assert store.argilla_link(store.get_project("old")) is None
