@@ -9,7 +9,8 @@ STAMP  := $(VENV)/.installed
 ARGILLA_PORT ?= 6900
 
 .PHONY: setup samples demo browser run test test-fast lint clean argilla argilla-venv argilla-stop \
-        bench-import bench-label bench-al bench-latency bench-audit bench-embed bench-train bench-reliability
+        bench-import bench-label bench-al bench-latency bench-audit bench-embed bench-train bench-reliability \
+        bench-argilla
 
 setup: $(STAMP)
 
@@ -84,6 +85,9 @@ bench-train: samples
 
 bench-reliability: setup
 	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.reliability
+
+bench-argilla: samples argilla-venv
+	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.argilla_sync --sizes 1000,10000
 
 clean:
 	-$(PY) -m workbench argilla stop 2>/dev/null

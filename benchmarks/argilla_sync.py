@@ -8,7 +8,8 @@ workbench database per size, with Movie reviews texts (repeated with a suffix be
 2. **pull** after 10% of the records got a submitted response (two annotators), and a second pull
    that finds nothing new;
 3. **latency**: seconds from one response submitted in Argilla to its label in the workbench store,
-   with ``argilla pull`` run right after the submit, in-process (API) and as the CLI command.
+   with ``argilla pull`` run right after the submit (in-process API, and the CLI command), and with
+   the webhook listener (``argilla listen``) running and nothing pulled by hand.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -78,12 +80,14 @@ def _timed(fn) -> tuple[Any, float]:
     return out, round(time.perf_counter() - started, 2)
 
 
-def run_size(server, n: int, workdir: Path, annotators: list[httpx.Client]) -> dict[str, Any]:
+def run_size(server, n: int, workdir: Path, annotators: list[httpx.Client],
+             texts: list[str] | None = None) -> dict[str, Any]:
+    """One size's figures; ``texts`` default to Movie reviews (repeated with a suffix beyond its size)."""
     db = workdir / f"bench-{n}.db"
     out: dict[str, Any] = {"records": n}
     with Store(db) as store:
         project = store.create_project(f"bench-{n}", "classification", ["fresh", "rotten", "plot"])
-        texts = _texts(n)
+        texts = texts or _texts(n)
         store.insert_records(project.id, [NewRecord(uid=text_hash(t), text=t) for t in texts])
         from services.embeddings import embed
 
@@ -127,8 +131,39 @@ def _latency(store, project, client, annotator: httpx.Client, db: Path, server) 
                            cwd=ROOT, env=env, capture_output=True, check=True)
         assert store.get_record(rid).label == "plot", "the label is in the store once the pull returns"
         (api_s if i < LATENCY_TRIES else cli_s).append(time.perf_counter() - started)
+    hook_s = _webhook_latency(store, project, annotator, db, server, [(rid, by_id[rid]) for rid in
+                                                                      free[2 * LATENCY_TRIES:3 * LATENCY_TRIES]])
     return {"latency_api_median_s": round(statistics.median(api_s), 2), "latency_api_max_s": round(max(api_s), 2),
-            "latency_cli_median_s": round(statistics.median(cli_s), 2), "latency_cli_max_s": round(max(cli_s), 2)}
+            "latency_cli_median_s": round(statistics.median(cli_s), 2), "latency_cli_max_s": round(max(cli_s), 2),
+            "latency_webhook_median_s": round(statistics.median(hook_s), 2),
+            "latency_webhook_max_s": round(max(hook_s), 2)}
+
+
+def _webhook_latency(store, project, annotator: httpx.Client, db: Path, server, targets) -> list[float]:
+    """The same with ``argilla listen`` running: nothing is pulled by hand, the webhook triggers it."""
+    import threading
+
+    from services.argilla.listen import Listener
+
+    listener = Listener(db, project.name, argilla.ArgillaSettings(url=server.url, api_key=server.api_key),
+                        every=600).start()
+    runner = threading.Thread(target=listener.run, daemon=True)
+    runner.start()
+    times = []
+    try:
+        time.sleep(1.0)  # the catch-up pull at start
+        for rid, argilla_id in targets:
+            started = time.perf_counter()
+            _respond(annotator, [argilla_id], "plot")
+            while store.get_record(rid).label != "plot":
+                if time.perf_counter() - started > 60:
+                    raise RuntimeError("the webhook pull did not bring the label within 60 s")
+                time.sleep(0.02)
+            times.append(time.perf_counter() - started)
+    finally:
+        listener.close()
+        runner.join(timeout=10)
+    return times
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
+    # a SIGTERM still runs the finally below, so the server it started is stopped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="bench-argilla-") as tmp:
         instance = Path(tmp) / "server"
         started = time.perf_counter()
@@ -153,13 +190,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"fresh local server ready in {boot_s} s")
     print("| records | embed (not in push) | push, no vectors | push, vectors | re-push, vectors | pull 10% responses "
-          "| pull, nothing new | response → label, API pull (median / max) | same, CLI pull |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| pull, nothing new | response → label: API pull (median / max) | CLI pull | webhook listener |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r['records']:,} | {r['embed_s']} s | {r['push_plain_s']} s | {r['push_vectors_s']} s | "
               f"{r['repush_vectors_s']} s | {r['pull_s']} s ({r['pull_labels']:,} labels) | {r['pull_again_s']} s | "
               f"{r['latency_api_median_s']} / {r['latency_api_max_s']} s | "
-              f"{r['latency_cli_median_s']} / {r['latency_cli_max_s']} s |")
+              f"{r['latency_cli_median_s']} / {r['latency_cli_max_s']} s | "
+              f"{r['latency_webhook_median_s']} / {r['latency_webhook_max_s']} s |")
     return 0
 
 

@@ -7,9 +7,10 @@ See :mod:`services.argilla.mapping` for how a project maps onto a dataset, :mod:
 from services.argilla.connection import ArgillaClient, ArgillaSettings, connect, masked, resolve_settings
 from services.argilla.pull import PullReport, pull
 from services.argilla.push import PUSH_SETS, PushReport, push
-from services.argilla.sync import link, refresh_after_retrain, retrain_if_due, start_pull, start_push, status
+from services.argilla.sync import link, retrain_if_due, start_pull, start_push, start_refresh, status
 
 __all__ = [
     "PUSH_SETS", "ArgillaClient", "ArgillaSettings", "PullReport", "PushReport", "connect", "link", "masked", "pull",
-    "push", "refresh_after_retrain", "resolve_settings", "retrain_if_due", "start_pull", "start_push", "status",
+    "push", "resolve_settings", "retrain_if_due", "start_pull", "start_push", "start_refresh",
+    "status",
 ]

@@ -196,12 +196,17 @@ def _detail(resp) -> str:
     return json.dumps(detail, ensure_ascii=False)[:300]
 
 
-def connect(db_path: str | Path | None = None, **overrides: Any) -> ArgillaClient:
-    """A checked client: reachable, key accepted, owner or admin."""
-    client = ArgillaClient(resolve_settings(db_path, **overrides))
+def checked(settings: ArgillaSettings) -> ArgillaClient:
+    """A client that was checked: the server answers, the key is accepted and is an owner's or admin's."""
+    client = ArgillaClient(settings)
     try:
         client.me()
     except BaseException:
         client.close()
         raise
     return client
+
+
+def connect(db_path: str | Path | None = None, **overrides: Any) -> ArgillaClient:
+    """A checked client for the resolved settings (:func:`resolve_settings`)."""
+    return checked(resolve_settings(db_path, **overrides))

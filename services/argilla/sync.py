@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from services.argilla.connection import ArgillaClient, ArgillaSettings, connect, masked, resolve_settings
+from services.argilla.connection import ArgillaClient, ArgillaSettings, checked, masked, resolve_settings
 from services.argilla.datasets import describe, find_dataset
 from services.argilla.pull import pull
 from services.argilla.push import push
@@ -54,8 +54,7 @@ def _job(store, project, kind: str, settings: ArgillaSettings, params: dict, wai
     def work(own, progress):
         proj = own.get_project(project_id)
         try:
-            with ArgillaClient(settings) as client:
-                client.me()
+            with checked(settings) as client:
                 if kind == PUSH_JOB:
                     return push(own, proj, client, progress=progress, **params).to_dict()
                 report = pull(own, proj, client, progress=progress).to_dict()
@@ -98,18 +97,21 @@ def retrain_if_due(store, project, *, detached: bool = False) -> int | None:
         return None
 
 
-def refresh_after_retrain(store, project) -> dict[str, Any] | None:
-    """Re-push the records already in Argilla with the new model's suggestions and scores.
+def start_refresh(store, project, *, wait: bool = False) -> int | None:
+    """After a retrain: re-push the records already in Argilla with the new suggestions and scores, as its own
+    background push job (vectors do not change, so they are not resent); return its job id or None.
 
-    Runs at the end of every training round when the project is linked with ``auto_push``. A failure
-    is written to the link (the Argilla page and ``argilla status`` show it) and never fails training.
+    Runs when the project is linked with ``auto_push``. A failure is written to the link (the Argilla page
+    and ``argilla status`` show it) and never fails the training.
     """
     link_row = store.argilla_link(project)
     if link_row is None or not link_row["auto_push"] or not store.pushed_ids(project):
         return None
     try:
-        with connect(store.path, url=link_row["url"], workspace=link_row["workspace"]) as client:
-            return push(store, project, client, only="pushed").to_dict()
+        settings = settings_for_link(store, link_row)
+        return _job(store, project, PUSH_JOB, settings, {"only": "pushed", "limit": None, "vectors": False}, wait)
+    except ConflictError:
+        return None  # a push is running; the next retrain refreshes again
     except WorkbenchError as exc:
         store.update_argilla_link(project, last_error=f"refresh after retrain: {exc}")
         log.warning("Argilla refresh of %s failed: %s", project.name, exc)
@@ -127,10 +129,4 @@ def settings_for_link(store, link_row: dict[str, Any] | None, **overrides: Any) 
 
 def open_client(store, link_row: dict[str, Any] | None = None, **overrides: Any) -> ArgillaClient:
     """A checked client (reachable, key accepted, owner or admin) for a link or the resolved settings."""
-    client = ArgillaClient(settings_for_link(store, link_row, **{k: v for k, v in overrides.items() if v}))
-    try:
-        client.me()
-    except BaseException:
-        client.close()
-        raise
-    return client
+    return checked(settings_for_link(store, link_row, **{k: v for k, v in overrides.items() if v}))

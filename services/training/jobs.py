@@ -54,12 +54,10 @@ def _work(project_name: str, params: dict[str, Any]) -> jobs.JobWork:
                              strategy=params.get("strategy"), run=params.get("run") or "live",
                              models_dir=params.get("models_dir"), progress=progress)
         if (params.get("run") or "live") == "live":
-            from services.argilla import refresh_after_retrain
+            from services.argilla import start_refresh
 
-            # a linked project gets the new suggestions and scores in Argilla; a failure never fails training
-            refreshed = refresh_after_retrain(store, store.get_project(project_name))
-            if refreshed is not None and isinstance(result, dict):
-                result = {**result, "argilla_refresh": refreshed}
+            # a linked project gets the new suggestions and scores in Argilla, in a push job of its own
+            result = {**result, "argilla_refresh_job": start_refresh(store, store.get_project(project_name))}
         return result
     return work
 
@@ -103,7 +101,11 @@ def run_training_job(db_path, project_name: str, job_id: int) -> dict[str, Any]:
 
     with Store(db_path) as store:
         params = store.job(job_id)["params"] or {}
-    return jobs.run(db_path, job_id, _work(project_name, params), what="training", keeps=KEEPS)
+    result = jobs.run(db_path, job_id, _work(project_name, params), what="training", keeps=KEEPS)
+    if result.get("argilla_refresh_job"):
+        with Store(db_path) as store:  # this process is all the refresh's thread has: wait for it
+            jobs.wait_for(store, result["argilla_refresh_job"], timeout=3600)
+    return result
 
 
 def model_status(store, project) -> dict[str, Any]:

@@ -10,7 +10,17 @@ import json
 
 import pytest
 
-from benchmarks import active_learning, audit, data, embeddings, import_speed, label_latency, round_latency, training
+from benchmarks import (
+    active_learning,
+    argilla_sync,
+    audit,
+    data,
+    embeddings,
+    import_speed,
+    label_latency,
+    round_latency,
+    training,
+)
 
 WORDS_GOOD = ["wonderful", "moving", "clever", "funny", "gripping", "charming"]
 WORDS_BAD = ["dull", "clumsy", "tedious", "lifeless", "boring", "messy"]
@@ -93,3 +103,13 @@ def test_reliability(capsys):
                              "--skip", "kills", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["concurrency"][0]["served_twice"] == 0 and result["fuzz"]["unhandled_exceptions"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.argilla
+def test_argilla_sync_benchmark(argilla_server, argilla_people, tmp_path):
+    texts = [f"a {WORDS_GOOD[i % 6]} film number {i}" for i in range(40)]
+    annotators = [argilla_people.add("bench-a"), argilla_people.add("bench-b")]
+    out = argilla_sync.run_size(argilla_server, 40, tmp_path, annotators, texts=texts)
+    assert out["repush_updated"] == 40 and out["pull_labels"] == 4 and out["pull_again_added"] == 0
+    assert out["latency_api_median_s"] > 0 and out["latency_cli_max_s"] > 0 and out["latency_webhook_max_s"] > 0

@@ -170,7 +170,10 @@ def test_pulled_labels_trigger_the_retrain_and_it_refreshes_suggestions(store, f
     assert job is not None
     from workbench import jobs
 
-    assert jobs.wait_for(store, job, timeout=300)["status"] == "done"
+    trained = jobs.wait_for(store, job, timeout=300)
+    assert trained["status"] == "done"
+    refresh = jobs.wait_for(store, trained["result"]["argilla_refresh_job"], timeout=300)
+    assert (refresh["status"], refresh["params"]["only"]) == ("done", "pushed"), refresh["error"]
     project = store.get_project(project.id)
     assert project.active_model_version != first
     records = argilla_people.records(project.name)
@@ -276,3 +279,34 @@ def test_unreachable_server_and_wrong_key_fail_fast_and_clearly(store, argilla_s
     with pytest.raises(ArgillaError, match="refused the API key") as err:
         argilla.connect(url=argilla_server.url, api_key="wrong-key-123456")
     assert "wrong-key-123456" not in str(err.value)
+
+
+def test_the_webhook_listener_pulls_a_response_within_seconds(store, films, client, argilla_people):
+    import threading
+    import time
+
+    from services.argilla.listen import Listener
+
+    project, ids, _refs = films
+    argilla.link(store, project, client)
+    argilla.push(store, project, client, limit=2, vectors=False)
+    pulls = []
+    listener = Listener(store.path, project.name, client.settings, every=600, on_pull=pulls.append).start()
+    runner = threading.Thread(target=listener.run, daemon=True)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not pulls and time.monotonic() < deadline:  # the catch-up pull at start
+            time.sleep(0.05)
+        started = time.monotonic()
+        argilla_people.respond("ann1", project.name, str(ids[1]), "neg")
+        while store.get_record(ids[1]).label != "neg" and time.monotonic() < started + 30:
+            time.sleep(0.05)
+        elapsed = time.monotonic() - started
+        assert store.get_record(ids[1]).label == "neg" and elapsed < 30
+        assert listener.events >= 1
+    finally:
+        listener.close()
+        runner.join(timeout=10)
+    hooks = argilla_people.owner.get("/api/v1/webhooks").json()["items"]
+    assert all(h["url"] != listener.url for h in hooks)  # removed on close

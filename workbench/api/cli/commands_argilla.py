@@ -46,6 +46,11 @@ def register(sub) -> None:
     _project_and_server(s)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=_pull)
+    s = verbs.add_parser("listen", help="pull at once on every response event (an Argilla webhook), until Ctrl-C")
+    _project_and_server(s)
+    s.add_argument("--port", type=int, default=0, help="loopback port of the webhook endpoint (default: any free one)")
+    s.add_argument("--every", type=float, default=60.0, help="also pull every N seconds (default 60)")
+    s.set_defaults(func=_listen)
     s = verbs.add_parser("status", help="link, counts and the server's progress")
     _project_and_server(s)
     s.add_argument("--json", action="store_true")
@@ -160,6 +165,26 @@ def _pull(args, store) -> int:
         print(f"  refused: {line}")
     if retrain:
         print(f"retraining started (job #{retrain})")
+    return 0
+
+
+def _listen(args, store) -> int:
+    from services.argilla.listen import Listener, describe
+
+    project, link_row = _linked(args, store)
+    with _client(args, store, link_row) as client:
+        settings = client.settings
+    listener = Listener(store.path, project.name, settings, port=args.port, every=args.every,
+                        on_pull=lambda report: print(f"pulled: {describe(report)}", flush=True))
+    listener.start()
+    print(f"listening on {listener.url} for responses to {link_row['dataset']!r}; Ctrl-C stops", flush=True)
+    try:
+        listener.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listener.close()
+    print("stopped; the webhook was removed")
     return 0
 
 

@@ -1,0 +1,135 @@
+"""A webhook listener: Argilla calls it on every response event and the workbench pulls at once.
+
+:class:`Listener` serves one loopback endpoint, registers it as an Argilla webhook for
+``response.created`` / ``response.updated`` / ``response.deleted``, checks each call's signature
+(Standard Webhooks, the secret Argilla returned) and runs an incremental pull of the linked project
+when an event for its dataset arrives. Events that arrive while a pull runs are folded into the next
+one; a pull also runs every ``every`` seconds, so a lost call costs at most that long. The webhook is
+removed again when the listener closes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from services.argilla.connection import ArgillaClient, ArgillaSettings
+from services.argilla.pull import PullReport, pull
+from workbench.errors import WorkbenchError
+
+EVENTS = ("response.created", "response.updated", "response.deleted")
+PATH = "/argilla-webhook"
+log = logging.getLogger("workbench.argilla")
+
+
+class Listener:
+    """Pull ``project_name`` whenever Argilla reports a response on its dataset (see the module docstring)."""
+
+    def __init__(self, db_path, project_name: str, settings: ArgillaSettings, *, host: str = "127.0.0.1",
+                 port: int = 0, every: float = 60.0, on_pull: Callable[[PullReport], None] | None = None):
+        self.db_path, self.project_name, self.settings = db_path, project_name, settings
+        self.every, self.on_pull = every, on_pull
+        self._dirty, self._stop = threading.Event(), threading.Event()
+        self._server = ThreadingHTTPServer((host, port), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, name="argilla-webhook", daemon=True)
+        self.webhook_id: str | None = None
+        self._verify = None
+        self.dataset_id: str | None = None
+        self.events = 0
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}{PATH}"
+
+    def _handler(self):
+        listener = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                try:
+                    event = listener._verify(body, {k.lower(): v for k, v in self.headers.items()})
+                except Exception:  # a bad signature, or a call that is not from our webhook
+                    self.send_response(401)
+                    self.end_headers()
+                    return
+                self.send_response(204)
+                self.end_headers()
+                listener._event(event)
+
+            def log_message(self, *args):  # quiet: one line per event would flood the terminal
+                pass
+
+        return Handler
+
+    def _event(self, event: dict[str, Any]) -> None:
+        dataset = (((event.get("data") or {}).get("record") or {}).get("dataset") or {}).get("id")
+        if event.get("type") in EVENTS and (dataset is None or dataset == self.dataset_id):
+            self.events += 1
+            self._dirty.set()
+
+    def start(self) -> Listener:
+        """Serve the endpoint and register it with Argilla (a webhook per listener, removed by :meth:`close`)."""
+        from standardwebhooks.webhooks import Webhook
+
+        from services.argilla.pull import linked_dataset
+        from workbench.store import Store
+
+        self._thread.start()
+        with Store(self.db_path) as store, ArgillaClient(self.settings) as client:
+            client.me()
+            self.dataset_id = linked_dataset(store, store.get_project(self.project_name), client)["id"]
+            hook = client.request("POST", "/api/v1/webhooks", json={
+                "url": self.url, "events": list(EVENTS), "description": f"workbench pull of {self.project_name}"})
+        self.webhook_id = hook["id"]
+        self._verify = Webhook(hook["secret"]).verify
+        self._dirty.set()  # catch up on what happened before the listener started
+        return self
+
+    def run(self) -> None:
+        """Pull on every event (or every ``every`` seconds) until :meth:`stop`."""
+        from services.argilla.sync import retrain_if_due
+        from workbench.store import Store
+
+        while not self._stop.is_set():
+            self._dirty.wait(self.every)
+            if self._stop.is_set():
+                break
+            self._dirty.clear()
+            try:
+                with Store(self.db_path) as store, ArgillaClient(self.settings) as client:
+                    project = store.get_project(self.project_name)
+                    report = pull(store, project, client)
+                    if report.added or report.retracted:
+                        retrain_if_due(store, store.get_project(project.id))
+            except WorkbenchError as exc:
+                log.warning("pull of %s failed: %s", self.project_name, exc)
+                continue
+            if self.on_pull is not None:
+                self.on_pull(report)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._dirty.set()
+
+    def close(self) -> None:
+        """Stop, remove the webhook from Argilla and close the endpoint."""
+        self.stop()
+        if self.webhook_id is not None:
+            try:
+                with ArgillaClient(self.settings) as client:
+                    client.request("DELETE", f"/api/v1/webhooks/{self.webhook_id}")
+            except WorkbenchError as exc:
+                log.warning("could not remove Argilla webhook %s: %s", self.webhook_id, exc)
+            self.webhook_id = None
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def describe(report: PullReport) -> str:
+    return json.dumps({k: v for k, v in report.to_dict().items() if v not in (0, [], None)})
