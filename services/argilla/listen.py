@@ -2,9 +2,10 @@
 
 :class:`Listener` serves one loopback endpoint, registers it as an Argilla webhook for
 ``response.created`` / ``response.updated`` / ``response.deleted``, checks each call's signature
-(Standard Webhooks, the secret Argilla returned) and runs an incremental pull of the linked project
-when an event for its dataset arrives. Events that arrive while a pull runs are folded into the next
-one; a pull also runs every ``every`` seconds, so a lost call costs at most that long. The webhook is
+(Standard Webhooks, the secret Argilla returned) and, when an event for the linked dataset arrives,
+pulls the records the events name (so the time does not grow with the dataset). Events that arrive
+while a pull runs are folded into the next one. A full pull runs at start and every ``every`` seconds,
+so a lost call costs at most that long. The webhook is
 removed again when the listener closes.
 """
 
@@ -34,6 +35,9 @@ class Listener:
         self.db_path, self.project_name, self.settings = db_path, project_name, settings
         self.every, self.on_pull = every, on_pull
         self._dirty, self._stop = threading.Event(), threading.Event()
+        self._lock = threading.Lock()
+        #: Argilla record ids named by events since the last pull; None = read everything (start, fallback)
+        self._pending: set[str] | None = None
         self._server = ThreadingHTTPServer((host, port), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, name="argilla-webhook", daemon=True)
         self.webhook_id: str | None = None
@@ -68,10 +72,23 @@ class Listener:
         return Handler
 
     def _event(self, event: dict[str, Any]) -> None:
-        dataset = (((event.get("data") or {}).get("record") or {}).get("dataset") or {}).get("id")
-        if event.get("type") in EVENTS and (dataset is None or dataset == self.dataset_id):
+        record = (event.get("data") or {}).get("record") or {}
+        dataset = (record.get("dataset") or {}).get("id")
+        if event.get("type") not in EVENTS or (dataset is not None and dataset != self.dataset_id):
+            return
+        with self._lock:
             self.events += 1
-            self._dirty.set()
+            if self._pending is not None and record.get("id"):
+                self._pending.add(record["id"])
+            else:
+                self._pending = None  # no record id: read everything
+        self._dirty.set()
+
+    def _take(self) -> list[str] | None:
+        """The records to read now (None = all) and a fresh, empty set for the events that follow."""
+        with self._lock:
+            pending, self._pending = self._pending, set()
+        return None if pending is None else sorted(pending)
 
     def start(self) -> Listener:
         """Serve the endpoint and register it with Argilla (a webhook per listener, removed by :meth:`close`)."""
@@ -97,14 +114,15 @@ class Listener:
         from workbench.store import Store
 
         while not self._stop.is_set():
-            self._dirty.wait(self.every)
+            woken = self._dirty.wait(self.every)
             if self._stop.is_set():
                 break
             self._dirty.clear()
+            records = self._take() if woken else None  # a timeout is the fallback: read everything
             try:
                 with Store(self.db_path) as store, ArgillaClient(self.settings) as client:
                     project = store.get_project(self.project_name)
-                    report = pull(store, project, client)
+                    report = pull(store, project, client, records=records)
                     if report.added or report.retracted:
                         retrain_if_due(store, store.get_project(project.id))
             except WorkbenchError as exc:

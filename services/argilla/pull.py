@@ -35,6 +35,8 @@ from workbench.store.base import now
 from workbench.types import SYSTEM_ANNOTATORS, ProgressFn, validate_value
 
 PAGE = 1000
+#: Argilla's limit on the values of one ``terms`` filter
+IN_LIMIT = 250
 RESPONDED = ("submitted", "discarded", "draft")
 
 
@@ -85,20 +87,49 @@ def linked_dataset(store, project, client) -> dict[str, Any]:
     return dataset
 
 
-def pull(store, project, client, *, progress: ProgressFn | None = None) -> PullReport:
-    """Turn the linked dataset's new, changed and deleted responses into annotation rows."""
+def pull(store, project, client, *, records: list[str] | None = None,
+         progress: ProgressFn | None = None) -> PullReport:
+    """Turn the linked dataset's new, changed and deleted responses into annotation rows.
+
+    ``records`` (Argilla record ids, e.g. from webhook events) reads only those records' responses: a
+    response of theirs seen before and gone now was deleted. Without it every response is read.
+    """
     started = time.monotonic()
     dataset = linked_dataset(store, project, client)
     describe(client, dataset, project)  # the schema must still fit before anything is written
     users = {u["id"]: u["username"] for u in client.request("GET", "/api/v1/users")["items"]}
     report = PullReport(dataset=dataset["name"])
     puller = _Puller(store, store.get_project(project.id), users, store.pulled_responses(project), report)
-    query = {"filters": {"and": [{"type": "terms", "scope": {"entity": "response", "property": "status"},
-                                  "values": list(RESPONDED)}]},
-             "sort": [{"scope": {"entity": "record", "property": "inserted_at"}, "order": "asc"}]}
-    offset, report_progress = 0, jobs.throttled(progress) if progress else None
+    report_progress = jobs.throttled(progress) if progress else None
+    if records is None:
+        _read(store, client, dataset["id"], _query({"type": "terms", "values": list(RESPONDED),
+                                                    "scope": {"entity": "response", "property": "status"}}),
+              puller, report_progress)
+    else:
+        unique = list(dict.fromkeys(records))
+        for start in range(0, len(unique), IN_LIMIT):
+            chunk = unique[start:start + IN_LIMIT]
+            _read(store, client, dataset["id"], _query({"type": "terms", "values": chunk,
+                                                        "scope": {"entity": "record", "property": "id"}}),
+                  puller, None)
+    with store.atomic():
+        puller.retract_missing(None if records is None else set(store.record_ids_by_argilla_id(project, records).values()))
+        store.update_argilla_link(project, dataset_id=dataset["id"], last_pull_at=now(), last_error=None,
+                                  **({"watermark": report.watermark} if report.watermark else {}))
+    report.seconds = round(time.monotonic() - started, 3)
+    return report
+
+
+def _query(condition: dict[str, Any]) -> dict[str, Any]:
+    return {"filters": {"and": [condition]},
+            "sort": [{"scope": {"entity": "record", "property": "inserted_at"}, "order": "asc"}]}
+
+
+def _read(store, client, dataset_id: str, query: dict[str, Any], puller, report_progress) -> None:
+    """Page through a records search with responses, feeding each record to ``puller``."""
+    offset = 0
     while True:
-        page = client.request("POST", f"/api/v1/datasets/{dataset['id']}/records/search", json=query,
+        page = client.request("POST", f"/api/v1/datasets/{dataset_id}/records/search", json=query,
                               params={"include": ["responses"], "limit": PAGE, "offset": offset})
         items = page["items"]
         with store.atomic():
@@ -108,13 +139,7 @@ def pull(store, project, client, *, progress: ProgressFn | None = None) -> PullR
         if report_progress and page["total"]:
             report_progress(min(offset / page["total"], 1.0), f"read {offset}/{page['total']} records with responses")
         if not items or offset >= page["total"]:
-            break
-    with store.atomic():
-        puller.retract_missing()
-        store.update_argilla_link(project, dataset_id=dataset["id"], last_pull_at=now(), last_error=None,
-                                  **({"watermark": report.watermark} if report.watermark else {}))
-    report.seconds = round(time.monotonic() - started, 3)
-    return report
+            return
 
 
 class _Puller:
@@ -199,10 +224,13 @@ class _Puller:
         self.store.annotate(self.project, prev["record_id"], annotator_name(prev["argilla_user"]), "retract",
                             target_id=prev["annotation_id"], source="argilla")
 
-    def retract_missing(self) -> None:
-        """Responses seen before and gone now were deleted in Argilla: retract what they produced."""
+    def retract_missing(self, record_ids: set[int] | None = None) -> None:
+        """Responses seen before and gone now were deleted in Argilla: retract what they produced.
+
+        ``record_ids``: only responses of these records were read, so only theirs can be missing.
+        """
         for rid, prev in self.known.items():
-            if rid in self.seen or prev["deleted"]:
+            if rid in self.seen or prev["deleted"] or (record_ids is not None and prev["record_id"] not in record_ids):
                 continue
             if prev["annotation_id"]:
                 self._retract(prev)

@@ -310,3 +310,19 @@ def test_the_webhook_listener_pulls_a_response_within_seconds(store, films, clie
         runner.join(timeout=10)
     hooks = argilla_people.owner.get("/api/v1/webhooks").json()["items"]
     assert all(h["url"] != listener.url for h in hooks)  # removed on close
+
+
+def test_a_pull_of_named_records_reads_only_theirs_and_still_sees_deletions(store, films, client, argilla_people):
+    project, ids, _refs = films
+    argilla.link(store, project, client)
+    argilla.push(store, project, client, limit=3, vectors=False)
+    pushed = store.pushed_records(project)
+    first = argilla_people.respond("ann1", project.name, str(ids[0]), "pos")
+    argilla_people.respond("ann1", project.name, str(ids[1]), "neg")
+    report = argilla.pull(store, project, client, records=[pushed[ids[0]]["argilla_id"]])
+    assert report.labels == 1 and store.get_record(ids[1]).status == "unlabelled"
+    assert argilla_people.owner.delete(f"/api/v1/responses/{first['id']}").status_code == 200
+    report = argilla.pull(store, project, client, records=[pushed[ids[2]]["argilla_id"]])
+    assert report.retracted == 0  # record 0 was not read
+    report = argilla.pull(store, project, client, records=[pushed[ids[0]]["argilla_id"]])
+    assert report.retracted == 1 and store.get_record(ids[0]).status == "unlabelled"

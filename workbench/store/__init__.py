@@ -9,6 +9,7 @@ from workbench.store.audits import AuditsMixin
 from workbench.store.base import StoreBase, dumps, loads, now
 from workbench.store.browse import BrowseMixin
 from workbench.store.embeddings import EmbeddingsMixin
+from workbench.store.explore import ExploreMixin
 from workbench.store.jobs import JOB_ACTIVE, JobsMixin
 from workbench.store.models import ModelsMixin
 from workbench.store.progress import ProgressMixin
@@ -18,7 +19,8 @@ from workbench.store.records import NewRecord, Record, RecordsMixin
 
 
 class Store(ProjectsMixin, RecordsMixin, AnnotationsMixin, QueueMixin, BrowseMixin, ProgressMixin, ModelsMixin,
-            JobsMixin, EmbeddingsMixin, AuditsMixin, AccountsMixin, ArgillaMixin, StoreBase):
+            JobsMixin, EmbeddingsMixin, AuditsMixin, AccountsMixin, ArgillaMixin, ExploreMixin,
+            StoreBase):
     """The one entry point to the database. See :class:`StoreBase` for threading rules."""
 
 

@@ -28,8 +28,9 @@ LABEL_KINDS = ("label", "relabel", "keep")
 VALUE_KINDS = ("label", "relabel")
 #: a reviewer's final label: it wins over :data:`VALUE_KINDS` rows, whoever wrote them and whenever
 REVIEW = "review"
-#: where an annotation was made (``annotations.source``)
-ANNOTATION_SOURCES = ("workbench", "argilla")
+#: where an annotation was made (``annotations.source``): one at a time in the workbench, pulled from
+#: Argilla, or by a bulk label from the Explore map
+ANNOTATION_SOURCES = ("workbench", "argilla", "bulk")
 #: review decisions on an audit issue
 REVIEW_DECISIONS = ("keep", "relabel", "ambiguous", "exclude")
 
@@ -55,8 +56,10 @@ class Annotation:
     created_at: str
     #: made on a record someone else labelled first (after it was served): kept, never the current label
     stale: bool = False
-    #: where the decision was made: ``workbench`` or ``argilla`` (pulled from an Argilla response)
+    #: where the decision was made: ``workbench``, ``argilla`` (pulled from an Argilla response) or ``bulk``
     source: str = "workbench"
+    #: the bulk action the row belongs to
+    bulk_id: int | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Annotation:
@@ -64,6 +67,7 @@ class Annotation:
             id=row["id"], record_id=row["record_id"], annotator=row["annotator"], kind=row["kind"],
             value=loads(row["value"]), target_id=row["target_id"], audit_issue_id=row["audit_issue_id"],
             created_at=row["created_at"], stale=bool(row.get("stale", 0)), source=row.get("source") or "workbench",
+            bulk_id=row.get("bulk_id"),
         )
 
 
@@ -120,7 +124,7 @@ class AnnotationsMixin:
     def annotate(
         self, project, record_id: int, annotator: str, kind: str, value: Any = None, *,
         target_id: int | None = None, audit_issue_id: int | None = None, stale: bool = False,
-        source: str = "workbench",
+        source: str = "workbench", bulk_id: int | None = None,
     ) -> int:
         """Append one annotation row and refresh the record's state; return the row id.
 
@@ -136,6 +140,8 @@ class AnnotationsMixin:
             need a ``value``; ``retract`` needs ``target_id``.
         source : str
             One of :data:`ANNOTATION_SOURCES`: where the decision was made.
+        bulk_id : int, optional
+            The bulk action the row belongs to (undo retracts its rows together).
         """
         annotator = check_annotator(annotator)
         one_of(kind, ANNOTATION_KINDS, "annotation kind")
@@ -154,9 +160,9 @@ class AnnotationsMixin:
                     raise ValidationError(f"retract needs target_id of an annotation on record {record_id}")
             cur = self.execute(
                 "INSERT INTO annotations (project_id, record_id, annotator, kind, value, target_id, audit_issue_id,"
-                " created_at, stale, source) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                " created_at, stale, source, bulk_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (project.id, record_id, annotator, kind, None if value is None else dumps(value), target_id,
-                 audit_issue_id, now(), int(stale), source),
+                 audit_issue_id, now(), int(stale), source, bulk_id),
             )
             self.refresh_record_state(record_id)
             # only this person's lease ends: with overlap, others may hold the same record
@@ -180,16 +186,25 @@ class AnnotationsMixin:
             "SELECT * FROM annotations WHERE record_id = ? ORDER BY id", (record_id,))]
 
     def undo_last(self, project, annotator: str) -> int | None:
-        """Retract the annotator's most recent live decision; return the retracted row id (None if nothing)."""
+        """Retract the annotator's most recent live decision; return the retracted row id (None if nothing).
+
+        A bulk label is one decision: all its live rows are retracted together.
+        """
         with self.atomic():
             row = self.one(
-                "SELECT a.id, a.record_id FROM annotations a WHERE a.project_id = ? AND a.annotator = ?"
+                "SELECT a.id, a.record_id, a.bulk_id FROM annotations a WHERE a.project_id = ? AND a.annotator = ?"
                 f" AND a.kind != 'retract' AND {LIVE}"
                 " ORDER BY a.id DESC LIMIT 1", (project.id, annotator),
             )
             if row is None:
                 return None
-            self.annotate(project, row["record_id"], annotator, "retract", target_id=row["id"])
+            targets = [(row["record_id"], row["id"])]
+            if row["bulk_id"] is not None:
+                targets = [(r["record_id"], r["id"]) for r in self.query(
+                    f"SELECT a.id, a.record_id FROM annotations a WHERE a.bulk_id = ? AND a.kind != 'retract'"
+                    f" AND {LIVE}", (row["bulk_id"],))]
+            for record_id, target in targets:
+                self.annotate(project, record_id, annotator, "retract", target_id=target)
         return row["id"]
 
     def recent_annotations(self, project, annotator: str | None = None, limit: int = 10) -> list[Annotation]:

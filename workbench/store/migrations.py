@@ -355,6 +355,58 @@ CREATE INDEX argilla_responses_project ON argilla_responses(project_id, deleted)
 """)
 
 
+def m012_explore_bulk_priority(conn: sqlite3.Connection) -> None:
+    """The Explore map (2-D points and clusters per project, encoder and data version), bulk labels
+    (rows of one bulk action share ``annotations.bulk_id``) and the "label these next" queue."""
+    _run(conn, """
+ALTER TABLE annotations ADD COLUMN bulk_id INTEGER;
+CREATE INDEX annotations_bulk ON annotations(bulk_id) WHERE bulk_id IS NOT NULL;
+CREATE TABLE bulk_actions (
+    id INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    annotator TEXT NOT NULL,
+    value TEXT,
+    n INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE queue_priority (
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+    rank INTEGER NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (project_id, record_id)
+);
+CREATE INDEX queue_priority_rank ON queue_priority(project_id, rank);
+CREATE TABLE explore_maps (
+    id INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    encoder TEXT NOT NULL,
+    data_version TEXT NOT NULL,
+    method TEXT NOT NULL DEFAULT '',
+    seconds REAL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX explore_maps_project ON explore_maps(project_id, encoder, data_version);
+CREATE TABLE explore_points (
+    map_id INTEGER NOT NULL REFERENCES explore_maps(id) ON DELETE CASCADE,
+    record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+    x REAL NOT NULL,
+    y REAL NOT NULL,
+    cluster INTEGER NOT NULL,
+    PRIMARY KEY (map_id, record_id)
+);
+CREATE TABLE explore_clusters (
+    map_id INTEGER NOT NULL REFERENCES explore_maps(id) ON DELETE CASCADE,
+    cluster INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    keywords TEXT NOT NULL,
+    representatives TEXT NOT NULL,
+    PRIMARY KEY (map_id, cluster)
+);
+""")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", m001_initial),
     ("002_fts", m002_fts),
@@ -366,4 +418,5 @@ MIGRATIONS: list[Migration] = [
     ("009_leases_and_heartbeats", m009_leases_and_heartbeats),
     ("010_accounts_overlap_review", m010_accounts_overlap_review),
     ("011_argilla_sync", m011_argilla_sync),
+    ("012_explore_bulk_priority", m012_explore_bulk_priority),
 ]

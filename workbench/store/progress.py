@@ -27,10 +27,11 @@ class ProgressMixin:
         return dict(row)
 
     def label_times(self, project) -> list[dict[str, Any]]:
-        """(annotator, created_at) of every live label decision by a person, by annotator then time (speed)."""
+        """(annotator, created_at) of every live label decision a person made one at a time, by annotator then
+        time (speed): bulk labels and labels pulled from Argilla say nothing about seconds per label."""
         return self.query(
             f"SELECT a.annotator, a.created_at FROM annotations a WHERE a.project_id = ? AND a.kind IN {_LABELLED}"
-            f" AND {LIVE} AND {_PEOPLE} ORDER BY a.annotator, a.id", (project.id,))
+            f" AND {LIVE} AND {_PEOPLE} AND a.source = 'workbench' ORDER BY a.annotator, a.id", (project.id,))
 
     def label_decisions_since(self, project, annotator: str, since: str) -> int:
         """Live label decisions (:data:`LABEL_KINDS`) of one annotator made at or after ``since`` (ISO time)."""

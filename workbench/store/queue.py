@@ -27,6 +27,9 @@ _NOT_SKIPPED_BY_ME = ("NOT EXISTS (SELECT 1 FROM annotations a WHERE a.record_id
                       f" AND a.kind = 'skip' AND {LIVE})")
 #: queue source -> (FROM/WHERE clause, ORDER BY); named parameters :owner, :annotator, :now, :n
 _CANDIDATES = {
+    # "label these next" (Explore: a selection, or one representative per cluster), in the order asked
+    "priority": (f"FROM queue_priority q JOIN records r ON r.id = q.record_id WHERE q.project_id = :owner"
+                 f" AND r.status = 'unlabelled' AND {_OPEN} AND {_NOT_SKIPPED_BY_ME}", "q.rank, r.id"),
     # records some people labelled and that need more (overlap): finish them first, fullest first
     "overlap": (f"FROM records r WHERE r.project_id = :owner AND r.n_labellers > 0 AND r.n_labellers < :n"
                 f" AND {_OPEN} AND {_NOT_SKIPPED_BY_ME}", "r.n_labellers DESC, r.id"),

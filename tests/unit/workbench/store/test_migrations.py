@@ -93,7 +93,7 @@ def test_011_keeps_annotations_and_marks_them_made_in_the_workbench(tmp_path):
                  " (1, 1, 'ann', 'label', '\"a\"', 'then')")
     conn.close()
     with Store(tmp_path / "old.db") as store:
-        assert store.applied_migrations()[-1] == "011_argilla_sync"
+        assert "011_argilla_sync" in store.applied_migrations()
         (row,) = store.history(1)
         assert (row.annotator, row.value, row.source) == ("ann", "a", "workbench")
         assert store.argilla_link(store.get_project("old")) is None
