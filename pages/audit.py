@@ -124,6 +124,9 @@ with loaders.ui_store() as store:
             record = store.get_record(issue["record_id"])
             details = issue["details"]
             st.subheader(f"Label quality {issue['quality']:.3f}")
+            if store.bulk_labelled([record.id]):
+                st.caption("Bulk label: this label was given to a whole selection on the Explore map; bulk labels "
+                           "are reviewed first.")
             st.caption(components.md(details.get("reason", "")))
             components.record_text(record.text)
             g1, g2 = st.columns(2)

@@ -34,6 +34,12 @@ with loaders.ui_store() as store:
                              key=state.BROWSE_ANNOTATOR, on_change=_reset_page,
                              help=None if team else "Your role sees the records you labelled")
     status = c4.selectbox("Status", [ANY, *STATUSES], key=state.BROWSE_STATUS, on_change=_reset_page)
+    selection = st.session_state.get(state.BROWSE_SELECTION)  # records selected on the Explore map
+    if selection:
+        s1, s2 = st.columns([4, 1])
+        s1.info(f"Showing the {len(selection):,} records selected on the Explore map.")
+        s2.button("Show all records", key=state.BROWSE_SELECTION_CLEAR,
+                  on_click=lambda: (st.session_state.pop(state.BROWSE_SELECTION, None), _reset_page()))
     c1, c2 = st.columns(2)
     score = quality = None
     if team and project.active_model_version is not None:
@@ -48,7 +54,8 @@ with loaders.ui_store() as store:
             status=None if status == ANY else status,
             score_min=score[0] if score and score[0] > 0 else None,
             score_max=score[1] if score and score[1] < 1 else None,
-            quality_max=quality if quality is not None and quality < 1 else None)
+            quality_max=quality if quality is not None and quality < 1 else None,
+            record_ids=tuple(selection) if selection else None)
         page_no = st.session_state.get(state.BROWSE_PAGE, 1)
         result = browse(store, project, filters, page=page_no, page_size=PAGE_SIZE)
         own = {} if team else store.own_labels(project, user.username, [r["id"] for r in result.rows])

@@ -38,6 +38,8 @@ class BrowseFilter:
     quality_max : float or None
         Only records in the latest audit with label quality <= this (lower = more
         likely mislabelled).
+    record_ids : tuple of int or None
+        Only these records (a selection made on the Explore map).
     """
 
     text: str = ""
@@ -47,6 +49,7 @@ class BrowseFilter:
     score_min: float | None = None
     score_max: float | None = None
     quality_max: float | None = None
+    record_ids: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.status:

@@ -17,6 +17,7 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
     ("pages/review.py", "Review", ":material/rule:", "review"),
     ("pages/progress.py", "Progress", ":material/monitoring:", "team"),
     ("pages/active_learning.py", "Active learning", ":material/model_training:", "train"),
+    ("pages/explore.py", "Explore", ":material/scatter_plot:", "audit"),
     ("pages/audit.py", "Audit", ":material/fact_check:", "audit"),
     ("pages/argilla.py", "Argilla", ":material/sync_alt:", "settings"),
     ("pages/admin.py", "Team", ":material/group:", "users"),

@@ -98,6 +98,21 @@ ARGILLA_URL = "argilla.url"
 ARGILLA_VECTORS = "argilla.vectors"
 ARGILLA_WORKSPACE = "argilla.workspace"
 AUDIT_PUSH_ARGILLA = "audit.push_argilla"
+BROWSE_SELECTION = "browse.selection"      # record ids selected on the Explore map
+BROWSE_SELECTION_CLEAR = "browse.selection.clear"
+EXPLORE_BUILD = "explore.build"
+EXPLORE_BULK = "explore.bulk"
+EXPLORE_BULK_CONFIRM = "explore.bulk.confirm"
+EXPLORE_BULK_LABEL = "explore.bulk.label"
+EXPLORE_CHART = "explore.chart"
+EXPLORE_COLOUR = "explore.colour"
+EXPLORE_NEXT = "explore.next"
+EXPLORE_NOTICE = "explore.notice"
+EXPLORE_OPEN = "explore.open"
+EXPLORE_REPRESENTATIVES = "explore.representatives"
+EXPLORE_SORT = "explore.sort"
+EXPLORE_TABLE = "explore.table"
+EXPLORE_UNDO = "explore.undo"
 AUDIT_NOTICE = "audit.notice"          # (level, text) shown once after a decision
 
 

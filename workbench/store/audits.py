@@ -6,12 +6,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from workbench.errors import NotFoundError
-from workbench.store.annotations import DECIDED
+from workbench.store.annotations import DECIDED, LIVE
 from workbench.store.base import dumps, loads, now
 
 ISSUE_COLUMNS = ("id, audit_id, project_id, record_id, issue_type, given, suggested, quality, is_issue,"
                  " details, created_at")
 _I_COLUMNS = ", ".join("ai." + c.strip() for c in ISSUE_COLUMNS.split(","))
+#: SQL: audit entry ``ai``'s record holds a live bulk label
+_BULK = (f"EXISTS (SELECT 1 FROM annotations a WHERE a.record_id = ai.record_id AND a.bulk_id IS NOT NULL"
+         f" AND a.kind = 'label' AND {LIVE})")
 
 
 def _decode_issue(row: dict[str, Any]) -> dict[str, Any]:
@@ -72,8 +75,9 @@ class AuditsMixin:
         where = " AND ai.is_issue = 1" if flagged_only else ""
         if undecided_only:
             where += f" AND NOT {DECIDED}"
+        # bulk labels were never looked at one by one: their flags come first
         rows = self.query(f"SELECT {_I_COLUMNS} FROM audit_issues ai WHERE ai.audit_id = ?{where}"
-                          " ORDER BY ai.quality, ai.id LIMIT ? OFFSET ?", (audit_id, limit, offset))
+                          f" ORDER BY {_BULK} DESC, ai.quality, ai.id LIMIT ? OFFSET ?", (audit_id, limit, offset))
         return [_decode_issue(r) for r in rows]
 
     def audit_issue(self, issue_id: int) -> dict[str, Any] | None:

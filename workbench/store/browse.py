@@ -55,6 +55,10 @@ def _conditions(project, f, query: str, audit_id: int | None) -> tuple[str, list
     if query:
         where.append("r.id IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?)")
         params.append(query)
+    if f.record_ids is not None:
+        # one JSON parameter, whatever the selection's size (an Explore selection may hold thousands)
+        where.append("r.id IN (SELECT value FROM json_each(?))")
+        params.append(dumps([int(i) for i in f.record_ids]))
     if f.label:
         if project.task == "classification":
             where.append("r.label = ?")

@@ -118,3 +118,9 @@ class ExploreMixin:
     def clear_priority(self, project) -> None:
         with self.atomic():
             self.execute("DELETE FROM queue_priority WHERE project_id = ?", (project.id,))
+
+    def bulk_labelled(self, record_ids: Sequence[int]) -> set[int]:
+        """Which of these records hold a live label from a bulk action."""
+        return {r["record_id"] for r in self.select_in(
+            f"SELECT DISTINCT a.record_id FROM annotations a WHERE a.bulk_id IS NOT NULL AND a.kind = 'label'"
+            f" AND {LIVE} AND a.record_id IN ({{marks}})", list(record_ids))}
