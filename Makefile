@@ -10,7 +10,7 @@ ARGILLA_PORT ?= 6900
 
 .PHONY: setup samples demo browser run test test-fast lint clean argilla argilla-venv argilla-stop \
         bench-import bench-label bench-al bench-latency bench-audit bench-embed bench-train bench-reliability \
-        bench-argilla
+        bench-argilla bench-explore
 
 setup: $(STAMP)
 
@@ -88,6 +88,12 @@ bench-reliability: setup
 
 bench-argilla: samples argilla-venv
 	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.argilla_sync --sizes 1000,10000
+
+# one process per data set, so each peak-memory figure is its own
+bench-explore: samples
+	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.explore --sizes real
+	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.explore --sizes 100000
+	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.explore --sizes "" --page 15000
 
 clean:
 	-$(PY) -m workbench argilla stop 2>/dev/null

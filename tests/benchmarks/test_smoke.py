@@ -16,6 +16,7 @@ from benchmarks import (
     audit,
     data,
     embeddings,
+    explore,
     import_speed,
     label_latency,
     round_latency,
@@ -113,3 +114,10 @@ def test_argilla_sync_benchmark(argilla_server, argilla_people, tmp_path):
     out = argilla_sync.run_size(argilla_server, 40, tmp_path, annotators, texts=texts)
     assert out["repush_updated"] == 40 and out["pull_labels"] == 4 and out["pull_again_added"] == 0
     assert out["latency_api_median_s"] > 0 and out["latency_cli_max_s"] > 0 and out["latency_webhook_max_s"] > 0
+
+
+@pytest.mark.slow
+def test_explore_benchmark(capsys):
+    assert explore.main(["--sizes", "400", "--page", "300"]) == 0
+    out = capsys.readouterr().out
+    assert "synthetic 400" in out and "| 400 |" in out and "Explore page run on 300 points" in out
