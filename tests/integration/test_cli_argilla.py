@@ -105,3 +105,33 @@ def _answers(server) -> bool:
     import httpx
 
     return httpx.get(server.url + "/api/v1/me", headers={"X-Argilla-Api-Key": server.api_key}).status_code == 200
+
+
+def test_listen_pulls_each_response_as_it_arrives_until_ctrl_c(db, argilla_server, argilla_people):
+    import signal
+    import time
+
+    name, env = _name(db), _env(argilla_server)
+    assert _cli(db, "argilla", "link", name, env=env).returncode == 0
+    assert _cli(db, "argilla", "push", name, "--no-vectors", env=env).returncode == 0
+    proc = subprocess.Popen([sys.executable, "-m", "workbench", "--db", str(db), "argilla", "listen", name],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **env})
+    try:
+        assert "listening on http://127.0.0.1:" in proc.stdout.readline()
+        with Store(db) as s:
+            rid = s.pushed_ids(s.list_projects()[0])[1]
+        argilla_people.respond("ann2", name, str(rid), "a")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with Store(db) as s:
+                if s.get_record(rid).label == "a":
+                    break
+            time.sleep(0.1)
+        with Store(db) as s:
+            assert s.get_record(rid).label == "a"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "the webhook was removed" in out
