@@ -81,8 +81,11 @@ def _timed(fn) -> tuple[Any, float]:
 
 
 def run_size(server, n: int, workdir: Path, annotators: list[httpx.Client],
-             texts: list[str] | None = None) -> dict[str, Any]:
-    """One size's figures; ``texts`` default to Movie reviews (repeated with a suffix beyond its size)."""
+             texts: list[str] | None = None, *, latency_only: bool = False) -> dict[str, Any]:
+    """One size's figures; ``texts`` default to Movie reviews (repeated with a suffix beyond its size).
+
+    ``latency_only``: one push without vectors, then the pulls and latencies (no embedding, no re-push).
+    """
     db = workdir / f"bench-{n}.db"
     out: dict[str, Any] = {"records": n}
     with Store(db) as store:
@@ -91,15 +94,17 @@ def run_size(server, n: int, workdir: Path, annotators: list[httpx.Client],
         store.insert_records(project.id, [NewRecord(uid=text_hash(t), text=t) for t in texts])
         from services.embeddings import embed
 
-        _vectors, out["embed_s"] = _timed(lambda: embed(texts, store=store))
+        if not latency_only:
+            _vectors, out["embed_s"] = _timed(lambda: embed(texts, store=store))
         with argilla.ArgillaClient(argilla.ArgillaSettings(url=server.url, api_key=server.api_key)) as client:
-            for vectors in (False, True):
+            for vectors in (False,) if latency_only else (False, True):
                 name = f"{project.name}-{'vectors' if vectors else 'plain'}"
                 argilla.link(store, project, client, dataset=name)
                 report, seconds = _timed(lambda v=vectors: argilla.push(store, project, client, vectors=v))
                 out[f"push_{'vectors' if vectors else 'plain'}_s"] = seconds
-            repush, out["repush_vectors_s"] = _timed(lambda: argilla.push(store, project, client, vectors=True))
-            out["repush_updated"] = repush.updated
+            if not latency_only:
+                repush, out["repush_vectors_s"] = _timed(lambda: argilla.push(store, project, client, vectors=True))
+                out["repush_updated"] = repush.updated
             dataset_id = store.argilla_link(project)["dataset_id"]
             ids = _server_ids(client, dataset_id, max(n // 10, 1))
             half = len(ids) // 2
@@ -169,6 +174,8 @@ def _webhook_latency(store, project, annotator: httpx.Client, db: Path, server, 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--latency-only", action="store_true",
+                        help="one push without vectors, then pulls and latencies (skips embedding and re-push)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -181,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         boot_s = round(time.perf_counter() - started, 1)
         try:
             annotators = [_annotator(server, "bench1"), _annotator(server, "bench2")]
-            results = [run_size(server, n, Path(tmp), annotators) for n in sizes]
+            results = [run_size(server, n, Path(tmp), annotators, latency_only=args.latency_only) for n in sizes]
         finally:
             local.stop(instance=instance)
     out = {"server_start_s": boot_s, "sizes": results}
@@ -193,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
           "| pull, nothing new | response → label: API pull (median / max) | CLI pull | webhook listener |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
+        r = {"embed_s": "-", "push_vectors_s": "-", "repush_vectors_s": "-", **r}
         print(f"| {r['records']:,} | {r['embed_s']} s | {r['push_plain_s']} s | {r['push_vectors_s']} s | "
               f"{r['repush_vectors_s']} s | {r['pull_s']} s ({r['pull_labels']:,} labels) | {r['pull_again_s']} s | "
               f"{r['latency_api_median_s']} / {r['latency_api_max_s']} s | "

@@ -2,10 +2,10 @@
 
 :class:`Listener` serves one loopback endpoint, registers it as an Argilla webhook for
 ``response.created`` / ``response.updated`` / ``response.deleted``, checks each call's signature
-(Standard Webhooks, the secret Argilla returned) and, when an event for the linked dataset arrives,
-pulls the records the events name (so the time does not grow with the dataset). Events that arrive
-while a pull runs are folded into the next one. A full pull runs at start and every ``every`` seconds,
-so a lost call costs at most that long. The webhook is
+(Standard Webhooks, the secret Argilla returned) and applies the responses the events for the linked
+dataset carry (:func:`services.argilla.pull.apply_events`: nothing is read back, so the time does not
+grow with the dataset). Events that arrive while one batch is applied are applied next. A full pull
+runs at start and every ``every`` seconds, so a lost call costs at most that long. The webhook is
 removed again when the listener closes.
 """
 
@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from services.argilla.connection import ArgillaClient, ArgillaSettings
-from services.argilla.pull import PullReport, pull
+from services.argilla.pull import PullReport, apply_events, pull
 from workbench.errors import WorkbenchError
 
 EVENTS = ("response.created", "response.updated", "response.deleted")
@@ -36,8 +36,8 @@ class Listener:
         self.every, self.on_pull = every, on_pull
         self._dirty, self._stop = threading.Event(), threading.Event()
         self._lock = threading.Lock()
-        #: Argilla record ids named by events since the last pull; None = read everything (start, fallback)
-        self._pending: set[str] | None = None
+        #: events since the last pull; None = read everything from the server (start, fallback)
+        self._pending: list[dict[str, Any]] | None = None
         self._server = ThreadingHTTPServer((host, port), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, name="argilla-webhook", daemon=True)
         self.webhook_id: str | None = None
@@ -76,19 +76,20 @@ class Listener:
         dataset = (record.get("dataset") or {}).get("id")
         if event.get("type") not in EVENTS or (dataset is not None and dataset != self.dataset_id):
             return
+        complete = record.get("id") and isinstance((event.get("data") or {}).get("user"), dict)
         with self._lock:
             self.events += 1
-            if self._pending is not None and record.get("id"):
-                self._pending.add(record["id"])
+            if self._pending is not None and complete:
+                self._pending.append(event)
             else:
-                self._pending = None  # no record id: read everything
+                self._pending = None  # an event without its response: read everything
         self._dirty.set()
 
-    def _take(self) -> list[str] | None:
-        """The records to read now (None = all) and a fresh, empty set for the events that follow."""
+    def _take(self) -> list[dict[str, Any]] | None:
+        """The events to apply now (None = read everything) and a fresh list for the events that follow."""
         with self._lock:
-            pending, self._pending = self._pending, set()
-        return None if pending is None else sorted(pending)
+            pending, self._pending = self._pending, []
+        return pending
 
     def start(self) -> Listener:
         """Serve the endpoint and register it with Argilla (a webhook per listener, removed by :meth:`close`)."""
@@ -118,11 +119,12 @@ class Listener:
             if self._stop.is_set():
                 break
             self._dirty.clear()
-            records = self._take() if woken else None  # a timeout is the fallback: read everything
+            events = self._take() if woken else None  # a timeout is the fallback: read everything
             try:
                 with Store(self.db_path) as store, ArgillaClient(self.settings) as client:
                     project = store.get_project(self.project_name)
-                    report = pull(store, project, client, records=records)
+                    report = (apply_events(store, project, events) if events is not None
+                              else pull(store, project, client))
                     if report.added or report.retracted:
                         retrain_if_due(store, store.get_project(project.id))
             except WorkbenchError as exc:

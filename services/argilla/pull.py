@@ -120,6 +120,29 @@ def pull(store, project, client, *, records: list[str] | None = None,
     return report
 
 
+def apply_events(store, project, events: list[dict[str, Any]]) -> PullReport:
+    """Apply the responses that signed webhook events carry (``response.created`` / ``updated`` /
+    ``deleted``), in order, without reading them back from the server: the same rules as :func:`pull`."""
+    started = time.monotonic()
+    report = PullReport(dataset="(webhook events)")
+    users: dict[str, str] = {}
+    puller = _Puller(store, store.get_project(project.id), users, store.pulled_responses(project), report)
+    with store.atomic():
+        for event in events:
+            data = event["data"]
+            users[data["user"]["id"]] = data["user"]["username"]
+            if event["type"] == "response.deleted":
+                puller.deleted(data["id"])
+                continue
+            puller.record({"id": data["record"]["id"], "responses": [
+                {"id": data["id"], "values": data.get("values") or {}, "status": data["status"],
+                 "user_id": data["user"]["id"], "updated_at": data["updated_at"]}]})
+        if report.watermark:
+            store.update_argilla_link(project, last_pull_at=now(), watermark=report.watermark)
+    report.seconds = round(time.monotonic() - started, 3)
+    return report
+
+
 def _query(condition: dict[str, Any]) -> dict[str, Any]:
     return {"filters": {"and": [condition]},
             "sort": [{"scope": {"entity": "record", "property": "inserted_at"}, "order": "asc"}]}
@@ -160,7 +183,8 @@ class _Puller:
             if self.report.watermark is None or _utc(stamp) > _utc(self.report.watermark):
                 self.report.watermark = stamp
             prev = self.known.get(resp["id"])
-            if prev and not prev["deleted"] and prev["status"] == resp["status"] and prev["updated_at"] == stamp:
+            if (prev and not prev["deleted"] and prev["status"] == resp["status"]
+                    and _utc(prev["updated_at"]) == _utc(stamp)):
                 self.report.unchanged += 1
                 continue
             if prev and prev["annotation_id"] and not prev["deleted"]:
@@ -170,6 +194,20 @@ class _Puller:
             username = self.users.get(resp["user_id"], resp["user_id"])
             self.store.save_response(self.project, resp["id"], record_id, username, resp["status"], stamp,
                                      annotation_id)
+            self.known[resp["id"]] = {"record_id": record_id, "argilla_user": username, "status": resp["status"],
+                                      "updated_at": stamp, "annotation_id": annotation_id, "deleted": 0}
+
+    def deleted(self, response_id: str) -> None:
+        """A response reported deleted (a webhook event): retract what it produced."""
+        prev = self.known.get(response_id)
+        if prev is None or prev["deleted"]:
+            return
+        if prev["annotation_id"]:
+            self._retract(prev)
+        self.report.retracted += 1
+        self.store.save_response(self.project, response_id, prev["record_id"], prev["argilla_user"], prev["status"],
+                                 prev["updated_at"], None, deleted=True)
+        self.known[response_id] = {**prev, "annotation_id": None, "deleted": 1}
 
     def _apply(self, record_id: int, resp: dict[str, Any]) -> int | None:
         status = resp["status"]
@@ -229,11 +267,7 @@ class _Puller:
 
         ``record_ids``: only responses of these records were read, so only theirs can be missing.
         """
-        for rid, prev in self.known.items():
+        for rid, prev in list(self.known.items()):
             if rid in self.seen or prev["deleted"] or (record_ids is not None and prev["record_id"] not in record_ids):
                 continue
-            if prev["annotation_id"]:
-                self._retract(prev)
-            self.report.retracted += 1
-            self.store.save_response(self.project, rid, prev["record_id"], prev["argilla_user"], prev["status"],
-                                     prev["updated_at"], None, deleted=True)
+            self.deleted(rid)

@@ -299,17 +299,31 @@ def test_the_webhook_listener_pulls_a_response_within_seconds(store, films, clie
         while not pulls and time.monotonic() < deadline:  # the catch-up pull at start
             time.sleep(0.05)
         started = time.monotonic()
-        argilla_people.respond("ann1", project.name, str(ids[1]), "neg")
-        while store.get_record(ids[1]).label != "neg" and time.monotonic() < started + 30:
-            time.sleep(0.05)
-        elapsed = time.monotonic() - started
-        assert store.get_record(ids[1]).label == "neg" and elapsed < 30
-        assert listener.events >= 1
+        resp = argilla_people.respond("ann1", project.name, str(ids[1]), "neg")
+        _wait_until(lambda: store.get_record(ids[1]).label == "neg")
+        assert time.monotonic() - started < 30 and listener.events >= 1
+        argilla_people.add("ann1").put(f"/api/v1/responses/{resp['id']}",
+                                       json={"values": {"label": {"value": "pos"}}, "status": "submitted"})
+        _wait_until(lambda: store.get_record(ids[1]).label == "pos")
+        argilla_people.owner.delete(f"/api/v1/responses/{resp['id']}")
+        _wait_until(lambda: store.get_record(ids[1]).status == "unlabelled")
     finally:
         listener.close()
         runner.join(timeout=10)
     hooks = argilla_people.owner.get("/api/v1/webhooks").json()["items"]
     assert all(h["url"] != listener.url for h in hooks)  # removed on close
+    rows = len(_rows(store, project))
+    again = argilla.pull(store, project, client)  # the events' responses were recorded as a pull records them
+    assert (again.added, again.retracted, len(_rows(store, project))) == (0, 0, rows)
+
+
+def _wait_until(check, timeout: float = 30.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.05)
 
 
 def test_a_pull_of_named_records_reads_only_theirs_and_still_sees_deletions(store, films, client, argilla_people):
