@@ -11,6 +11,8 @@ import numpy as np
 NOISE = -1
 #: fewer clusters than this and the map is split with KMeans instead
 MIN_CLUSTERS = 2
+#: ... or when one cluster holds more than this share of the points
+MAX_SHARE = 0.5
 TOP_KEYWORDS = 8
 REPRESENTATIVES = 3
 
@@ -18,8 +20,9 @@ REPRESENTATIVES = 3
 def cluster(coords: np.ndarray, seed: int = 0) -> tuple[np.ndarray, str]:
     """(N,) cluster ids (``NOISE`` = unclustered) and the method used.
 
-    HDBSCAN's smallest cluster is 1% of the points (at least 5), so a 14k-record map has dozens of
-    topics rather than hundreds of specks.
+    HDBSCAN's smallest cluster is 1% of the points (at least 5), so a big map has tens of topics rather
+    than hundreds of specks. When it finds fewer than :data:`MIN_CLUSTERS`, or one cluster holds more
+    than :data:`MAX_SHARE` of the points, KMeans splits the map instead (k = sqrt(n / 50), 2 to 20).
     """
     from sklearn.cluster import HDBSCAN, KMeans
 
@@ -28,7 +31,9 @@ def cluster(coords: np.ndarray, seed: int = 0) -> tuple[np.ndarray, str]:
         return np.zeros(n, dtype=int), "single"
     size = max(5, round(0.01 * n))
     labels = HDBSCAN(min_cluster_size=size, min_samples=min(size, 10), copy=True).fit_predict(coords)
-    if labels.max() + 1 >= MIN_CLUSTERS:
+    found = np.bincount(labels[labels >= 0]) if (labels >= 0).any() else np.zeros(0, dtype=int)
+    # "too few": fewer than two clusters, or one that swallows half the map (no topics to see)
+    if len(found) >= MIN_CLUSTERS and found.max() <= MAX_SHARE * n:
         return labels.astype(int), f"hdbscan(min_cluster_size={size})"
     k = int(np.clip(round(np.sqrt(n / 50)), 2, 20))
     return KMeans(n_clusters=k, random_state=seed, n_init=10).fit_predict(coords).astype(int), f"kmeans(k={k})"
