@@ -91,3 +91,14 @@ def test_without_a_map_the_page_offers_to_build_one(db):
         assert jobs.wait_for(s, job["id"], timeout=120)["status"] == "done"
     at.run()
     assert not at.exception and at.get("vega_lite_chart")
+
+
+def test_browse_shows_only_a_selection_from_the_map_until_cleared(db, mapped):
+    ids, _map_id = mapped
+    at = start("pages/browse.py")
+    at.session_state[state.BROWSE_SELECTION] = ids[:3]
+    at.run()
+    assert any("Showing the 3 records selected on the Explore map" in i.value for i in at.info)
+    assert any(c.value.startswith("3 records") for c in at.caption)
+    at.button(key=state.BROWSE_SELECTION_CLEAR).click().run()
+    assert any(c.value.startswith(f"{len(ids)} records") for c in at.caption)
