@@ -39,6 +39,8 @@ class Listener:
         #: events since the last pull; None = read everything from the server (start, fallback)
         self._pending: list[dict[str, Any]] | None = None
         self._server = ThreadingHTTPServer((host, port), self._handler())
+        # closing must never wait for a webhook call still being read
+        self._server.daemon_threads, self._server.block_on_close = True, False
         self._thread = threading.Thread(target=self._server.serve_forever, name="argilla-webhook", daemon=True)
         self.webhook_id: str | None = None
         self._verify = None

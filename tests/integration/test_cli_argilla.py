@@ -132,6 +132,6 @@ def test_listen_pulls_each_response_as_it_arrives_until_ctrl_c(db, argilla_serve
             assert s.get_record(rid).label == "a"
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "the webhook was removed" in out

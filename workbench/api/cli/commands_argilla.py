@@ -176,14 +176,18 @@ def _listen(args, store) -> int:
         settings = client.settings
     listener = Listener(store.path, project.name, settings, port=args.port, every=args.every,
                         on_pull=lambda report: print(f"pulled: {describe(report)}", flush=True))
-    listener.start()
-    print(f"listening on {listener.url} for responses to {link_row['dataset']!r}; Ctrl-C stops", flush=True)
+    import signal
+
+    # Ctrl-C / SIGTERM end the loop between pulls (a KeyboardInterrupt could land inside one)
+    previous = {sig: signal.signal(sig, lambda *_: listener.stop()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
+        listener.start()
+        print(f"listening on {listener.url} for responses to {link_row['dataset']!r}; Ctrl-C stops", flush=True)
         listener.run()
-    except KeyboardInterrupt:
-        pass
     finally:
         listener.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     print("stopped; the webhook was removed")
     return 0
 
