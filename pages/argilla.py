@@ -28,7 +28,10 @@ def _save_connection() -> None:
     try:
         with loaders.ui_store() as store:
             auth.require(store, "settings")
-            saved = connection.saved_settings(store.path)
+            try:
+                saved = connection.saved_settings(store.path)
+            except WorkbenchError:
+                saved = connection.ArgillaSettings()  # a broken file is replaced by this save
             settings = connection.ArgillaSettings(url=ss.get(state.ARGILLA_URL) or "",
                                                   api_key=ss.get(state.ARGILLA_KEY) or saved.api_key,
                                                   workspace=ss.get(state.ARGILLA_WORKSPACE) or "")
@@ -131,7 +134,11 @@ def _connection_section(store) -> None:
     try:
         current = connection.resolve_settings(store.path)
     except WorkbenchError:
-        current = connection.saved_settings(store.path)
+        try:
+            current = connection.saved_settings(store.path)
+        except WorkbenchError as exc:  # a broken settings file: say so, and let the form write a new one
+            components.message("error", str(exc))
+            current = connection.ArgillaSettings()
     st.subheader("Connection")
     if current.url and current.api_key:
         st.caption(components.md(f"Server {current.url}, key {connection.masked(current.api_key)}, workspace "

@@ -81,3 +81,15 @@ def test_connect_link_push_pull_from_the_page(db, project, argilla_server, argil
     at.run()
     assert "Pulled 1 labels" in _texts(at)
     assert {m.label: m.value for m in at.metric}["Responded"] == "1"
+
+
+def test_a_broken_settings_file_is_named_and_the_page_still_works(db, project, monkeypatch):
+    from services.argilla import connection
+
+    monkeypatch.delenv("ARGILLA_API_URL", raising=False)
+    monkeypatch.delenv("ARGILLA_API_KEY", raising=False)
+    connection.settings_file(db).write_text("{broken")
+    at = start("pages/argilla.py")
+    assert not at.exception
+    assert "not a valid Argilla settings file" in _texts(at)
+    assert at.text_input(key=state.ARGILLA_URL) is not None
