@@ -44,6 +44,13 @@ DECIDED = (f"EXISTS (SELECT 1 FROM annotations a WHERE a.audit_issue_id = ai.id"
            f" AND a.kind IN {sql_list(REVIEW_DECISIONS)} AND {LIVE})")
 
 
+def bulk_labelled(record_column: str) -> str:
+    """SQL, the one "bulk-labelled" rule: the record in ``record_column`` (a constant column name) holds a
+    live ``label`` row written by a bulk action."""
+    return (f"EXISTS (SELECT 1 FROM annotations a WHERE a.record_id = {record_column} AND a.bulk_id IS NOT NULL"
+            f" AND a.kind = 'label' AND {LIVE})")
+
+
 @dataclass
 class Annotation:
     id: int

@@ -6,15 +6,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from workbench.errors import NotFoundError
-from workbench.store.annotations import DECIDED, LIVE
+from workbench.store.annotations import DECIDED, bulk_labelled
 from workbench.store.base import dumps, loads, now
 
 ISSUE_COLUMNS = ("id, audit_id, project_id, record_id, issue_type, given, suggested, quality, is_issue,"
                  " details, created_at")
 _I_COLUMNS = ", ".join("ai." + c.strip() for c in ISSUE_COLUMNS.split(","))
 #: SQL: audit entry ``ai``'s record holds a live bulk label
-_BULK = (f"EXISTS (SELECT 1 FROM annotations a WHERE a.record_id = ai.record_id AND a.bulk_id IS NOT NULL"
-         f" AND a.kind = 'label' AND {LIVE})")
+_BULK = bulk_labelled("ai.record_id")
 
 
 def _decode_issue(row: dict[str, Any]) -> dict[str, Any]:

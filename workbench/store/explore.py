@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from workbench.errors import ValidationError
-from workbench.store.annotations import LIVE
+from workbench.store.annotations import bulk_labelled
 from workbench.store.base import dumps, loads, now
 
 #: the most records one bulk action labels
@@ -55,8 +55,7 @@ class ExploreMixin:
         rows = self.query(
             "SELECT p.record_id, p.x, p.y, p.cluster, r.text, r.status, r.label, r.split, r.annotators, r.excluded,"
             " s.value AS predicted, s.uncertainty, ai.quality, ai.is_issue,"
-            f" EXISTS (SELECT 1 FROM annotations a WHERE a.record_id = r.id AND a.bulk_id IS NOT NULL AND {LIVE})"
-            " AS bulk FROM explore_points p JOIN records r ON r.id = p.record_id"
+            f" {bulk_labelled('r.id')} AS bulk FROM explore_points p JOIN records r ON r.id = p.record_id"
             " LEFT JOIN suggestions s ON s.record_id = r.id AND s.model_version_id = :version"
             " LEFT JOIN audit_issues ai ON ai.record_id = r.id AND ai.audit_id = :audit"
             " WHERE p.map_id = :map ORDER BY p.record_id",
@@ -89,12 +88,6 @@ class ExploreMixin:
                 self.annotate(project, rid, annotator, "label", value, source="bulk", bulk_id=bulk_id)
         return bulk_id
 
-    def bulk_rows(self, bulk_id: int) -> list[int]:
-        """Live annotation row ids of one bulk action."""
-        return [r["id"] for r in self.query(
-            f"SELECT a.id FROM annotations a WHERE a.bulk_id = ? AND a.kind != 'retract' AND {LIVE} ORDER BY a.id",
-            (bulk_id,))]
-
     # -- "label these next" ---------------------------------------------------------
     def prioritise(self, project, record_ids: Sequence[int], reason: str = "") -> int:
         """Put records at the front of everyone's queue, in the given order, ahead of earlier ones; return how many."""
@@ -115,12 +108,7 @@ class ExploreMixin:
         return self.scalar("SELECT COUNT(*) FROM queue_priority q JOIN records r ON r.id = q.record_id"
                            " WHERE q.project_id = ? AND r.status = 'unlabelled'", (project.id,))
 
-    def clear_priority(self, project) -> None:
-        with self.atomic():
-            self.execute("DELETE FROM queue_priority WHERE project_id = ?", (project.id,))
-
     def bulk_labelled(self, record_ids: Sequence[int]) -> set[int]:
         """Which of these records hold a live label from a bulk action."""
-        return {r["record_id"] for r in self.select_in(
-            f"SELECT DISTINCT a.record_id FROM annotations a WHERE a.bulk_id IS NOT NULL AND a.kind = 'label'"
-            f" AND {LIVE} AND a.record_id IN ({{marks}})", list(record_ids))}
+        return {r["id"] for r in self.select_in(
+            f"SELECT r.id FROM records r WHERE r.id IN ({{marks}}) AND {bulk_labelled('r.id')}", list(record_ids))}
