@@ -7,8 +7,7 @@ import streamlit as st
 from pages.ui import auth, components, loaders, state
 from services import argilla
 from services.argilla import connection
-from services.argilla.push import require_link
-from services.argilla.sync import PULL_JOB, PUSH_JOB, open_client
+from services.argilla.sync import PULL_JOB, PUSH_JOB, linked_client, open_client
 from workbench.errors import WorkbenchError
 from workbench.store import Store
 
@@ -78,7 +77,7 @@ def _start(project_id: int, kind: str) -> None:
         with loaders.ui_store() as store:
             project = store.get_project(project_id)
             auth.require(store, "settings", project)
-            with open_client(store, require_link(store, project)) as client:
+            with linked_client(store, project) as client:
                 settings = client.settings
             if kind == PUSH_JOB:
                 limit = int(ss.get(state.ARGILLA_LIMIT) or 0) or None

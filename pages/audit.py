@@ -48,14 +48,13 @@ def _start(project_id: int, source: str, folds: int, model: str) -> None:
 
 def _push_flagged(project_id: int) -> None:
     from services import argilla
-    from services.argilla.push import require_link
-    from services.argilla.sync import open_client
+    from services.argilla.sync import linked_client
 
     with loaders.ui_store() as s:
         try:
             project = s.get_project(project_id)
             auth.require(s, "audit", project)
-            with open_client(s, require_link(s, project)) as client:
+            with linked_client(s, project) as client:
                 settings = client.settings
             argilla.start_push(s, project, settings, only="flagged")
         except WorkbenchError as exc:

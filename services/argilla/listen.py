@@ -123,10 +123,13 @@ class Listener:
             self._dirty.clear()
             events = self._take() if woken else None  # a timeout is the fallback: read everything
             try:
-                with Store(self.db_path) as store, ArgillaClient(self.settings) as client:
+                with Store(self.db_path) as store:
                     project = store.get_project(self.project_name)
-                    report = (apply_events(store, project, events) if events is not None
-                              else pull(store, project, client))
+                    if events is not None:  # the events carry the responses: nothing to ask the server
+                        report = apply_events(store, project, events)
+                    else:
+                        with ArgillaClient(self.settings) as client:
+                            report = pull(store, project, client)
                     if report.added or report.retracted:
                         retrain_if_due(store, store.get_project(project.id))
             except WorkbenchError as exc:

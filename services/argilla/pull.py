@@ -128,6 +128,7 @@ def apply_events(store, project, events: list[dict[str, Any]]) -> PullReport:
     users: dict[str, str] = {}
     puller = _Puller(store, store.get_project(project.id), users, store.pulled_responses(project), report)
     with store.atomic():
+        puller.resolve([e["data"]["record"]["id"] for e in events])
         for event in events:
             data = event["data"]
             users[data["user"]["id"]] = data["user"]["username"]
@@ -156,6 +157,7 @@ def _read(store, client, dataset_id: str, query: dict[str, Any], puller, report_
                               params={"include": ["responses"], "limit": PAGE, "offset": offset})
         items = page["items"]
         with store.atomic():
+            puller.resolve([item["record"]["id"] for item in items])
             for item in items:
                 puller.record(item["record"])
         offset += len(items)
@@ -171,9 +173,15 @@ class _Puller:
     def __init__(self, store, project, users: dict[str, str], known: dict[str, dict], report: PullReport):
         self.store, self.project, self.users, self.known, self.report = store, project, users, known, report
         self.seen: set[str] = set()
+        #: Argilla record id -> workbench record id, for the records about to be read (:meth:`resolve`)
+        self.ids: dict[str, int] = {}
+
+    def resolve(self, argilla_ids: list[str]) -> None:
+        """Look up a page's workbench record ids in one query (not one per record)."""
+        self.ids = self.store.record_ids_by_argilla_id(self.project, argilla_ids)
 
     def record(self, rec: dict[str, Any]) -> None:
-        record_id = self.store.record_ids_by_argilla_id(self.project, [rec["id"]]).get(rec["id"])
+        record_id = self.ids.get(rec["id"])
         for resp in rec.get("responses") or []:
             self.seen.add(resp["id"])
             if record_id is None:

@@ -8,7 +8,7 @@ from typing import Any
 from services.argilla.connection import ArgillaClient, ArgillaSettings, checked, masked, resolve_settings
 from services.argilla.datasets import describe, find_dataset
 from services.argilla.pull import pull
-from services.argilla.push import push
+from services.argilla.push import push, require_link
 from workbench import jobs
 from workbench.errors import ConflictError, WorkbenchError
 
@@ -130,3 +130,8 @@ def settings_for_link(store, link_row: dict[str, Any] | None, **overrides: Any) 
 def open_client(store, link_row: dict[str, Any] | None = None, **overrides: Any) -> ArgillaClient:
     """A checked client (reachable, key accepted, owner or admin) for a link or the resolved settings."""
     return checked(settings_for_link(store, link_row, **{k: v for k, v in overrides.items() if v}))
+
+
+def linked_client(store, project, **overrides: Any) -> ArgillaClient:
+    """A checked client for a linked project; raises (with the command that links it) when it is not linked."""
+    return open_client(store, require_link(store, project), **overrides)

@@ -212,10 +212,9 @@ class Workbench:
 
     @staticmethod
     def _argilla(store, project: str, server: dict[str, Any]):
-        from services.argilla.push import require_link
-        from services.argilla.sync import open_client
+        from services.argilla.sync import linked_client
 
-        return open_client(store, require_link(store, store.get_project(project)), **server)
+        return linked_client(store, store.get_project(project), **server)
 
 
 def _check_may_change(store, user, item: queue.QueueItem) -> None:

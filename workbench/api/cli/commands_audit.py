@@ -49,11 +49,10 @@ def _agreement(args, store, project) -> int:
 
 def _push_flagged(store, project) -> dict:
     from services import argilla
-    from services.argilla.push import require_link
-    from services.argilla.sync import open_client
+    from services.argilla.sync import linked_client
 
     project = store.get_project(project.id)
-    with open_client(store, require_link(store, project)) as client:
+    with linked_client(store, project) as client:
         return argilla.push(store, project, client, only="flagged").to_dict()
 
 
