@@ -70,6 +70,10 @@ def _client(args, store, link_row=None):
     return open_client(store, link_row, url=args.url, api_key=args.api_key, workspace=args.workspace)
 
 
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def _bar(fraction: float, message: str) -> None:
     filled = int(round(fraction * 30))
     print(f"\r[{'#' * filled}{' ' * (30 - filled)}] {fraction:4.0%} {message}", end="", file=sys.stderr, flush=True)
@@ -80,7 +84,7 @@ def _serve(args, store) -> int:
 
     started = time.monotonic()
     found = server.start(instance=args.data, port=args.port, fresh=args.fresh,
-                         echo=lambda m: print(m, file=sys.stderr, flush=True))
+                         echo=_say)
     print(found.env_lines())
     print(f"# ready in {time.monotonic() - started:.1f} s; web UI {found.url} (user owner, password in "
           f"{server.instance_dir(instance=args.data) / 'owner.json'}); stop with `python -m workbench argilla stop`",
@@ -99,7 +103,7 @@ def _stop(args, store) -> int:
 def _install(args, store) -> int:
     from services.argilla import server
 
-    print(server.install(echo=lambda m: print(m, file=sys.stderr, flush=True)))
+    print(server.install(echo=_say))
     return 0
 
 
