@@ -19,6 +19,7 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
     ("pages/active_learning.py", "Active learning", ":material/model_training:", "train"),
     ("pages/explore.py", "Explore", ":material/scatter_plot:", "audit"),
     ("pages/audit.py", "Audit", ":material/fact_check:", "audit"),
+    ("pages/export.py", "Export", ":material/download:", "export"),
     ("pages/argilla.py", "Argilla", ":material/sync_alt:", "settings"),
     ("pages/admin.py", "Team", ":material/group:", "users"),
 )

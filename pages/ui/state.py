@@ -114,6 +114,14 @@ EXPLORE_SORT = "explore.sort"
 EXPLORE_TABLE = "explore.table"
 EXPLORE_UNDO = "explore.undo"
 AUDIT_NOTICE = "audit.notice"          # (level, text) shown once after a decision
+EXPORT_BUNDLE = "export.bundle"        # (project id, format, source, split, seed, Bundle) of the last prepared export
+EXPORT_DOWNLOAD = "export.download"
+EXPORT_DOWNLOAD_ZIP = "export.download.zip"
+EXPORT_FORMAT = "export.format"
+EXPORT_GO = "export.go"
+EXPORT_SEED = "export.seed"
+EXPORT_SOURCE = "export.source"
+EXPORT_SPLIT = "export.split"
 
 
 # -- page widgets: <page>.<widget> ------------------------------------------------------

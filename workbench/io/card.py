@@ -39,7 +39,9 @@ def dataset_card(project, report: Any, schema: Any) -> str:
         f"- label source: {report.source} "
         + {"annotations": "(current human label of each record)",
            "reference": "(labels imported with the data)",
-           "curated": "(human label, else reference label; records excluded by an audit left out)"}[report.source],
+           "curated": "(human label, else reference label; records excluded by an audit left out)",
+           "consensus": "(a reviewer's final label, else the annotators' consensus; excluded records left out)",
+           }.get(report.source, ""),
         f"- format: {report.format}",
         f"- rows: {report.rows}",
         "",

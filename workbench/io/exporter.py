@@ -33,7 +33,7 @@ from workbench.io.card import write_card
 from workbench.io.writers import AGREEMENT, LABEL_KEYS, PROVENANCE, WRITERS, ExportSchema, save_hf, temp_dir
 from workbench.registry import one_of
 from workbench.store import Project, Record
-from workbench.types import LABEL_SOURCES
+from workbench.types import LABEL_SOURCES, ProgressFn
 
 EXPORT_FORMATS = WRITERS
 BATCH = 1000
@@ -71,6 +71,7 @@ class ExportReport:
     source: str = "annotations"
     per_split: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    planned_rows: int = 0
 
     def summary(self) -> str:
         splits = ", ".join(f"{k} {v}" for k, v in self.per_split.items())
@@ -167,7 +168,7 @@ def _merge_kind(a: str | None, b: str | None) -> str | None:
 
 def export_project(
     store, project, out, *, format: str, source: str = "annotations", split: float | None = None, seed: int = 0,
-    consensus: Consensus | None = None,
+    consensus: Consensus | None = None, progress: ProgressFn | None = None,
 ) -> ExportReport:
     """Write a project's labelled records to ``out``.
 
@@ -185,6 +186,8 @@ def export_project(
         ``annotations`` (default), ``reference``, ``curated`` or ``consensus``.
     consensus : mapping, optional
         For ``source="consensus"``: record id -> {label, agreement, n} (the API and CLI compute it).
+    progress : ProgressFn, optional
+        Called with (share of rows written, "Writing row i of n") during the second pass.
     split : float, optional
         Test share in (0, 1): stratified by label when every class has at least
         two rows, else a plain random split (noted in the report).
@@ -222,7 +225,7 @@ def export_project(
     work = temp_dir(out.parent) if format == "hf" else None
     paths = _output_paths(out, format, names, directory, work)
     _write_rows(proj, rows, {name: WRITERS.get(format)(path, schema) for name, path in paths.items()},
-                names, rename, test_ids, split is not None, report)
+                names, rename, test_ids, split is not None, report, progress)
     _finish(out, format, paths, work, directory, proj, schema, report)
     return report
 
@@ -258,6 +261,7 @@ def _plan(proj: Project, rows: Callable[[], Iterator[LabelledRow]], source: str,
         if split is not None:
             ids.append(row.record.id)
             keys.append("|".join(row.value) if proj.task == "multilabel" else str(row.value))
+    report.planned_rows = n_rows
     if n_rows == 0:
         raise ValidationError(
             f"nothing to export: no record of {proj.name!r} has a label from source {source!r}; "
@@ -282,9 +286,11 @@ def _output_paths(out: Path, format: str, names: list[str], directory: bool, wor
 
 
 def _write_rows(proj: Project, rows: Callable[[], Iterator[LabelledRow]], writers: dict[str, Any], names: list[str],
-                rename: dict[str, str], test_ids: set[int], split: bool, report: ExportReport) -> None:
+                rename: dict[str, str], test_ids: set[int], split: bool, report: ExportReport,
+                progress: ProgressFn | None = None) -> None:
     """Pass 2: every row of ``rows()`` into its part, counted in ``report``; writers always closed."""
     label_key = LABEL_KEYS[proj.task]
+    total = report.planned_rows
     try:
         for row in rows():
             rec = row.record
@@ -298,7 +304,9 @@ def _write_rows(proj: Project, rows: Callable[[], Iterator[LabelledRow]], writer
             for key, value in rec.meta.items():
                 data[rename[key]] = value
             writers[name].write(data)
-            _count(report, proj.task, row, name if split else None)
+            count_row(report, proj.task, row, name if split else None)
+            if progress is not None and (report.rows % BATCH == 0 or report.rows == total):
+                progress(report.rows / max(total, 1), f"Writing row {report.rows:,} of {total:,}")
     finally:
         for w in writers.values():
             w.close()
@@ -308,7 +316,7 @@ def _write_rows(proj: Project, rows: Callable[[], Iterator[LabelledRow]], writer
                             "their tokens were tagged whole in the BIO tags")
 
 
-def _count(report: ExportReport, task: str, row: LabelledRow, split_name: str | None) -> None:
+def count_row(report: ExportReport, task: str, row: LabelledRow, split_name: str | None) -> None:
     report.rows += 1
     if task == "classification":
         found = [row.value]
