@@ -73,19 +73,58 @@ def _schema(op: str, project_name: str, project_id: int) -> None:
             ss.pop(key, None)  # refill from the saved project on the next run
 
 
-def _import(path: str, shown_name: str, mapping: dict) -> None:
-    def act(store):
-        from workbench.io import import_file
+#: CLI wording in core error messages, and what a browser user sees instead
+_UI_WORDS = (
+    ("pass task and labels (--task, --labels) to create it", "choose 'new project' and fill in its name, task and labels"),
+    ("pick the right one with --text-col", "pick the right one under 'Text column'"),
+    ("pick the right one with --label-col", "pick the right one under 'Label column'"),
+    ("pick the right one with --id-col", "pick the right one under 'Id column'"),
+    ("pick the right one with --meta-cols", "pick the right ones under 'Metadata columns'"),
+    ("pass format= (--format) with one of", "rename the file to end in one of"),
+)
 
-        return import_file(store, path=path, **mapping)
+
+def ui_wording(message: str) -> str:
+    """An error message from the core with its CLI flags put in the terms of this form."""
+    for cli, ui in _UI_WORDS:
+        message = message.replace(cli, ui)
+    return message
+
+
+def _import_mapping(columns: list[str], fmt: str) -> tuple[dict | None, str | None]:
+    """The import options as the form holds them at the click (never the previous run's values)."""
+    ss = st.session_state
+    target = ss.get(state.PROJECTS_IMPORT_PROJECT, NEW_PROJECT)
+    label_col, id_col = ss.get(state.PROJECTS_IMPORT_LABEL, NONE), ss.get(state.PROJECTS_IMPORT_ID, NONE)
+    mapping = {"text_col": ss.get(state.PROJECTS_IMPORT_TEXT) or columns[0],
+               "label_col": None if label_col == NONE else label_col, "id_col": None if id_col == NONE else id_col,
+               "format": fmt}
+    chosen = {mapping["text_col"], mapping["label_col"], mapping["id_col"]}
+    mapping["meta_cols"] = [c for c in ss.get(state.PROJECTS_IMPORT_META) or [] if c not in chosen]
+    if target != NEW_PROJECT:
+        return {**mapping, "project": target}, None
+    name = (ss.get(state.PROJECTS_IMPORT_NAME) or "").strip()
+    labels = [x.strip() for x in (ss.get(state.PROJECTS_IMPORT_LABELS) or "").split(",") if x.strip()]
+    missing = [what for what, value in (("a project name", name), ("the labels (comma-separated)", labels)) if not value]
+    if missing:
+        return None, "To import into a new project, fill in " + " and ".join(missing) + " above the Import button."
+    return {**mapping, "project": name, "task": ss.get(state.PROJECTS_IMPORT_TASK) or TASKS[0], "labels": labels}, None
+
+
+def _import(path: str, shown_name: str, columns: list[str], fmt: str) -> None:
+    mapping, problem = _import_mapping(columns, fmt)
+    if problem:
+        _notice("error", problem)
+        return
+    from workbench.io import import_file
 
     try:
         with loaders.ui_store() as store:
             auth.require(store, "import")
-            report = act(store)
+            report = import_file(store, path=path, **mapping)
     except WorkbenchError as exc:
         # name the user's file, not our temporary copy of it
-        _notice("error", str(exc).replace(path, shown_name))
+        _notice("error", ui_wording(str(exc).replace(path, shown_name)))
         return
     _notice("success", report.summary())
     st.session_state[state.PROJECT_REQUEST] = report.project.name
@@ -157,7 +196,16 @@ def _import_section(store, selected) -> None:
     names = [p.name for p in store.list_projects()]
     options = [NEW_PROJECT, *names]
     default = options.index(selected.name) if selected is not None and selected.name in names else 0
+    # outside the form: choosing 'new project' shows its fields at once
     target = st.selectbox("Into project", options, index=default, key=state.PROJECTS_IMPORT_PROJECT)
+    with st.form(state.PROJECTS_IMPORT_FORM):
+        _mapping_fields(columns, target == NEW_PROJECT)
+        st.form_submit_button("Import", type="primary", key=state.PROJECTS_IMPORT_GO, on_click=_import,
+                              args=(path, shown, columns, preview["format"]))
+
+
+def _mapping_fields(columns: list[str], new_project: bool) -> None:
+    """Column mapping (and the new project's schema) inside the import form: one click imports what is typed."""
     c1, c2, c3 = st.columns(3)
     text_col = c1.selectbox("Text column", columns, key=state.PROJECTS_IMPORT_TEXT,
                             index=columns.index("text") if "text" in columns else 0)
@@ -167,18 +215,13 @@ def _import_section(store, selected) -> None:
     id_col = c3.selectbox("Id column", [NONE, *columns], key=state.PROJECTS_IMPORT_ID,
                           index=[NONE, *columns].index("id") if "id" in columns else 0)
     rest = [c for c in columns if c not in (text_col, label_col, id_col)]
-    meta = st.multiselect("Metadata columns", rest, default=rest, key=state.PROJECTS_IMPORT_META)
-    mapping = {"text_col": text_col, "label_col": None if label_col == NONE else label_col,
-               "id_col": None if id_col == NONE else id_col, "meta_cols": meta, "format": preview["format"]}
-    if target == NEW_PROJECT:
+    st.multiselect("Metadata columns", [c for c in columns if c != text_col], default=rest,
+                   key=state.PROJECTS_IMPORT_META, help="columns kept with each record (filters, Explore colours)")
+    if new_project:
         c1, c2, c3 = st.columns(3)
-        mapping["project"] = c1.text_input("New project name", key=state.PROJECTS_IMPORT_NAME).strip()
-        mapping["task"] = c2.selectbox("Task", TASKS, key=state.PROJECTS_IMPORT_TASK)
-        mapping["labels"] = [x for x in c3.text_input("Labels (comma-separated)", key=state.PROJECTS_IMPORT_LABELS).split(",")
-                             if x.strip()]
-    else:
-        mapping["project"] = target
-    st.button("Import", type="primary", key=state.PROJECTS_IMPORT_GO, on_click=_import, args=(path, shown, mapping))
+        c1.text_input("New project name", key=state.PROJECTS_IMPORT_NAME)
+        c2.selectbox("Task", TASKS, key=state.PROJECTS_IMPORT_TASK)
+        c3.text_input("Labels (comma-separated)", key=state.PROJECTS_IMPORT_LABELS)
 
 
 def _schema_section(project) -> None:

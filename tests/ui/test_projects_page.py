@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from tests.conftest import add_texts
 from tests.ui.conftest import start
 from workbench.store import Store
@@ -48,7 +50,7 @@ def test_import_from_path_with_preview_and_mapping(db, tmp_path, monkeypatch):
     at.selectbox(key="projects.import.text").select("body")
     at.selectbox(key="projects.import.label").select("verdict")
     at.text_input(key="projects.import.name").input("Reviews")
-    at.text_input(key="projects.import.labels").input("pos,neg").run()
+    at.text_input(key="projects.import.labels").input("pos,neg")
     at.button(key="projects.import.go").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "imported 2 rows" in at.success[0].value
@@ -147,3 +149,37 @@ def test_server_paths_outside_the_import_folders_are_refused_alike(db, tmp_path,
         assert not at.exception and not at.dataframe, typed  # no preview of anything outside
         messages.add(at.error[0].value)
     assert len(messages) == 1 and "inside the import folders" in messages.pop()  # never says what exists
+
+
+def test_one_click_imports_what_was_just_typed_and_errors_speak_ui(db, tmp_path, monkeypatch):
+    """The labels box typed last and Import clicked at once (one rerun): the click sees the typed values."""
+    monkeypatch.setenv("WORKBENCH_IMPORT_DIRS", str(tmp_path))
+    data = tmp_path / "reviews.csv"
+    data.write_text("text,label\ngreat film,pos\nawful plot,neg\n", encoding="utf-8")
+    at = start("pages/projects.py")
+    at.radio(key="projects.import.source").set_value("Path on the server").run()
+    at.text_input(key="projects.import.path").input(str(data)).run()
+    at.button(key="projects.import.go").click().run()  # nothing typed yet: a UI hint, no CLI flag
+    assert "fill in a project name and the labels" in at.error[0].value and "--" not in at.error[0].value
+    at.text_input(key="projects.import.name").input("Reviews")
+    at.text_input(key="projects.import.labels").input("pos,neg")
+    at.button(key="projects.import.go").click().run()  # the same run carries the typing and the click
+    assert not at.error, [e.value for e in at.error]
+    assert "imported 2 rows" in at.success[0].value
+    with Store(db) as s:
+        assert s.count_records(s.get_project("Reviews").id) == 2
+
+
+def test_import_error_names_the_form_field_not_a_cli_flag(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_IMPORT_DIRS", str(tmp_path))
+    data = tmp_path / "rows.jsonl"
+    data.write_text('{"text": "a", "label": "pos"}\n{"body": "b", "label": "pos"}\n', encoding="utf-8")
+    with Store(db) as s:
+        s.create_project("reviews", "classification", ["pos", "neg"])
+    at = start("pages/projects.py")
+    at.radio(key="projects.import.source").set_value("Path on the server").run()
+    at.text_input(key="projects.import.path").input(str(data)).run()
+    at.selectbox(key="projects.import.project").select("reviews").run()
+    at.button(key="projects.import.go").click().run()
+    error = html.unescape(at.error[0].value)
+    assert "line 2" in error and "under 'Text column'" in error and "--text-col" not in error
