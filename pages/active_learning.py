@@ -6,14 +6,13 @@ import altair as alt
 import streamlit as st
 
 from pages.ui import auth, components, loaders, state
+from pages.ui.job_panel import job_panel
 from services import evaluation, training
 from services.active_learning import STRATEGIES
 from services.models import adapters_for
 from workbench.config import ProjectSettings
 from workbench.errors import WorkbenchError
 from workbench.store import Store
-
-JOB_POLL_SECONDS = 2.0
 
 loaders.require_router()
 auth.require_page("train")
@@ -22,27 +21,6 @@ st.title("Active learning")
 
 def _notice(level: str, text: str) -> None:
     st.session_state[state.AL_NOTICE] = (level, text)
-
-
-@st.fragment(run_every=JOB_POLL_SECONDS)
-def job_panel(project_id: int) -> None:
-    """Polls the jobs table; reruns the page once when a running job ends."""
-    with loaders.ui_store() as store:
-        project = store.get_project(project_id)
-        job = store.latest_job(project, training.JOB_KIND)
-    if job is None:
-        st.caption("No training has run yet.")
-        return
-    if Store.job_active(job):
-        st.progress(job["progress"], text=f"Training job #{job['id']}: {job['message'] or job['status']}")
-        st.session_state[state.AL_WATCHING] = job["id"]
-        return
-    if st.session_state.pop(state.AL_WATCHING, None) == job["id"]:
-        st.rerun()  # the new version is in: refresh curves and metrics
-    if job["status"] == "failed":
-        components.message("error", f"Training job #{job['id']} failed: {job['error']}")
-    else:
-        st.caption(f"Last training job #{job['id']} finished at {job['finished_at'][:19].replace('T', ' ')} UTC.")
 
 
 with loaders.ui_store() as store:
@@ -70,7 +48,7 @@ with loaders.ui_store() as store:
         except WorkbenchError as exc:
             _notice("error", str(exc))
         st.rerun()
-    job_panel(project.id)
+    job_panel(project.id, training.JOB_KIND, "Training job", idle="No training has run yet.")
 
     st.subheader("Learning curve")
     choices = evaluation.curve_metrics(store, project)

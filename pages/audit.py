@@ -6,13 +6,13 @@ import altair as alt
 import streamlit as st
 
 from pages.ui import auth, components, explanations, loaders, state
+from pages.ui.job_panel import job_panel
 from pages.ui.state import AUDIT_NOTICE as NOTICE
 from pages.ui.state import AUDIT_OFFSET as OFFSET
 from services import agreement
 from services import audit as audit_service
 from services.models import adapters_for
 from workbench.errors import WorkbenchError
-from workbench.store import Store
 
 KEYED_LABELS = 9
 
@@ -64,18 +64,6 @@ def _push_flagged(project_id: int) -> None:
                                            "(progress on the Argilla page); pull there to bring the fixes back.")
 
 
-@st.fragment(run_every=2)
-def _job_status(project_id: int) -> None:
-    with loaders.ui_store() as s:
-        job = s.latest_job(s.get_project(project_id), "audit")
-    if job is None:
-        return
-    if Store.job_active(job):
-        st.progress(job["progress"], text=f"Audit running: {job['message'] or job['status']}")
-    elif job["status"] == "failed":
-        components.message("error", f"The last audit failed: {job['error']}")
-
-
 with loaders.ui_store() as store:
     project = loaders.require_project(store)
     components.show_notice(NOTICE)
@@ -91,7 +79,7 @@ with loaders.ui_store() as store:
                                                      "adapters retrain a model per fold (slow on CPU)")
         st.button("Run audit", key=state.AUDIT_RUN, type="primary", on_click=_start,
                   args=(project.id, source, int(folds), model))
-    _job_status(project.id)
+    job_panel(project.id, audit_service.JOB_KIND, "Audit")
     latest = audit_service.latest_audit(store, project)
     if latest is None:
         st.info("No audit yet. Run one above: it flags records whose label disagrees with an out-of-fold model.")

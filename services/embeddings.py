@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from workbench.errors import MissingDependencyError, OfflineError, ValidationError
+from workbench.jobs import Meter
 from workbench.types import ProgressFn, text_hash
 
 DEFAULT_MODEL = "minilm"
@@ -207,6 +208,8 @@ def _encode_missing(vectors: dict[str, np.ndarray], todo: list[str], unique: dic
         del vectors[h]
     todo = todo + stale
     done = total - len(todo)
+    meter = Meter(progress, "embedding texts", total, "texts", start=done,
+                  detail=f"{cached:,} cached" if cached else "")
     # Hand the encoder CHUNK_BATCHES batches at a time: it sorts each call's
     # texts by length, so bigger calls pad far less (x1.5 on mixed-length
     # corpora), while each chunk is still cached and reported as it ends.
@@ -218,9 +221,16 @@ def _encode_missing(vectors: dict[str, np.ndarray], todo: list[str], unique: dic
         if store is not None:
             store.put_vectors(key, {h: v.tobytes() for h, v in zip(batch, out)})
         done += len(batch)
-        if progress:
-            progress(done / total, f"embedding texts {done:,}/{total:,} ({cached:,} were cached)")
+        meter(done)
     return dim
+
+
+def uncached_share(texts: Sequence[str], encoder: str, store: Any) -> float:
+    """Share of the distinct ``texts`` with no cached vector of ``encoder`` yet (1.0 without a store)."""
+    unique = list(dict.fromkeys(text_hash(t) for t in texts))
+    if not unique or store is None:
+        return 0.0 if not unique else 1.0
+    return 1.0 - store.count_vectors(model_key(encoder), unique) / len(unique)
 
 
 def embed_records(store, project, records, batch_size: int = 64, progress: ProgressFn | None = None) -> np.ndarray:

@@ -51,7 +51,7 @@ def annotate_key(name: str, *parts: object) -> str:
 # -- active learning page ----------------------------------------------------------------
 AL_NOTICE = "al.notice"                # (level, text) shown once after an action
 AL_METRIC = "al.metric"                # metric plotted by the learning curve
-AL_WATCHING = "al.watching"            # id of the training job the page is polling
+JOB_WATCHING = "jobs.watching"         # + kind: id of the running job this session's page is polling
 
 # -- review page ----------------------------------------------------------------------------
 REVIEW_SHOW = "review.show"            # disagreements | all | reviewed

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from services import active_learning as al
+from services.embeddings import uncached_share
 from services.evaluation import evaluate
 from services.models.base import ADAPTERS, EmbeddingAware, FineTuned, SpanPredictor, get_adapter, supports
 from services.training.data import Rows, eval_ids, eval_split, in_cold_start, pool_rows, training_rows
@@ -126,18 +127,24 @@ def train_round(store, project, *, adapter: str | None = None, strategy: str | N
     # cold start and embedding-aware adapters only use them for classification / multilabel
     needs_pool_emb = spec.needs_embeddings or (project.task != "ner" and (cold or supports(ADAPTERS.get(adapter),
                                                                                            EmbeddingAware)))
-    pool_emb = embed_texts(store, project, pool.texts, scaled(report, 0.02, 0.1)) if needs_pool_emb and len(pool) \
-        else None
+    pool_emb = None
+    if needs_pool_emb and len(pool):
+        # the bar's share for embedding follows the work left: the first round of a big project is
+        # almost all embedding, a later one (everything cached) almost none
+        share = uncached_share(pool.texts, settings.encoder, store)
+        pool_emb = embed_texts(store, project, pool.texts, scaled(report, 0.02, 0.02 + 0.88 * share))
+        report(0.02 + 0.88 * share, "vectors ready")
+    rest = scaled(report, 0.02 + 0.88 * share, 1.0) if pool_emb is not None else report
     if cold:
-        report(0.3, "cold start: zero-shot suggestions and diverse picks")
+        rest(0.3, "cold start: zero-shot suggestions and diverse picks")
         outcome, eval_pred = _cold_start(store, project, pool, pool_emb, evalset, head)
     else:
         outcome, eval_pred = _fit_and_score(store, project, adapter, spec, train, pool, pool_emb, evalset, head,
-                                            report)
+                                            rest)
     if len(evalset):
         outcome.metrics = evaluate(project.task, project.labels, evalset.values, eval_pred, evalset.texts)
     result = commit(store, project, outcome, pool, n_labels=len(train), strategy=strategy, run=run,
-                    models_dir=models_dir, progress=report)
+                    models_dir=models_dir, progress=rest)
     return {**result, "seconds": time.perf_counter() - t_start}
 
 

@@ -195,7 +195,9 @@ def test_round_reports_embedding_progress_then_uses_the_cache(store, project):
     seen: list[tuple[float, str]] = []
     train_round(store, p, progress=lambda f, m: seen.append((f, m)))
     embedding = [(f, m) for f, m in seen if m.startswith("embedding texts")]
-    assert embedding and all(0.02 <= f <= 0.1 for f, _ in embedding)
+    # nothing was cached: embedding is most of the work, and most of the bar (not 2% -> 10%)
+    assert embedding and embedding[-1][0] >= 0.85 and all(0.02 <= f <= 0.9 for f, _ in embedding)
+    assert " texts/s" in embedding[-1][1]
     assert [f for f, _ in seen] == sorted(f for f, _ in seen)  # progress never goes backwards
     seen.clear()
     train_round(store, p, progress=lambda f, m: seen.append((f, m)))

@@ -12,6 +12,11 @@ class EmbeddingsMixin:
         sql = "SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN ({marks})"
         return {row[0]: row[1] for row in self.select_in(sql, list(hashes), (key,))}
 
+    def count_vectors(self, key: str, hashes: Sequence[str]) -> int:
+        """How many of ``hashes`` have a cached vector of encoder ``key`` (no vector is read)."""
+        sql = "SELECT COUNT(*) FROM embeddings WHERE model = ? AND text_hash IN ({marks})"
+        return sum(row[0] for row in self.select_in(sql, list(dict.fromkeys(hashes)), (key,)))
+
     def put_vectors(self, key: str, vectors: Mapping[str, bytes]) -> None:
         """Cache ``text hash -> float32 bytes`` for encoder ``key`` (replacing what was there)."""
         with self.atomic():

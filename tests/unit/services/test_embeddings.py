@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -41,14 +42,14 @@ def test_embed_returns_normalised_rows_in_input_order_and_caches_each_text_once(
     np.testing.assert_array_equal(vecs[0], vecs[2])
     assert vecs[0] @ vecs[1] < 0.9
     assert store.scalar("SELECT COUNT(*) FROM embeddings WHERE model = ?", (MINILM_HUB_ID,)) == 2
-    assert calls == [(1.0, "embedding texts 2/2 (0 were cached)")]
+    assert [f for f, _ in calls] == [1.0] and re.fullmatch(r"embedding texts · 2 / 2 · [\d.,]+ texts/s", calls[0][1])
 
     # Second call: two of three distinct texts cached; the one new text is the only work.
     calls.clear()
     again = embed(TEXTS + ["an instant classic"], store=store, batch_size=1,
                   progress=lambda fraction, message: calls.append((fraction, message)))
     np.testing.assert_allclose(again[:3], vecs, atol=1e-6)
-    assert calls == [(1.0, "embedding texts 3/3 (2 were cached)")]
+    assert [f for f, _ in calls] == [1.0] and calls[0][1].startswith("embedding texts · 3 / 3 (2 cached) · ")
     calls.clear()
     embed(TEXTS, store=store, progress=lambda fraction, message: calls.append((fraction, message)))
     assert calls == []  # nothing to encode, nothing to report

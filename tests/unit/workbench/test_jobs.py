@@ -55,3 +55,20 @@ def test_scaled_and_throttled_progress():
     slow = jobs.throttled(lambda f, m: calls.append(f), interval=3600)
     slow(0.1, "x"), slow(0.2, "y"), slow(1.0, "done")
     assert calls == [0.1, 1.0]  # the first, then nothing until 100%
+
+
+def test_meter_reports_items_rate_and_time_left_from_its_own_work():
+    from workbench.jobs import Meter, duration_text
+
+    now = [100.0]
+    seen = []
+    meter = Meter(lambda f, m: seen.append((f, m)), "embedding texts", 1000, "texts", start=200,
+                  detail="200 cached", clock=lambda: now[0])
+    now[0] = 104.0
+    meter(600)  # 400 fresh texts in 4 s: 100 texts/s, 400 to go
+    assert seen == [(0.6, "embedding texts · 600 / 1,000 (200 cached) · 100 texts/s · about 4 s left")]
+    now[0] = 108.0
+    meter(1000)
+    assert seen[-1] == (1.0, "embedding texts · 1,000 / 1,000 (200 cached) · 100 texts/s")
+    assert [duration_text(s) for s in (45, 300, 4800)] == ["45 s", "5 min", "1 h 20 min"]
+    assert Meter(None, "x", 0)(0) is None  # no callback, no total: nothing to do
