@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 import altair as alt
 import streamlit as st
 
 from pages.ui import auth, components, explanations, loaders, state
+from pages.ui.annotate_panel import project_keys
 from pages.ui.job_panel import job_panel
+from pages.ui.keys_component import label_keys
 from pages.ui.state import AUDIT_NOTICE as NOTICE
 from pages.ui.state import AUDIT_OFFSET as OFFSET
 from services import agreement
@@ -14,7 +18,7 @@ from services import audit as audit_service
 from services.models import adapters_for
 from workbench.errors import WorkbenchError
 
-KEYED_LABELS = 9
+DECISION_KEYS = {"k": "keep", "a": "ambiguous", "x": "exclude"}
 
 loaders.require_router()
 auth.require_page("audit")
@@ -33,6 +37,27 @@ def _decide(project_id: int, issue_id: int, decision: str, value=None) -> None:
             return
     st.session_state[NOTICE] = ("success", f"Saved: {decision}" + (f" → {components.value_text(value)}"
                                                                    if decision == "relabel" else ""))
+
+
+def _press(project_id: int, audit_id: int, key: str) -> None:
+    """One key press on the review queue, applied to the issue on screen now (an earlier press moved on)."""
+    offset = st.session_state.get(OFFSET, 0)
+    if key == "l":
+        st.session_state[OFFSET] = offset + 1
+        return
+    with loaders.ui_store() as s:
+        page = audit_service.issues(s, audit_id, undecided_only=True, limit=1, offset=offset)
+        project = s.get_project(project_id)
+    if not page:
+        return
+    issue = page[0]
+    if key in DECISION_KEYS:
+        return _decide(project_id, issue["id"], DECISION_KEYS[key])
+    if key == "Enter":
+        return _decide(project_id, issue["id"], "relabel", issue["suggested"])
+    label = {k: name for name, k in project_keys(project).items()}.get(key)
+    if label is not None and project.task == "classification":
+        _decide(project_id, issue["id"], "relabel", label)
 
 
 def _start(project_id: int, source: str, folds: int, model: str) -> None:
@@ -139,27 +164,30 @@ with loaders.ui_store() as store:
                     st.text(components.snippet(texts.get(rid, ""), 160))
             explanations.render_word_attributions(store, project, record)
             a1, a2, a3, a4 = st.columns(4)
-            a1.button("Keep (k)", key=state.AUDIT_KEEP, shortcut="k", width="stretch",
+            a1.button("Keep (k)", key=state.AUDIT_KEEP, width="stretch",
                       on_click=_decide, args=(project.id, issue["id"], "keep"))
-            a2.button("Ambiguous (a)", key=state.AUDIT_AMBIGUOUS, shortcut="a", width="stretch",
+            a2.button("Ambiguous (a)", key=state.AUDIT_AMBIGUOUS, width="stretch",
                       on_click=_decide, args=(project.id, issue["id"], "ambiguous"))
-            a3.button("Exclude (x)", key=state.AUDIT_EXCLUDE, shortcut="x", width="stretch",
+            a3.button("Exclude (x)", key=state.AUDIT_EXCLUDE, width="stretch",
                       on_click=_decide, args=(project.id, issue["id"], "exclude"))
-            a4.button("Later (l)", key=state.AUDIT_LATER, shortcut="l", width="stretch",
+            a4.button("Later (l)", key=state.AUDIT_LATER, width="stretch",
                       on_click=lambda: st.session_state.__setitem__(OFFSET, offset + 1))
+            keys = project_keys(project)
             if project.task == "classification":
                 st.caption("Relabel:")
                 cols = st.columns(min(len(project.labels), 6))
                 for i, label in enumerate(project.labels):
                     cols[i % len(cols)].button(
-                        components.md(f"{label} ({i + 1})" if i < KEYED_LABELS else label),
-                        key=state.page_key(state.AUDIT_RELABEL, i),
-                        shortcut=str(i + 1) if i < KEYED_LABELS else None, width="stretch",
+                        components.md(label + (f" ({keys[label]})" if label in keys else "")),
+                        key=state.page_key(state.AUDIT_RELABEL, i), width="stretch",
                         type="primary" if label == issue["suggested"] else "secondary",
                         on_click=_decide, args=(project.id, issue["id"], "relabel", label))
             else:
-                st.button("Accept suggestion (Enter)", key=state.AUDIT_ACCEPT, shortcut="Enter", type="primary",
+                st.button("Accept suggestion (Enter)", key=state.AUDIT_ACCEPT, type="primary",
                           on_click=_decide, args=(project.id, issue["id"], "relabel", issue["suggested"]))
+            # one listener for every key (a focused widget, e.g. "Explain words", never swallows them)
+            label_keys([*DECISION_KEYS, "l", *(keys.values() if project.task == "classification" else ["Enter"])],
+                       functools.partial(_press, project.id, latest["id"]), key=state.AUDIT_KEYS)
 
     with charts:
         per_class = [{"label": k, "issues": v} for k, v in (summary.get("issues_per_class") or {}).items()]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -90,6 +90,12 @@ class ProjectSettings(ConfigMixin):
         Task distribution: the queue serves each record to this many distinct people, and a record is
         done when that many have labelled it (or a reviewer decided it). Above 1, agreement and
         CROWDLAB consensus get real overlap.
+    label_keys : dict of str to str
+        Keys remapped per label (``{"spam": "p"}``); the others keep their defaults
+        (:func:`workbench.keymap.label_keys`).
+    show_reference : bool
+        Show imported reference labels and their audit to annotators while they label (off: an
+        annotator never sees them, so they cannot copy them; reviewers see them on the Audit page).
     """
 
     renamed_keys: ClassVar[dict[str, str]] = {"model": "adapter"}
@@ -101,8 +107,15 @@ class ProjectSettings(ConfigMixin):
     recheck_share: float = 0.0
     base_model: str = DEFAULT_ENCODER
     annotators_per_record: int = 1
+    label_keys: dict[str, str] = field(default_factory=dict)
+    show_reference: bool = False
 
     def __post_init__(self) -> None:
+        from workbench.keymap import check_overrides
+
+        self.label_keys = check_overrides(self.label_keys)
+        if not isinstance(self.show_reference, bool):
+            raise ValidationError(f"show_reference must be true or false, got {self.show_reference!r}")
         if not isinstance(self.retrain_every, int) or self.retrain_every < 0:
             raise ValidationError(f"retrain_every must be an integer >= 0, got {self.retrain_every!r}")
         if not 0.0 <= float(self.recheck_share) <= 1.0:

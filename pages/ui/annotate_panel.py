@@ -22,12 +22,16 @@ from pages.ui.keys_component import label_keys
 from pages.ui.ner_component import ner_annotator
 from pages.ui.state import annotate_key
 from workbench import progress
+from workbench import keymap
 from workbench.errors import WorkbenchError
 from workbench.queue import QueueItem, next_item, open_record, reserved_by_others
 from workbench.store import Record
 from workbench.store.queue import LEASE_SECONDS
 
-MAX_KEYED_LABELS = 9
+
+def project_keys(project) -> dict[str, str]:
+    """``label -> key`` of the project (defaults, then its remappings)."""
+    return keymap.label_keys(project.labels, project.settings.label_keys)
 
 
 # -- current item (kept in session state as plain data; the record is re-read) -----
@@ -221,7 +225,7 @@ def _record(store, project, annotator: str, item: QueueItem) -> None:
             score = "" if suggestion.get("score") is None else f" ({suggestion['score']:.2f})"
             st.caption(f"Model suggests: **{components.md(components.value_text(suggestion['value']))}**{score}")
         if project.task == "classification":
-            _classification_keys(project, record, suggestion)
+            _classification_keys(project, record, suggestion, item.kind != "new")
         else:
             _multilabel_keys(project, record, suggestion)
     c1, c2, c3 = st.columns([1, 1, 4])
@@ -235,8 +239,8 @@ def _record(store, project, annotator: str, item: QueueItem) -> None:
 
 # -- keys: every press counts once, in order (keys_component) -----------------------------
 _KEYS = {
-    "classification": lambda p: [str(i + 1) for i in range(min(len(p.labels), MAX_KEYED_LABELS))] + ["Enter", "s", "z"],
-    "multilabel": lambda p: [str(i + 1) for i in range(min(len(p.labels), MAX_KEYED_LABELS))] + ["Enter", "0", "s", "z"],
+    "classification": lambda p: [*project_keys(p).values(), "Enter", "s", "z"],
+    "multilabel": lambda p: [*project_keys(p).values(), "Enter", "0", "s", "z"],
 }
 
 
@@ -255,8 +259,8 @@ def _press(project_id: int, key: str) -> None:
     record_id = item.record.id
     if key == "s":
         return _act("skip")
-    if key.isdigit() and key != "0":
-        label = project.labels[int(key) - 1]
+    label = {k: name for name, k in project_keys(project).items()}.get(key)
+    if label is not None:
         return _toggle(record_id, label) if project.task == "multilabel" else _act("label", label)
     if key == "0":
         return _none_apply(record_id)
@@ -267,13 +271,20 @@ def _press(project_id: int, key: str) -> None:
     return None
 
 
-def _classification_keys(project, record: Record, suggestion: dict | None) -> None:
+def _key_text(keys: dict[str, str], label: str) -> str:
+    return f" ({keys[label]})" if label in keys else ""
+
+
+def _classification_keys(project, record: Record, suggestion: dict | None, revisit: bool) -> None:
+    # revisiting: the record's current label is the one marked; new records: the suggestion
+    marked = record.label if revisit and record.label is not None else (suggestion["value"] if suggestion else None)
     suggested = suggestion["value"] if suggestion else None
+    keys = project_keys(project)
     columns = st.columns(min(len(project.labels), 6))
     for i, label in enumerate(project.labels):
         columns[i % len(columns)].button(
-            components.md(label) + (f" ({i + 1})" if i < MAX_KEYED_LABELS else ""), key=annotate_key("label", i),
-            width="stretch", type="primary" if label == suggested else "secondary",
+            components.md(label) + _key_text(keys, label), key=annotate_key("label", i),
+            width="stretch", type="primary" if label == marked else "secondary",
             on_click=_act, args=("label", label))
     st.button("Accept suggestion (Enter)", key=annotate_key("accept"), disabled=suggested is None,
               on_click=_act, args=("label", suggested))
@@ -286,11 +297,12 @@ def _multilabel_keys(project, record: Record, suggestion: dict | None) -> None:
         start = record.label if record.label is not None else (suggestion["value"] if suggestion else [])
         selections[record.id] = list(start or [])
     chosen = selections[record.id]
+    keys = project_keys(project)
     columns = st.columns(min(len(project.labels), 6))
     for i, label in enumerate(project.labels):
         on = label in chosen
         columns[i % len(columns)].button(
-            ("☑ " if on else "☐ ") + components.md(label) + (f" ({i + 1})" if i < MAX_KEYED_LABELS else ""),
+            ("☑ " if on else "☐ ") + components.md(label) + _key_text(keys, label),
             key=annotate_key("toggle", i), width="stretch", type="primary" if on else "secondary",
             on_click=_toggle, args=(record.id, label))
     submit, none = st.columns(2)
@@ -303,7 +315,8 @@ def _multilabel_keys(project, record: Record, suggestion: dict | None) -> None:
 def _ner(project, annotator: str, record: Record, suggestion: dict | None) -> None:
     spans = record.label or []
     suggested = suggestion["value"] if suggestion else None
-    new = ner_annotator(record.text, spans, project.labels, suggested, key=annotate_key("ner"))
+    new = ner_annotator(record.text, spans, project.labels, suggested, key=annotate_key("ner"),
+                        keys=[project_keys(project).get(label) for label in project.labels])
     if new is not None and new != spans:
         _act("label", new, advance=False)
         st.session_state[state.ANNOTATE_NER_SAVED] = record.id

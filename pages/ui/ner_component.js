@@ -181,8 +181,7 @@ function moveCursor(st, delta, extend) {
 
 function announceSelection(st) {
   const range = selectedRange(st);
-  if (range) say(st, "Selected \u201c" + spanText(st, range) + "\u201d \u2014 press 1\u2013" +
-    Math.min(9, st.data.labels.length) + " to label it.");
+  if (range) say(st, "Selected \u201c" + spanText(st, range) + "\u201d \u2014 press a label's key to label it.");
 }
 
 function onKey(st, e) {
@@ -193,8 +192,8 @@ function onKey(st, e) {
     moveCursor(st, k === "ArrowRight" ? 1 : -1, e.shiftKey);
   } else if (k === "Home" || k === "End") {
     moveCursor(st, k === "End" ? st.tokens.length : -st.tokens.length, e.shiftKey);
-  } else if (/^[1-9]$/.test(k) && Number(k) <= st.data.labels.length) {
-    applyLabel(st, Number(k) - 1);
+  } else if (k.length === 1 && (st.data.keys || []).indexOf(k) >= 0) {
+    applyLabel(st, st.data.keys.indexOf(k));
   } else if (k === "Enter" && st.suggested.length) {
     acceptSuggestions(st);
   } else if (k === "Delete" || k === "Backspace") {
@@ -306,9 +305,10 @@ function render(st) {
     chip.className = "ner-chip";
     chip.setAttribute("data-label-index", String(i));
     chip.style.setProperty("--c", d.colors[i]);
-    if (i < 9) {
+    const shortcut = (d.keys || [])[i];
+    if (shortcut) {
       const key = document.createElement("kbd");
-      key.textContent = String(i + 1);
+      key.textContent = shortcut;
       chip.appendChild(key);
     }
     chip.appendChild(document.createTextNode(label));

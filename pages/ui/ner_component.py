@@ -1,7 +1,7 @@
 """NER span annotator: a Streamlit custom component (components v2, inline, no iframe).
 
 The browser side (``ner_component.js`` / ``.css`` next to this file, read once)
-shows the text with its spans coloured by label, a legend with keys ``1``-``9``,
+shows the text with its spans coloured by label, a legend with each label's key (1-9, then letters),
 and lets the annotator select tokens with the mouse or the keyboard, label them
 with a key, click a span to remove it and accept all suggestions with ``Enter``.
 
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import ValidationError
+from workbench.keymap import default_key, label_colours
 from workbench.text import tokenize
 from workbench.types import Span, text_hash, validate_spans
 
@@ -27,11 +28,6 @@ _HERE = Path(__file__).resolve().parent
 COMPONENT_NAME = "workbench.ner_annotator"
 #: Session-state key prefix for this component's bookkeeping (one set per widget key).
 STATE_PREFIX = "ner_annotator."
-#: Nine distinguishable label colours (Okabe-Ito based); label ``i`` gets ``PALETTE[i % 9]``.
-PALETTE: tuple[str, ...] = (
-    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00",
-    "#56B4E9", "#8C6D31", "#7B3FA0", "#5A7D2A",
-)
 
 def _as_span(span: Span | dict[str, Any]) -> Span:
     if isinstance(span, Span):
@@ -101,17 +97,19 @@ def usable_suggestions(
 def component_data(
     text: str, spans: Sequence[dict[str, Any]], labels: Sequence[str],
     suggested: Sequence[dict[str, Any]] | None = None, *, error: str | None = None, revision: int = 0,
-    seq: int | None = None,
+    seq: int | None = None, keys: Sequence[str | None] | None = None,
 ) -> dict[str, Any]:
-    """Build the JSON payload the browser side renders (validated spans, tokens, colours)."""
+    """Build the JSON payload the browser side renders (validated spans, tokens, colours, keys per label)."""
     labels = list(labels)
+    keys = list(keys) if keys is not None else [default_key(i) for i in range(len(labels))]
     return {
         "text": text,
         "tokens": [[start, end] for _, start, end in tokenize(text)],
         "spans": [s.to_dict() for s in validate_spans(spans, labels, text)],
         "suggested": usable_suggestions(suggested, labels, text),
         "labels": labels,
-        "colors": [PALETTE[i % len(PALETTE)] for i in range(len(labels))],
+        "colors": label_colours(len(labels)),
+        "keys": keys,
         "error": error,
         "revision": revision,
         # the browser's latest edit this run has applied; an older one means newer edits are in flight
@@ -200,7 +198,7 @@ def _on_edit(key: str, labels: list[str], text: str) -> None:
 
 def ner_annotator(
     text: str, spans: list[dict], labels: list[str], suggested_spans: list[dict] | None = None,
-    key: str = "ner_annotator",
+    key: str = "ner_annotator", keys: Sequence[str | None] | None = None,
 ) -> list[dict] | None:
     """Show the span annotator for one text; return the new spans when the annotator changed them.
 
@@ -211,12 +209,14 @@ def ner_annotator(
     spans : list of dict
         Current spans ``{"start", "end", "label"}``, character offsets, ``end`` exclusive.
     labels : list of str
-        The label schema; the first nine get the keys ``1``-``9``.
+        The label schema.
     suggested_spans : list of dict, optional
         Model suggestions, drawn dashed; ``Enter`` accepts all that do not overlap.
         Invalid ones (unknown label, out of bounds, overlapping) are not shown.
     key : str
         Widget key; keep it the same across records so focus and layout stay put.
+    keys : list of str or None, optional
+        The key of each label (None: no key); default :func:`workbench.keymap.default_key`.
 
     Returns
     -------
@@ -235,7 +235,7 @@ def ner_annotator(
     labels = list(labels)
     pending, error = take_edit(st.session_state, key, text)
     shown = pending if pending is not None else spans
-    data = component_data(text, shown, labels, suggested_spans, error=error,
+    data = component_data(text, shown, labels, suggested_spans, error=error, keys=keys,
                           revision=st.session_state.get(_keys(key)[2], 0), seq=st.session_state.get(_seq_key(key)))
     _component()(
         key=key, data=data, width="stretch", height="content",
