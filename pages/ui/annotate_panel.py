@@ -21,8 +21,7 @@ from pages.ui.explanations import render_explanation
 from pages.ui.keys_component import label_keys
 from pages.ui.ner_component import ner_annotator
 from pages.ui.state import annotate_key
-from workbench import progress
-from workbench import keymap
+from workbench import keymap, progress
 from workbench.errors import WorkbenchError
 from workbench.queue import QueueItem, next_item, open_record, reserved_by_others
 from workbench.store import Record

@@ -12,7 +12,7 @@ import pytest
 
 from services import audit, training
 from tests.conftest import add_texts
-from tests.e2e.test_browser import Db, _idle
+from tests.e2e.test_browser import _idle
 from tests.integration.test_audit_cli import FLIPPED, NEG, POS
 from workbench.store import Store
 
