@@ -10,10 +10,10 @@ import streamlit as st
 
 from pages.ui import auth, components, loaders, state
 from pages.ui.components import show_notice
-from workbench import progress, schema
+from workbench import keymap, progress, schema
 from workbench.accounts import visible_projects
 from workbench.config import MAX_OVERLAP, ProjectSettings
-from workbench.errors import WorkbenchError
+from workbench.errors import ValidationError, WorkbenchError
 from workbench.io.import_dirs import confine_to_import_dirs
 from workbench.types import TASKS
 
@@ -248,25 +248,54 @@ def _schema_section(project) -> None:
         st.form_submit_button("Save order", on_click=_schema, args=("order", project.name, project.id))
 
 
-def _save_overlap(project_name: str) -> None:
+def _parse_keys(text: str, labels: list[str]) -> dict[str, str]:
+    """``label=key`` lines (or comma-separated pairs) as a dict; unknown labels and bad lines are errors."""
+    out: dict[str, str] = {}
+    for n, part in enumerate([p for line in text.splitlines() for p in line.split(",")], 1):
+        if not part.strip():
+            continue
+        label, sep, key = part.rpartition("=")
+        label = label.strip()
+        if not sep or not label:
+            raise ValidationError(f"label keys, entry {n} ({part.strip()!r}): write label=key, e.g. spam=p")
+        if label not in labels:
+            raise ValidationError(f"label keys, entry {n}: there is no label {label!r}; labels: {', '.join(labels)}")
+        out[label] = key.strip()
+    return out
+
+
+def _save_annotation_settings(project_name: str) -> None:
+    ss = st.session_state
+
     def act(store):
         project = store.get_project(project_name)
-        settings = ProjectSettings.from_dict({**project.settings.to_dict(),
-                                              "annotators_per_record": int(st.session_state[state.PROJECTS_OVERLAP])})
+        settings = ProjectSettings.from_dict({
+            **project.settings.to_dict(), "annotators_per_record": int(ss[state.PROJECTS_OVERLAP]),
+            "show_reference": bool(ss.get(state.PROJECTS_SHOW_REFERENCE)),
+            "label_keys": _parse_keys(ss.get(state.PROJECTS_LABEL_KEYS) or "", project.labels)})
         return store.update_project(project, settings=settings)
 
-    _run(act, "Saved: each record now goes to "
-         f"{int(st.session_state[state.PROJECTS_OVERLAP])} annotator(s).", need="settings")
+    _run(act, f"Saved: each record now goes to {int(ss[state.PROJECTS_OVERLAP])} annotator(s).", need="settings")
 
 
 def _overlap_section(project) -> None:
+    settings = project.settings
     with st.form(state.PROJECTS_OVERLAP_FORM):
-        st.number_input("Annotators per record", 1, MAX_OVERLAP, value=int(project.settings.annotators_per_record),
+        st.number_input("Annotators per record", 1, MAX_OVERLAP, value=int(settings.annotators_per_record),
                         key=state.PROJECTS_OVERLAP,
                         help="The queue serves each record to this many different people (never twice to the "
                              "same one) and counts it done when all of them labelled it or a reviewer decided it. "
                              "2 or more gives the agreement figures and the Review page real overlap.")
-        st.form_submit_button("Save", on_click=_save_overlap, args=(project.name,))
+        st.checkbox("Show reference labels and their audit while annotating", value=settings.show_reference,
+                    key=state.PROJECTS_SHOW_REFERENCE,
+                    help="Off (default): annotators never see imported labels, so they cannot copy them. "
+                         "Turn on for a review pass over imported labels.")
+        keys = keymap.label_keys(project.labels, settings.label_keys)
+        st.caption("Keys now: " + components.md(" · ".join(f"{label} {key}" for label, key in keys.items())))
+        st.text_area("Remap label keys (one label=key per line)", key=state.PROJECTS_LABEL_KEYS,
+                     value="\n".join(f"{label}={key}" for label, key in settings.label_keys.items()),
+                     help="Any one character that is not a page key (" + ", ".join(keymap.RESERVED_KEYS) + ")")
+        st.form_submit_button("Save", on_click=_save_annotation_settings, args=(project.name,))
 
 
 def _guidelines_section(project) -> None:
@@ -299,5 +328,5 @@ elif project is not None:
     _schema_section(project)
     with st.expander("Guidelines"):
         _guidelines_section(project)
-    with st.expander(f"Task distribution · {project.settings.annotators_per_record} annotator(s) per record"):
+    with st.expander(f"Annotation settings · {project.settings.annotators_per_record} annotator(s) per record"):
         _overlap_section(project)

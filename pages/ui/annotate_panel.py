@@ -233,7 +233,9 @@ def _record(store, project, annotator: str, item: QueueItem) -> None:
     c2.button("Undo (z)", key=annotate_key("undo"), shortcut="z" if ner else None, on_click=_undo)
     if not ner:
         label_keys(_KEYS[project.task](project), functools.partial(_press, project.id), key=annotate_key("keys"))
-    _explanation(store, project, record)
+    # the audit (of reference labels, or of a colleague's label) stays hidden while labelling, except on
+    # re-checks, whose point it is, or where the project allows it for review
+    _explanation(store, project, record, project.settings.show_reference or item.kind == "recheck")
 
 
 # -- keys: every press counts once, in order (keys_component) -----------------------------
@@ -326,10 +328,10 @@ def _ner(project, annotator: str, record: Record, suggestion: dict | None) -> No
               help="Keeps the spans shown (none = no entities) and moves on")
 
 
-def _explanation(store, project, record: Record) -> None:
+def _explanation(store, project, record: Record, show_audit: bool) -> None:
     with st.expander("Why this suggestion?"):
         try:
-            render_explanation(store, project, record)
+            render_explanation(store, project, record, show_audit=show_audit)
         except WorkbenchError as exc:
             st.caption(components.md(exc))
 

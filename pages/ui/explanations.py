@@ -14,7 +14,8 @@ import streamlit as st
 from pages.ui import state
 from pages.ui.components import literal_html, md
 from services import audit as audit_service
-from services import explain
+from services import suggestion_explain as why
+from services.training import ZERO_SHOT
 
 
 def highlight_html(text: str, attributions: Sequence[Any], scale: float | None = None) -> str:
@@ -91,19 +92,30 @@ def _adapter(version_id: int, name: str, path: str):
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _attributions(version_id: int, name: str, path: str, text: str):
+def _explained(version_id: int, name: str, path: str, text: str):
+    """The explanation of one text by one saved model version (cached: the model runs once per text)."""
     adapter = _adapter(version_id, name, path)
-    attributions, label, prob, method = explain.explain_prediction(adapter, text)
-    return [a.to_dict() for a in attributions], label, prob, method
+    if name == "ner" or getattr(adapter, "task", "") == "ner":
+        return why.ner_explanation(adapter, text)
+    return why.classifier_explanation(adapter, text)
 
 
-def render_explanation(store, project, record) -> None:
-    """Show why the model suggests what it does and why the audit flagged the record (if it did).
+@st.cache_data(max_entries=256, show_spinner=False)
+def _zero_shot(db: str, labels: tuple[str, ...], encoder: str, text: str):
+    from workbench.store import Store
 
-    Cheap by default: reads the stored audit entry and suggestion; word
-    attributions (which run the model) only when the user asks for them.
+    with Store(db, migrate=False) as store:
+        return why.zero_shot_explanation(store, labels, encoder, text)
+
+
+def render_explanation(store, project, record, *, show_audit: bool = True) -> None:
+    """Show why the model suggests what it does and, when ``show_audit``, why the audit flagged the record.
+
+    Annotators labelling a record never see its audit (``show_audit=False``): the audit of reference
+    labels would show them the reference label. Cheap by default: reads the stored audit entry and
+    suggestion; the model runs only when the user asks for the word-level explanation.
     """
-    issue = audit_service.record_issue(store, project, record.id)
+    issue = audit_service.record_issue(store, project, record.id) if show_audit else None
     if issue is not None:
         details = issue["details"]
         if issue["is_issue"]:
@@ -128,19 +140,48 @@ def render_explanation(store, project, record) -> None:
 
 
 def render_word_attributions(store, project, record) -> None:
-    """On request, highlight the words for and against the active model's prediction (escaped HTML)."""
-    if project.task == "ner" or project.active_model_version is None:
+    """On request, explain the active model's suggestion for ``record``, in the way its kind of model allows:
+    zero-shot label-name similarity, word attributions, or NER token probabilities and similar labelled spans."""
+    if project.active_model_version is None:
         return
-    if st.toggle("Explain words", key=state.page_key(state.EXPLAIN_WORDS, record.id)):
-        version = store.model_version(project.active_model_version)
-        if not version.get("path"):
-            st.caption("The active model has no saved weights to explain.")
+    label = "Explain words" if project.task != "ner" else "Explain the entities"
+    if not st.toggle(label, key=state.page_key(state.EXPLAIN_WORDS, record.id)):
+        return
+    version = store.model_version(project.active_model_version)
+    try:
+        if version["adapter"] == ZERO_SHOT:
+            found = _zero_shot(str(store.path), tuple(project.labels), project.settings.encoder, record.text)
+        elif not version.get("path"):
+            st.caption("This model version kept no weights, so it cannot be run again to explain itself.")
             return
-        try:
-            attributions, label, prob, method = _attributions(
-                version["id"], version["adapter"], version["path"], record.text)
-        except Exception as exc:  # the explanation is optional; never break the page
-            st.caption(f"No word attributions: {md(exc)}")
-            return
-        st.caption(f"Words for and against {literal_html(label)} ({prob:.2f}, {method}):")
-        st.markdown(highlight_html(record.text, attributions), unsafe_allow_html=True)
+        else:
+            found = _explained(version["id"], version["adapter"], version["path"], record.text)
+    except Exception as exc:  # the explanation is optional; never break the page
+        st.caption(f"No explanation: {md(exc)}")
+        return
+    if project.task == "ner":
+        _render_ner(store, project, record, found)
+        return
+    if found.similarities:
+        st.caption("Similarity of the text to each label name (the cold-start model has no training yet): "
+                   + md(" · ".join(f"{k} {v:.2f}" for k, v in sorted(found.similarities.items(),
+                                                                        key=lambda kv: -kv[1]))))
+    st.caption(f"Words for and against {literal_html(found.label)} ({found.prob:.2f}, {md(found.method)}):")
+    st.markdown(highlight_html(record.text, found.attributions), unsafe_allow_html=True)
+
+
+def _render_ner(store, project, record, found) -> None:
+    if not found.spans:
+        st.caption("The model finds no entity here: every token's most likely tag is O.")
+    else:
+        st.caption("Predicted entities with the mean probability of their tokens:")
+        st.markdown(spans_html(record.text, found.spans), unsafe_allow_html=True)
+    if found.tokens:
+        st.caption(f"Tokens the model is unsure of (probability below {why.UNCERTAIN_TOKEN:.0%}):")
+        st.dataframe([{"token": t["token"], "tag": t["tag"], "probability": round(t["prob"], 3)}
+                      for t in found.tokens[:30]], hide_index=True)
+    near = why.nearest_labelled_spans(store, project, record.text, found.spans, exclude_record=record.id)
+    if near:
+        st.caption("Nearest spans people labelled:")
+        st.dataframe([{"predicted": n["span"], "labelled span": n["text"], "label": n["label"],
+                       "similarity": round(n["similarity"], 2)} for n in near], hide_index=True)

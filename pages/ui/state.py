@@ -176,6 +176,8 @@ PROJECTS_RENAME_NEW = "projects.rename.new"
 PROJECTS_RENAME_OLD = "projects.rename.old"
 PROJECTS_OVERLAP = "projects.overlap"
 PROJECTS_OVERLAP_FORM = "projects.overlap.form"
+PROJECTS_SHOW_REFERENCE = "projects.show_reference"
+PROJECTS_LABEL_KEYS = "projects.label_keys"
 
 AUDIT_RELABEL = "audit.relabel"
 BROWSE_OPEN = "browse.open"

@@ -183,3 +183,23 @@ def test_import_error_names_the_form_field_not_a_cli_flag(db, tmp_path, monkeypa
     at.button(key="projects.import.go").click().run()
     error = html.unescape(at.error[0].value)
     assert "line 2" in error and "under 'Text column'" in error and "--text-col" not in error
+
+
+def test_annotation_settings_remap_keys_and_refuse_taken_ones(db):
+    with Store(db) as s:
+        project = s.create_project("reviews", "classification", ["pos", "neg"])
+        add_texts(s, project, ["great"])
+    at = start("pages/projects.py")
+    at.text_area(key="projects.label_keys").input("neg=s")
+    at.button(key="FormSubmitter:projects.overlap.form-Save").click().run()
+    assert "skip" in html.unescape(at.error[0].value)  # s is the skip key
+    at.text_area(key="projects.label_keys").input("neg=p")
+    at.checkbox(key="projects.show_reference").check()
+    at.button(key="FormSubmitter:projects.overlap.form-Save").click().run()
+    assert not at.error, [e.value for e in at.error]
+    with Store(db) as s:
+        settings = s.get_project("reviews").settings
+    assert settings.label_keys == {"neg": "p"} and settings.show_reference
+    at.switch_page("pages/annotate.py").run()
+    assert [b.label for b in at.button if b.key and b.key.startswith("annotate.label.")] == [
+        "pos (1)", "neg (p)"]

@@ -96,6 +96,12 @@ class RecordsMixin:
             f"SELECT {RECORD_COLUMNS} FROM records WHERE id IN ({{marks}})", ids)}
         return [out[i] for i in ids if i in out]
 
+    def labelled_records(self, project, limit: int = 2000) -> list[Record]:
+        """The project's ``limit`` most recently labelled records (current label set), newest first."""
+        rows = self.query(f"SELECT {RECORD_COLUMNS} FROM records WHERE project_id = ? AND status = 'labelled'"
+                          " AND label IS NOT NULL ORDER BY updated_at DESC, id DESC LIMIT ?", (project.id, int(limit)))
+        return [Record.from_row(r) for r in rows]
+
     def iter_records(self, project_id: int, *, batch: int = 2000, where: str = "", params: Sequence[Any] = ()):
         """Yield every record of a project in import order, ``batch`` rows at a time (constant memory)."""
         last = 0
