@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from pages.ui import auth, components, loaders, state
+from pages.ui import auth, charts, components, loaders, state
 from pages.ui.job_panel import job_panel
 from services import evaluation, training
 from services.active_learning import STRATEGIES
@@ -56,8 +56,11 @@ with loaders.ui_store() as store:
         metric = st.selectbox("Metric", choices, key=state.AL_METRIC)
         rows = evaluation.learning_curves(store, project, metric)
         chart = alt.Chart(alt.Data(values=rows)).mark_line(point=True).encode(
-            x=alt.X("labels:Q", title="labels"), y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False)),
-            color=alt.Color("run:N", title="run"), tooltip=["run:N", "strategy:N", "labels:Q", "value:Q"])
+            x=alt.X("labels:Q", axis=charts.count_axis("labels")),
+            y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False), axis=alt.Axis(format=".2f")),
+            color=alt.Color("run:N", scale=charts.run_scale([r["run"] for r in rows]), legend=charts.legend("run")),
+            tooltip=["run:N", "strategy:N", alt.Tooltip("labels:Q", format=",d"),
+                     alt.Tooltip("value:Q", format=".3f")])
         st.altair_chart(chart, width="stretch")
         st.caption("'live' is this project's real labelling; 'sim:...' runs come from "
                    "`python -m workbench simulate`.")

@@ -7,7 +7,7 @@ import functools
 import altair as alt
 import streamlit as st
 
-from pages.ui import auth, components, explanations, loaders, state
+from pages.ui import auth, charts, components, explanations, loaders, state
 from pages.ui.annotate_panel import project_keys
 from pages.ui.job_panel import job_panel
 from pages.ui.keys_component import label_keys
@@ -111,7 +111,7 @@ with loaders.ui_store() as store:
         st.stop()
     counts = audit_service.summary(store, latest["id"])
     summary = latest["summary"]
-    review, charts, disagree = st.tabs(["Review queue", "Summary", "Disagreements"])
+    review, summary_tab, disagree = st.tabs(["Review queue", "Summary", "Disagreements"])
 
     with review:
         m1, m2, m3 = st.columns(3)
@@ -189,27 +189,30 @@ with loaders.ui_store() as store:
             label_keys([*DECISION_KEYS, "l", *(keys.values() if project.task == "classification" else ["Enter"])],
                        functools.partial(_press, project.id, latest["id"]), key=state.AUDIT_KEYS)
 
-    with charts:
+    with summary_tab:
         per_class = [{"label": k, "issues": v} for k, v in (summary.get("issues_per_class") or {}).items()]
         noise = [{"label": k, "noise rate": v} for k, v in (summary.get("noise_rate") or {}).items()]
         confusion = audit_service.issue_confusion(store, latest["id"])
         st.subheader("Flagged issues per given label")
         if per_class:
             st.altair_chart(alt.Chart(alt.Data(values=per_class)).mark_bar().encode(
-                x=alt.X("issues:Q"), y=alt.Y("label:N", sort="-x", title=None),
+                x=alt.X("issues:Q", axis=charts.count_axis("flagged records")),
+                y=alt.Y("label:N", sort="-x", title=None, axis=alt.Axis(labelLimit=0)),
+                color=alt.Color("label:N", scale=charts.label_scale(project.labels), legend=None),
                 tooltip=["label:N", "issues:Q"]), width="stretch")
         else:
             st.caption("Nothing flagged.")
         if noise:
             st.subheader("Estimated noise rate per class")
             st.altair_chart(alt.Chart(alt.Data(values=noise)).mark_bar().encode(
-                x=alt.X("noise rate:Q", axis=alt.Axis(format="%")), y=alt.Y("label:N", title=None),
+                x=alt.X("noise rate:Q", axis=alt.Axis(format="%")),
+                y=alt.Y("label:N", title=None, axis=alt.Axis(labelLimit=0)),
+                color=alt.Color("label:N", scale=charts.label_scale(project.labels), legend=None),
                 tooltip=["label:N", alt.Tooltip("noise rate:Q", format=".1%")]), width="stretch")
         if confusion:
             st.subheader("Given vs suggested (flagged)")
-            st.altair_chart(alt.Chart(alt.Data(values=confusion)).mark_rect().encode(
-                x=alt.X("suggested:N"), y=alt.Y("given:N"), color=alt.Color("count:Q"),
-                tooltip=["given:N", "suggested:N", "count:Q"]), width="stretch")
+            st.altair_chart(charts.heatmap(confusion, "suggested", "given", "count", x_title="suggested by the audit",
+                                           y_title="given label"), width="stretch")
         if summary.get("overlapping_classes"):
             st.caption("Most overlapping classes: " + "; ".join(
                 f"{components.md(a)} ↔ {components.md(b)} ({p:.1%})" for a, b, p in summary["overlapping_classes"]))

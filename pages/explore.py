@@ -11,6 +11,7 @@ import streamlit as st
 from pages.ui import auth, components, loaders, state
 from services import explore
 from workbench.errors import WorkbenchError
+from workbench.keymap import label_colours
 from workbench.store import Store
 
 #: above this many points the chart draws a seeded sample (the cluster table still counts every record)
@@ -94,7 +95,14 @@ def _point_rows(points: list[dict]) -> list[dict]:
     return rows
 
 
-def _chart(rows: list[dict], colour: str):
+def _scale(colour: str, labels: list[str] | None) -> alt.Scale:
+    """Label colourings use the labels' own colours (as on Annotate); other categories a 20-colour scheme."""
+    if labels and colour in ("human label", "model prediction"):
+        return alt.Scale(domain=[*labels, "(none)"], range=[*label_colours(len(labels)), "#BBBBBB"])
+    return alt.Scale(scheme="tableau20") if COLOURS[colour].endswith(":N") else alt.Scale()
+
+
+def _chart(rows: list[dict], colour: str, labels: list[str] | None = None):
     box = alt.selection_interval(name="box", encodings=["x", "y"])
     pick = alt.selection_point(name="pick", fields=["record_id"], toggle="true")
     import pandas as pd
@@ -102,8 +110,8 @@ def _chart(rows: list[dict], colour: str):
     # a DataFrame goes to the browser as Arrow; inline values would be validated row by row (seconds at 15k)
     return (alt.Chart(pd.DataFrame(rows)).mark_circle(size=18, opacity=0.75).encode(
         x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None),
-        color=alt.Color(COLOURS[colour], legend=alt.Legend(orient="bottom", columns=6, labelLimit=200),
-                        scale=alt.Scale(scheme="tableau20") if COLOURS[colour].endswith(":N") else alt.Scale()),
+        color=alt.Color(COLOURS[colour], legend=alt.Legend(orient="bottom", columns=6, labelLimit=0),
+                        scale=_scale(colour, labels)),
         tooltip=[alt.Tooltip("text:N", title="text"), alt.Tooltip("cluster:N"), alt.Tooltip("label:N"),
                  alt.Tooltip("predicted:N", title="model"), alt.Tooltip("uncertainty:Q", format=".3f"),
                  alt.Tooltip("record_id:Q", title="record")])
@@ -200,7 +208,7 @@ drawn = points if len(points) <= MAX_DRAWN else random.Random(0).sample(points, 
 if len(drawn) < len(points):
     st.caption(f"Drawing a random {MAX_DRAWN:,} of {len(points):,} points; selections and the table count them all.")
 rows = _point_rows(drawn)
-event = st.altair_chart(_chart(rows, colour), on_select="rerun", key=state.EXPLORE_CHART, width="stretch")
+event = st.altair_chart(_chart(rows, colour, project.labels if project.task == "classification" else None), on_select="rerun", key=state.EXPLORE_CHART, width="stretch")
 sort = st.radio("Sort clusters by", list(SORTS), horizontal=True, key=state.EXPLORE_SORT)
 table_rows = sorted(table_rows, key=SORTS[sort])
 _table(table_rows)

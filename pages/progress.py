@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from pages.ui import auth, loaders, state
+from pages.ui import auth, charts, loaders, state
 from workbench import progress
 
 loaders.require_router()
@@ -32,23 +32,28 @@ st.subheader("Per label")
 long = [{"label": r["label"], "source": source, "count": r[source]}
         for r in per_label for source in ("annotated", "reference")]
 st.altair_chart(alt.Chart(alt.Data(values=long)).mark_bar().encode(
-    x=alt.X("count:Q", title="records"), y=alt.Y("label:N", sort=project.labels, title=None),
-    color=alt.Color("source:N", title=None), yOffset="source:N",
-    tooltip=["label:N", "source:N", "count:Q"]), width="stretch")
+    x=alt.X("count:Q", axis=charts.count_axis("records")),
+    y=alt.Y("label:N", sort=project.labels, title=None, axis=alt.Axis(labelLimit=0)),
+    color=alt.Color("source:N", legend=charts.legend(), scale=alt.Scale(domain=["annotated", "reference"],
+                                                                        range=["#0072B2", "#BBBBBB"])),
+    yOffset="source:N", tooltip=["label:N", "source:N", alt.Tooltip("count:Q", format=",d")]), width="stretch")
 
 st.subheader("Per annotator")
 if per_annotator:
     st.dataframe(per_annotator, hide_index=True, width="stretch")
     st.altair_chart(alt.Chart(alt.Data(values=per_annotator)).mark_bar().encode(
-        x=alt.X("labels:Q", title="labels"), y=alt.Y("annotator:N", sort="-x", title=None),
-        tooltip=["annotator:N", "labels:Q", "skips:Q"]), width="stretch")
+        x=alt.X("labels:Q", axis=charts.count_axis("labels")),
+        y=alt.Y("annotator:N", sort="-x", title=None, axis=alt.Axis(labelLimit=0)),
+        tooltip=["annotator:N", alt.Tooltip("labels:Q", format=",d"), alt.Tooltip("skips:Q", format=",d")]),
+        width="stretch")
 else:
     st.info("No annotations yet.")
 
 st.subheader("Labels over time")
 if over_time:
     st.altair_chart(alt.Chart(alt.Data(values=over_time)).mark_bar().encode(
-        x=alt.X("period:O", title=f"{freq} (UTC)"), y=alt.Y("sum(labels):Q", title="labels"),
-        color=alt.Color("annotator:N"), tooltip=["period:O", "annotator:N", "labels:Q"]), width="stretch")
+        x=alt.X("period:O", title=f"{freq} (UTC)"), y=alt.Y("sum(labels):Q", axis=charts.count_axis("labels")),
+        color=alt.Color("annotator:N", legend=charts.legend("annotator")),
+        tooltip=["period:O", "annotator:N", alt.Tooltip("labels:Q", format=",d")]), width="stretch")
 else:
     st.caption("Nothing labelled yet.")
