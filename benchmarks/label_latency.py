@@ -73,7 +73,7 @@ def measure(store: Store, project, actions: int, annotator: str = "bench", seed:
         if item is not None:
             store.suggestion(project, item.record.id)
         progress.labelled_count(store, project)
-        progress.labels_per_hour(store, project, annotator)
+        progress.records_per_hour(store, project, annotator)
         store.recent_annotations(project, annotator, limit=10)
         t2 = time.perf_counter()
         timings["action"].append((t1 - t0) * 1000)

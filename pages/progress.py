@@ -22,10 +22,11 @@ with loaders.ui_store() as store:
 
 need = project.settings.annotators_per_record
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Records", f"{total:,}")
+D = progress.DEFINITIONS
+c1.metric("Records", f"{total:,}", help=D["records"])
 c2.metric("Done", f"{done:,}" + (f" ({done / total:.0%})" if total else ""),
-          help=f"Labelled by {need} {'person' if need == 1 else 'different people'}, or decided by a reviewer")
-c3.metric("Partly labelled", f"{completion['partial']:,}", help=f"Fewer than {need} people labelled them")
+          help=D["done"] + f" (here {need} {'person' if need == 1 else 'different people'})")
+c3.metric("Partly labelled", f"{completion['partial']:,}", help=D["partly labelled"])
 c4.metric("Annotators", len(per_annotator))
 
 st.subheader("Per label")
@@ -40,20 +41,28 @@ st.altair_chart(alt.Chart(alt.Data(values=long)).mark_bar().encode(
 
 st.subheader("Per annotator")
 if per_annotator:
-    st.dataframe(per_annotator, hide_index=True, width="stretch")
+    st.dataframe(per_annotator, hide_index=True, width="stretch", column_config={
+        "records": st.column_config.NumberColumn("records labelled", help=D["records labelled"]),
+        "decisions": st.column_config.NumberColumn("decisions", help=D["decisions"]),
+        "skips": st.column_config.NumberColumn("skips", help=D["skips"]),
+        "undos": st.column_config.NumberColumn("undos", help=D["undos"]),
+        "last_at": st.column_config.TextColumn("last decision (UTC)")})
     st.altair_chart(alt.Chart(alt.Data(values=per_annotator)).mark_bar().encode(
-        x=alt.X("labels:Q", axis=charts.count_axis("labels")),
+        x=alt.X("records:Q", axis=charts.count_axis("records labelled")),
         y=alt.Y("annotator:N", sort="-x", title=None, axis=alt.Axis(labelLimit=0)),
-        tooltip=["annotator:N", alt.Tooltip("labels:Q", format=",d"), alt.Tooltip("skips:Q", format=",d")]),
+        tooltip=["annotator:N", alt.Tooltip("records:Q", title="records labelled", format=",d"),
+                 alt.Tooltip("decisions:Q", format=",d"), alt.Tooltip("skips:Q", format=",d")]),
         width="stretch")
 else:
     st.info("No annotations yet.")
 
-st.subheader("Labels over time")
+st.subheader("Records labelled over time")
 if over_time:
     st.altair_chart(alt.Chart(alt.Data(values=over_time)).mark_bar().encode(
-        x=alt.X("period:O", title=f"{freq} (UTC)"), y=alt.Y("sum(labels):Q", axis=charts.count_axis("labels")),
+        x=alt.X("period:O", title=f"{freq} (UTC)"),
+        y=alt.Y("sum(records):Q", axis=charts.count_axis("records labelled")),
         color=alt.Color("annotator:N", legend=charts.legend("annotator")),
-        tooltip=["period:O", "annotator:N", alt.Tooltip("labels:Q", format=",d")]), width="stretch")
+        tooltip=["period:O", "annotator:N", alt.Tooltip("records:Q", title="records labelled", format=",d")]),
+        width="stretch")
 else:
     st.caption("Nothing labelled yet.")

@@ -137,7 +137,17 @@ def _projects_table(store, user) -> None:
     if not rows:
         st.info("No projects yet: create one below or import a file.")
         return
-    st.dataframe(rows, hide_index=True, width="stretch")
+    d = progress.DEFINITIONS
+    # every column named and explained; wide tables scroll inside the frame instead of losing columns
+    st.dataframe(rows, hide_index=True, width="stretch", column_config={
+        "name": st.column_config.TextColumn("project", pinned=True),
+        "labels": st.column_config.TextColumn("labels", width="medium"),
+        "records": st.column_config.NumberColumn("records", help=d["records"]),
+        "annotated": st.column_config.NumberColumn("labelled", help=d["labelled"]),
+        "skipped": st.column_config.NumberColumn("skipped", help="records whose latest decision is a skip"),
+        "excluded": st.column_config.NumberColumn("excluded", help=d["excluded"]),
+        "reference": st.column_config.NumberColumn("with reference", help=d["with reference"]),
+        "annotations": st.column_config.NumberColumn("annotation rows", help=d["annotation rows"])})
 
 
 def _create_form() -> None:

@@ -13,6 +13,22 @@ from workbench.registry import one_of
 
 FREQUENCIES = {"hour": 13, "day": 10}  # length of the ISO timestamp prefix that names the bucket
 
+#: every figure the pages show, defined once (the pages use these as labels' help texts)
+DEFINITIONS: dict[str, str] = {
+    "records": "records in the project",
+    "done": "records labelled by as many different people as the project asks for, or decided by a reviewer",
+    "partly labelled": "records labelled by fewer people than the project asks for",
+    "labelled": "records with a current human label (whoever gave it)",
+    "records labelled": "distinct records this person labelled; correcting a label or editing spans again "
+                        "does not count twice",
+    "decisions": "every label decision this person made that is not undone, corrections and span edits included",
+    "skips": "records this person skipped (and did not undo)",
+    "undos": "decisions this person undid",
+    "with reference": "records with an imported reference label",
+    "excluded": "records an audit decision excluded from curated exports",
+    "annotation rows": "every row of the append-only decision history (labels, skips, undos, reviews)",
+}
+
 
 def labelled_count(store, project) -> tuple[int, int]:
     """(done records, all records): done = labelled by ``annotators_per_record`` people (1 by default), or
@@ -25,10 +41,10 @@ def completion(store, project) -> dict[str, int]:
     return store.completion(project)
 
 
-def labels_per_hour(store, project, annotator: str, *, window_hours: float = 1.0) -> float:
-    """This annotator's live label decisions per hour over the last ``window_hours``."""
+def records_per_hour(store, project, annotator: str, *, window_hours: float = 1.0) -> float:
+    """Distinct records this annotator labelled per hour over the last ``window_hours`` (``records labelled``)."""
     since = (datetime.now(timezone.utc) - timedelta(hours=window_hours)).isoformat(timespec="microseconds")
-    return store.label_decisions_since(project, annotator, since) / window_hours
+    return store.records_labelled_since(project, annotator, since) / window_hours
 
 
 def label_counts(store, project) -> list[dict[str, Any]]:
@@ -39,7 +55,8 @@ def label_counts(store, project) -> list[dict[str, Any]]:
 
 
 def annotator_counts(store, project) -> list[dict[str, Any]]:
-    """Per annotator: ``labels`` (live label decisions), ``skips``, ``undos``, ``last_at``.
+    """Per annotator: ``records`` (records labelled), ``decisions``, ``skips``, ``undos``, ``last_at``
+    (:data:`DEFINITIONS`).
 
     System annotators (:data:`workbench.types.SYSTEM_ANNOTATORS`) are left out.
     """
@@ -47,7 +64,7 @@ def annotator_counts(store, project) -> list[dict[str, Any]]:
 
 
 def labels_over_time(store, project, freq: str = "day") -> list[dict[str, Any]]:
-    """Live label decisions per time bucket and annotator: rows of ``period``, ``annotator``, ``labels``.
+    """Records labelled per time bucket and annotator: rows of ``period``, ``annotator``, ``records``.
 
     ``freq`` is ``"hour"`` or ``"day"`` (UTC); periods are ISO prefixes, oldest first.
     """

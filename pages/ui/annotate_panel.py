@@ -186,12 +186,12 @@ def annotation_panel() -> None:
 
 def _progress(store, project, annotator: str) -> None:
     done, total = progress.labelled_count(store, project)
-    rate = progress.labels_per_hour(store, project, annotator)
+    rate = progress.records_per_hour(store, project, annotator)
     st.progress(done / total if total else 0.0,
                 text=f"{done:,} / {total:,} records done" + (
                     f" ({project.settings.annotators_per_record} labels each)"
                     if project.settings.annotators_per_record > 1 else "")
-                + f" · you: {rate:.0f} labels in the last hour")
+                + f" · you: {rate:.0f} records labelled in the last hour")
 
 
 def _as_seen_by(store, project, annotator: str, record: Record) -> Record:

@@ -33,26 +33,30 @@ class ProgressMixin:
             f"SELECT a.annotator, a.created_at FROM annotations a WHERE a.project_id = ? AND a.kind IN {_LABELLED}"
             f" AND {LIVE} AND {_PEOPLE} AND a.source = 'workbench' ORDER BY a.annotator, a.id", (project.id,))
 
-    def label_decisions_since(self, project, annotator: str, since: str) -> int:
-        """Live label decisions (:data:`LABEL_KINDS`) of one annotator made at or after ``since`` (ISO time)."""
+    def records_labelled_since(self, project, annotator: str, since: str) -> int:
+        """Distinct records one annotator gave a live label at or after ``since`` (ISO time): five span edits
+        on one NER record count once."""
         return self.scalar(
-            f"SELECT COUNT(*) FROM annotations a WHERE a.project_id = ? AND a.annotator = ? AND a.kind IN {_LABELLED}"
-            f" AND a.created_at >= ? AND {LIVE}", (project.id, annotator, since))
+            f"SELECT COUNT(DISTINCT a.record_id) FROM annotations a WHERE a.project_id = ? AND a.annotator = ?"
+            f" AND a.kind IN {_LABELLED} AND a.created_at >= ? AND {LIVE}", (project.id, annotator, since))
 
     def annotator_counts(self, project) -> list[dict[str, Any]]:
-        """Per person: ``labels`` (live label decisions), ``skips``, ``undos``, ``last_at``; system annotators left out."""
+        """Per person: ``records`` (distinct records they labelled), ``decisions`` (every live label decision,
+        corrections and span edits included), ``skips``, ``undos``, ``last_at``; system annotators left out."""
         return self.query(
             "SELECT a.annotator,"
-            f" SUM(a.kind IN {_LABELLED} AND {LIVE}) AS labels,"
+            f" COUNT(DISTINCT CASE WHEN a.kind IN {_LABELLED} AND {LIVE} THEN a.record_id END) AS records,"
+            f" SUM(a.kind IN {_LABELLED} AND {LIVE}) AS decisions,"
             f" SUM(a.kind = 'skip' AND {LIVE}) AS skips,"
             " SUM(a.kind = 'retract') AS undos,"
             " MAX(a.created_at) AS last_at"
             f" FROM annotations a WHERE a.project_id = ? AND {_PEOPLE}"
-            " GROUP BY a.annotator ORDER BY labels DESC, a.annotator", (project.id,))
+            " GROUP BY a.annotator ORDER BY records DESC, a.annotator", (project.id,))
 
     def labels_per_period(self, project, prefix_length: int) -> list[dict[str, Any]]:
-        """Live label decisions per (ISO-time prefix of ``prefix_length`` characters, person), oldest first."""
+        """Distinct records labelled per (ISO-time prefix of ``prefix_length`` characters, person), oldest first."""
         return self.query(
-            f"SELECT substr(a.created_at, 1, {int(prefix_length)}) AS period, a.annotator, COUNT(*) AS labels"
+            f"SELECT substr(a.created_at, 1, {int(prefix_length)}) AS period, a.annotator,"
+            " COUNT(DISTINCT a.record_id) AS records"
             f" FROM annotations a WHERE a.project_id = ? AND a.kind IN {_LABELLED} AND {LIVE}"
             f" AND {_PEOPLE} GROUP BY period, a.annotator ORDER BY period, a.annotator", (project.id,))

@@ -10,8 +10,8 @@ from workbench.progress import (
     label_counts,
     labelled_count,
     labels_over_time,
-    labels_per_hour,
     project_rows,
+    records_per_hour,
 )
 
 
@@ -25,11 +25,27 @@ def test_counts(store, clf_project):
     assert labelled_count(store, project) == (2, 4)
     assert label_counts(store, project)[0] == {"label": "pos", "annotated": 2, "reference": 2}
     per = {r["annotator"]: r for r in annotator_counts(store, project)}
-    assert (per["alice"]["labels"], per["alice"]["undos"]) == (1, 1)
-    assert (per["bob"]["labels"], per["bob"]["skips"]) == (1, 1)
-    assert labels_per_hour(store, project, "alice") == 1.0
+    assert (per["alice"]["records"], per["alice"]["undos"]) == (1, 1)
+    assert (per["bob"]["records"], per["bob"]["skips"]) == (1, 1)
+    assert records_per_hour(store, project, "alice") == 1.0
     over = labels_over_time(store, project, "day")
-    assert sum(r["labels"] for r in over) == 2 and len(over[0]["period"]) == 10
+    assert sum(r["records"] for r in over) == 2 and len(over[0]["period"]) == 10
     assert project_rows(store)[0]["annotated"] == 2
     with pytest.raises(ValidationError):
         labels_over_time(store, project, "week")
+
+
+def test_a_relabel_or_a_span_edit_counts_one_record_not_two(store, clf_project, ner_project):
+    """'Labelled 22' next to an annotator total of 23 was a relabel counted twice."""
+    project, ids = clf_project
+    store.annotate(project, ids[0], "alice", "label", "pos")
+    store.annotate(project, ids[0], "alice", "label", "neg")  # a correction
+    store.annotate(project, ids[1], "alice", "label", "neg")
+    per = {r["annotator"]: r for r in annotator_counts(store, project)}
+    assert (per["alice"]["records"], per["alice"]["decisions"]) == (2, 3)
+    assert per["alice"]["records"] == project_rows(store)[0]["annotated"]
+    ner, ner_ids = ner_project
+    for end in (3, 4, 5):  # three edits of the same record's span
+        store.annotate(ner, ner_ids[0], "alice", "label", [{"start": 0, "end": end, "label": "person"}])
+    assert records_per_hour(store, ner, "alice") == 1.0
+    assert sum(r["records"] for r in labels_over_time(store, ner, "hour")) == 1
