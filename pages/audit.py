@@ -9,6 +9,7 @@ import streamlit as st
 
 from pages.ui import auth, charts, components, explanations, loaders, state
 from pages.ui.annotate_panel import project_keys
+from pages.ui.history import record_history
 from pages.ui.job_panel import job_panel
 from pages.ui.keys_component import label_keys
 from pages.ui.state import AUDIT_NOTICE as NOTICE
@@ -163,6 +164,8 @@ with loaders.ui_store() as store:
                 for rid in dups[:5]:
                     st.text(components.snippet(texts.get(rid, ""), 160))
             explanations.render_word_attributions(store, project, record)
+            with st.expander("History and comments"):
+                record_history(store, project, record.id, team=True, viewer=loaders.annotator_name(), where="audit")
             a1, a2, a3, a4 = st.columns(4)
             a1.button("Keep (k)", key=state.AUDIT_KEEP, width="stretch",
                       on_click=_decide, args=(project.id, issue["id"], "keep"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.ui import auth, components, loaders, state
+from pages.ui.history import record_history
 from workbench.browse import STATUSES, BrowseFilter, annotator_names, browse
 from workbench.errors import WorkbenchError
 
@@ -40,8 +41,10 @@ with loaders.ui_store() as store:
         s1.info(f"Showing the {len(selection):,} records selected on the Explore map.")
         s2.button("Show all records", key=state.BROWSE_SELECTION_CLEAR,
                   on_click=lambda: (st.session_state.pop(state.BROWSE_SELECTION, None), _reset_page()))
-    c1, c2 = st.columns(2)
+    c1, c2, c3 = st.columns([2, 2, 1])
     score = quality = None
+    flagged = team and c3.toggle("Unsure flags only", key=state.BROWSE_FLAGGED, on_change=_reset_page,
+                                 help="records an annotator flagged as unsure (open flags)")
     if team and project.active_model_version is not None:
         score = c1.slider("Model confidence", 0.0, 1.0, (0.0, 1.0), step=0.05, key=state.BROWSE_SCORE,
                           on_change=_reset_page)
@@ -55,32 +58,41 @@ with loaders.ui_store() as store:
             score_min=score[0] if score and score[0] > 0 else None,
             score_max=score[1] if score and score[1] < 1 else None,
             quality_max=quality if quality is not None and quality < 1 else None,
-            record_ids=tuple(selection) if selection else None)
+            record_ids=tuple(selection) if selection else None, flagged=bool(flagged))
         page_no = st.session_state.get(state.BROWSE_PAGE, 1)
         result = browse(store, project, filters, page=page_no, page_size=PAGE_SIZE)
         own = {} if team else store.own_labels(project, user.username, [r["id"] for r in result.rows])
+        flags = store.open_flags(project, [r["id"] for r in result.rows]) if team else {}
     except WorkbenchError as exc:
         components.message("error", exc)
         st.stop()
 
-st.caption(f"{result.total:,} records · page {result.page} of {result.pages}")
-WIDTHS = [0.8, 6, 2, 2, 1, 1.3]
-header = st.columns(WIDTHS)
-for col, name in zip(header, ["Id", "Text", "Label", "Suggestion", "Quality", ""]):
-    col.markdown(f"**{name}**" if name else "")
-for row in result.rows:
-    c = st.columns(WIDTHS)
-    c[0].text(str(row["external_id"] or row["id"]))
-    c[1].text(components.snippet(row["text"], 140))
-    label = row["label"] if team else own.get(row["id"])
-    c[2].text(("excluded · " if row["excluded"] else "") + (components.value_text(label)
-                                                            if label is not None else row["status"]))
-    suggestion = "" if row["suggested"] is None else components.value_text(row["suggested"])
-    c[3].text(suggestion + ("" if row["score"] is None else f" ({row['score']:.2f})"))
-    c[4].text("" if row["quality"] is None or not team else f"{row['quality']:.2f}")
-    if c[5].button("Open", key=state.page_key(state.BROWSE_OPEN, row['id']), icon=":material/edit:", width="stretch",
-                   on_click=_open, args=(row["id"],), help="Open on the Annotate page"):
-        st.switch_page("pages/annotate.py")
+st.caption(f"{result.total:,} records · page {result.page} of {result.pages} · pick a row to open it or see "
+           "its history")
+rows = [{"id": str(row["external_id"] or row["id"]), "text": components.snippet(row["text"], 140),
+         "label": ("excluded · " if row["excluded"] else "")
+         + (components.value_text(label) if (label := row["label"] if team else own.get(row["id"])) is not None
+            else row["status"]),
+         "suggestion": "" if row["suggested"] is None else components.value_text(row["suggested"])
+         + ("" if row["score"] is None else f" ({row['score']:.2f})"),
+         "quality": None if row["quality"] is None or not team else round(row["quality"], 2),
+         "flag": flags.get(row["id"], "")} for row in result.rows]
+# one table with named columns (readable on a phone, scrolls sideways); a row is picked, not a squeezed button
+event = st.dataframe(rows, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+                     key=state.page_key(state.BROWSE_TABLE, result.page), column_config={
+                         "text": st.column_config.TextColumn("text", width="large"),
+                         "quality": st.column_config.NumberColumn("audit quality", format="%.2f"),
+                         "flag": st.column_config.TextColumn("flag", help="annotators' 'unsure' flags")})
+picked = (event.selection.rows if event is not None else []) or []
+if picked and picked[0] < len(result.rows):
+    chosen = result.rows[picked[0]]
+    with st.container(border=True):
+        st.caption("Selected: " + components.md(components.snippet(chosen["text"], 200)))
+        if st.button("Open on the Annotate page", key=state.BROWSE_OPEN, icon=":material/edit:", type="primary",
+                     on_click=_open, args=(chosen["id"],)):
+            st.switch_page("pages/annotate.py")
+        with loaders.ui_store() as store:
+            record_history(store, project, chosen["id"], team=team, viewer=user.username)
 
 p1, p2, _ = st.columns([1, 1, 6])
 if p1.button("◀ Previous", disabled=result.page <= 1, key=state.BROWSE_PREV):

@@ -40,6 +40,8 @@ class BrowseFilter:
         likely mislabelled).
     record_ids : tuple of int or None
         Only these records (a selection made on the Explore map).
+    flagged : bool
+        Only records with an open "unsure" flag.
     """
 
     text: str = ""
@@ -50,6 +52,7 @@ class BrowseFilter:
     score_max: float | None = None
     quality_max: float | None = None
     record_ids: tuple[int, ...] | None = None
+    flagged: bool = False
 
     def __post_init__(self) -> None:
         if self.status:

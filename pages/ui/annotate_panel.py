@@ -18,6 +18,7 @@ import streamlit as st
 
 from pages.ui import auth, components, loaders, state
 from pages.ui.explanations import render_explanation
+from pages.ui.history import record_history
 from pages.ui.keys_component import label_keys
 from pages.ui.ner_component import ner_annotator
 from pages.ui.state import annotate_key
@@ -236,6 +237,8 @@ def _record(store, project, annotator: str, item: QueueItem) -> None:
     # the audit (of reference labels, or of a colleague's label) stays hidden while labelling, except on
     # re-checks, whose point it is, or where the project allows it for review
     _explanation(store, project, record, project.settings.show_reference or item.kind == "recheck")
+    with st.expander("History and comments (flag as unsure)"):
+        record_history(store, project, record.id, team=auth.allowed("team"), viewer=annotator, where="annotate")
 
 
 # -- keys: every press counts once, in order (keys_component) -----------------------------

@@ -364,10 +364,14 @@ export default function (component) {
   // A rerun that has not yet seen our latest edit (fast keys, slow server) must not
   // undo it: keep the local spans until the server echoes that edit's seq.
   const behind = sameText && typeof data.seq === "number" && data.seq < st.seq;
+  const key = (spans) => (spans || []).map((x) => x.start + ":" + x.end + ":" + x.label).join("|");
+  const before = key(st.spans);
   st.data = data;
   st.cps = Array.from(data.text);
   st.tokens = data.tokens;
   if (!behind) st.spans = sortSpans(data.spans || []);
+  // spans the server changed on its own (an undo, a colleague's save): the last message no longer holds
+  const changedElsewhere = sameText && !behind && key(st.spans) !== before;
   st.suggested = data.suggested || [];
   if (!sameText) {
     // A new record: forget the old cursor and message.
@@ -375,6 +379,8 @@ export default function (component) {
     say(st, "");
   } else if (data.error) {
     say(st, data.error, "error");
+  } else if (changedElsewhere) {
+    say(st, "");
   }
   if (st.anchor !== null && st.anchor >= st.tokens.length) st.anchor = st.focus = st.cursor = null;
   render(st);

@@ -39,6 +39,13 @@ ANNOTATE_RECHECK = "annotate.recheck"  # slider bound to ProjectSettings.recheck
 
 # -- browse page ----------------------------------------------------------------------
 BROWSE_PAGE = "browse.page"
+BROWSE_FLAGGED = "browse.flagged"
+BROWSE_TABLE = "browse.table"          # + page number: the records table (row selection)
+
+# -- record history and comments (pages/ui/history.py) ----------------------------------
+HISTORY_NOTICE = "history.notice"
+HISTORY_FORM = "history.form"          # + page + record id; the form's fields are <form key>.body / .unsure
+HISTORY_RESOLVE = "history.resolve"
 
 # -- projects page --------------------------------------------------------------------
 PROJECTS_NOTICE = "projects.notice"    # (level, text) shown once after a form action

@@ -204,17 +204,7 @@ def export_project(
         Unknown format or source, bad split, CoNLL for a non-NER project, or no
         record with a label from ``source``.
     """
-    EXPORT_FORMATS.get(format)
-    one_of(source, LABEL_SOURCES, "label source")
-    if (source == "consensus") != (consensus is not None):
-        raise ValidationError("the consensus source needs the consensus labels, and only it takes them: export "
-                              "through the API or 'python -m workbench export --source consensus'")
-    if split is not None and not 0 < float(split) < 1:
-        raise ValidationError(f"split must be a test share between 0 and 1 (e.g. 0.2), got {split}")
-    proj = project if isinstance(project, Project) else store.get_project(project)
-    if format == "conll" and proj.task != "ner":
-        raise ValidationError(f"CoNLL export holds NER tags; project {proj.name!r} is {proj.task} "
-                              "(use jsonl, csv, parquet or hf)")
+    proj = _checked(store, project, format, source, split, consensus)
     out = Path(out)
     report = ExportReport(path=out, format=format, source=source,
                           per_label={label: 0 for label in proj.labels})
@@ -228,6 +218,22 @@ def export_project(
                 names, rename, test_ids, split is not None, report, progress)
     _finish(out, format, paths, work, directory, proj, schema, report)
     return report
+
+
+def _checked(store, project, format: str, source: str, split: float | None, consensus) -> Project:
+    """The project, once the export options are known to fit it (else a ValidationError naming the option)."""
+    EXPORT_FORMATS.get(format)
+    one_of(source, LABEL_SOURCES, "label source")
+    if (source == "consensus") != (consensus is not None):
+        raise ValidationError("the consensus source needs the consensus labels, and only it takes them: export "
+                              "through the API or 'python -m workbench export --source consensus'")
+    if split is not None and not 0 < float(split) < 1:
+        raise ValidationError(f"split must be a test share between 0 and 1 (e.g. 0.2), got {split}")
+    proj = project if isinstance(project, Project) else store.get_project(project)
+    if format == "conll" and proj.task != "ner":
+        raise ValidationError(f"CoNLL export holds NER tags; project {proj.name!r} is {proj.task} "
+                              "(use jsonl, csv, parquet or hf)")
+    return proj
 
 
 def _finish(out: Path, format: str, paths: dict[str, Path], work: Path | None, directory: bool, proj: Project,

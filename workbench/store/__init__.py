@@ -8,6 +8,7 @@ from workbench.store.argilla import ArgillaMixin
 from workbench.store.audits import AuditsMixin
 from workbench.store.base import StoreBase, dumps, loads, now
 from workbench.store.browse import BrowseMixin
+from workbench.store.comments import CommentsMixin
 from workbench.store.embeddings import EmbeddingsMixin
 from workbench.store.explore import ExploreMixin
 from workbench.store.jobs import JOB_ACTIVE, JobsMixin
@@ -19,7 +20,7 @@ from workbench.store.records import NewRecord, Record, RecordsMixin
 
 
 class Store(ProjectsMixin, RecordsMixin, AnnotationsMixin, QueueMixin, BrowseMixin, ProgressMixin, ModelsMixin,
-            JobsMixin, EmbeddingsMixin, AuditsMixin, AccountsMixin, ArgillaMixin, ExploreMixin,
+            JobsMixin, EmbeddingsMixin, AuditsMixin, AccountsMixin, ArgillaMixin, ExploreMixin, CommentsMixin,
             StoreBase):
     """The one entry point to the database. See :class:`StoreBase` for threading rules."""
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from workbench.store.annotations import PEOPLE_ONLY
 from workbench.store.base import dumps, loads
+from workbench.store.comments import OPEN_FLAG
 
 BROWSE_COLUMNS = "r.id, r.external_id, r.text, r.status, r.label, r.excluded, r.annotators, r.updated_at"
 
@@ -59,6 +60,8 @@ def _conditions(project, f, query: str, audit_id: int | None) -> tuple[str, list
         # one JSON parameter, whatever the selection's size (an Explore selection may hold thousands)
         where.append("r.id IN (SELECT value FROM json_each(?))")
         params.append(dumps([int(i) for i in f.record_ids]))
+    if f.flagged:
+        where.append(f"EXISTS (SELECT 1 FROM record_comments c WHERE c.record_id = r.id AND {OPEN_FLAG})")
     if f.label:
         if project.task == "classification":
             where.append("r.label = ?")

@@ -407,6 +407,27 @@ CREATE TABLE explore_clusters (
 """)
 
 
+def m013_comments_archive(conn: sqlite3.Connection) -> None:
+    """Comments on records, with the annotators' "unsure" flags (open until a reviewer resolves them), and
+    archived projects (hidden from the lists and queues, kept whole)."""
+    _run(conn, """
+CREATE TABLE record_comments (
+    id INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+    author TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '',
+    unsure INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    resolved_at TEXT,
+    resolved_by TEXT
+);
+CREATE INDEX record_comments_record ON record_comments(record_id, id);
+CREATE INDEX record_comments_open ON record_comments(project_id, record_id) WHERE unsure = 1 AND resolved_at IS NULL;
+ALTER TABLE projects ADD COLUMN archived_at TEXT;
+""")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", m001_initial),
     ("002_fts", m002_fts),
@@ -419,4 +440,5 @@ MIGRATIONS: list[Migration] = [
     ("010_accounts_overlap_review", m010_accounts_overlap_review),
     ("011_argilla_sync", m011_argilla_sync),
     ("012_explore_bulk_priority", m012_explore_bulk_priority),
+    ("013_comments_archive", m013_comments_archive),
 ]
