@@ -10,6 +10,7 @@ import streamlit as st
 
 from pages.ui import auth, components, loaders, state
 from pages.ui.components import show_notice
+from pages.ui.manage_projects import manage_section
 from workbench import keymap, progress, schema
 from workbench.accounts import visible_projects
 from workbench.config import MAX_OVERLAP, ProjectSettings
@@ -132,7 +133,8 @@ def _import(path: str, shown_name: str, columns: list[str], fmt: str) -> None:
 
 # -- sections ----------------------------------------------------------------------
 def _projects_table(store, user) -> None:
-    visible = {p.name for p in visible_projects(store, user)}
+    archived = user.can("projects") and st.toggle("Show archived projects", key=state.PROJECTS_SHOW_ARCHIVED)
+    visible = {p.name for p in visible_projects(store, user, archived=bool(archived))}
     rows = [r for r in progress.project_rows(store) if r["name"] in visible]
     if not rows:
         st.info("No projects yet: create one below or import a file.")
@@ -147,7 +149,8 @@ def _projects_table(store, user) -> None:
         "skipped": st.column_config.NumberColumn("skipped", help="records whose latest decision is a skip"),
         "excluded": st.column_config.NumberColumn("excluded", help=d["excluded"]),
         "reference": st.column_config.NumberColumn("with reference", help=d["with reference"]),
-        "annotations": st.column_config.NumberColumn("annotation rows", help=d["annotation rows"])})
+        "annotations": st.column_config.NumberColumn("annotation rows", help=d["annotation rows"]),
+        "archived": st.column_config.CheckboxColumn("archived", help="hidden from the sidebar and the queues")})
 
 
 def _create_form() -> None:
@@ -330,6 +333,9 @@ with loaders.ui_store() as store:
     if user.can("import"):
         with st.expander("Import data", expanded=False):
             _import_section(store, project)
+    if user.can("projects"):
+        with st.expander("Manage projects: rename, duplicate, archive, delete"):
+            manage_section(store)
 if project is not None and not user.can("schema"):
     st.subheader(f"Guidelines · {components.md(project.name)}")
     st.markdown(components.guidelines_markdown(project.guidelines) or "_No guidelines yet._")

@@ -77,5 +77,5 @@ def project_rows(store) -> list[dict[str, Any]]:
     out = []
     for project in store.list_projects():
         out.append({"name": project.name, "task": project.task, "labels": ", ".join(project.labels),
-                    **store.project_counts(project)})
+                    **store.project_counts(project), "archived": project.archived_at is not None})
     return out

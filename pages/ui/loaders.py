@@ -82,13 +82,15 @@ def annotator_name() -> str:
 
 
 def current_project(store):
-    """The project selected in the sidebar, or None (no projects, it was deleted, or not visible to the user)."""
+    """The project selected in the sidebar, or None (no projects, it was deleted or archived, or not visible to
+    the user)."""
     name = st.session_state.get(state.PROJECT)
     user = st.session_state.get(state.USER)
     if not name or user is None:
         return None
     project = store.find_project(name)
-    return project if project is not None and can_open(store, user, project) else None
+    usable = project is not None and project.archived_at is None and can_open(store, user, project)
+    return project if usable else None
 
 
 def ensure_demo_once(store) -> None:

@@ -47,6 +47,17 @@ HISTORY_NOTICE = "history.notice"
 HISTORY_FORM = "history.form"          # + page + record id; the form's fields are <form key>.body / .unsure
 HISTORY_RESOLVE = "history.resolve"
 
+# -- Projects page: manage projects (pages/ui/manage_projects.py) ----------------------------
+MANAGE_PROJECT = "manage.project"
+MANAGE_RENAME = "manage.rename"
+MANAGE_RENAME_FORM = "manage.rename.form"
+MANAGE_DUPLICATE = "manage.duplicate"
+MANAGE_DUPLICATE_FORM = "manage.duplicate.form"
+MANAGE_ARCHIVE = "manage.archive"
+MANAGE_DELETE_CONFIRM = "manage.delete.confirm"
+MANAGE_DELETE_FORM = "manage.delete.form"
+PROJECTS_SHOW_ARCHIVED = "projects.show_archived"
+
 # -- projects page --------------------------------------------------------------------
 PROJECTS_NOTICE = "projects.notice"    # (level, text) shown once after a form action
 

@@ -203,3 +203,42 @@ def test_annotation_settings_remap_keys_and_refuse_taken_ones(db):
     at.switch_page("pages/annotate.py").run()
     assert [b.label for b in at.button if b.key and b.key.startswith("annotate.label.")] == [
         "pos (1)", "neg (p)"]
+
+
+def test_rename_duplicate_archive_and_delete_with_a_backup(db):
+    import io
+    import json
+    import zipfile
+
+    with Store(db) as s:
+        project = s.create_project("reviews", "classification", ["pos", "neg"], "Be kind.")
+        ids = add_texts(s, project, ["great", "awful"], ["pos", "neg"])
+        s.annotate(project, ids[0], "alice", "label", "neg")
+    at = start("pages/projects.py")
+    at.text_input(key="manage.rename").input("films")
+    at.button(key="FormSubmitter:manage.rename.form-Rename").click().run()
+    assert "Renamed 'reviews' to 'films'" in html.unescape(at.success[0].value)
+    at.text_input(key="manage.duplicate").input("films 2")
+    at.button(key="FormSubmitter:manage.duplicate.form-Create with the same labels, guidelines and settings").click()
+    at.run()
+    with Store(db) as s:
+        copy = s.get_project("films 2")
+        assert (copy.labels, copy.guidelines, s.count_records(copy.id)) == (["pos", "neg"], "Be kind.", 0)
+    at.selectbox(key="manage.project").select("films").run()
+    at.button(key="manage.archive").click().run()
+    assert "Archived 'films'" in html.unescape(at.success[0].value)
+    assert "films" not in at.selectbox(key="sidebar.project").options  # gone from the sidebar, kept whole
+    at.text_input(key="manage.delete.confirm").input("film")  # a typo refuses
+    at.button(key="FormSubmitter:manage.delete.form-Delete after the backup").click().run()
+    assert "type its name exactly" in html.unescape(at.error[0].value)
+    at.text_input(key="manage.delete.confirm").input("films")
+    at.button(key="FormSubmitter:manage.delete.form-Delete after the backup").click().run()
+    assert "Deleted 'films'" in html.unescape(at.success[0].value)
+    with Store(db) as s:
+        assert s.find_project("films") is None and s.scalar("SELECT COUNT(*) FROM records") == 0
+    (backup,) = (db.parent / (db.name + ".backups")).glob("*.zip")
+    with zipfile.ZipFile(io.BytesIO(backup.read_bytes())) as zf:
+        records = [json.loads(line) for line in zf.read("records.jsonl").decode().splitlines()]
+        history = [json.loads(line) for line in zf.read("annotations.jsonl").decode().splitlines()]
+    assert [(r["text"], r["label"], r["human_label"]) for r in records] == [("great", "pos", "neg"), ("awful", "neg", None)]
+    assert [(h["annotator"], h["value"]) for h in history] == [("alice", "neg")]

@@ -116,9 +116,10 @@ def can_open(store, user: User, project) -> bool:
     return user.role == ADMIN or project.id in store.member_project_ids(user.username)
 
 
-def visible_projects(store, user: User) -> list:
-    """The projects ``user`` may open (:func:`can_open`, with one membership query for all of them)."""
-    projects = store.list_projects()
+def visible_projects(store, user: User, *, archived: bool = False) -> list:
+    """The projects ``user`` may open (:func:`can_open`, with one membership query for all of them); archived
+    ones only with ``archived`` (the Projects page lists them; the sidebar and queues never offer them)."""
+    projects = [p for p in store.list_projects() if archived or p.archived_at is None]
     if user.role == ADMIN:
         return projects
     member_of = store.member_project_ids(user.username)

@@ -66,6 +66,33 @@ class Workbench:
         with self.store() as s:
             return s.create_project(name, task, labels, guidelines)
 
+    def rename_project(self, project: str, new_name: str) -> Project:
+        with self.store() as s:
+            return s.rename_project(s.get_project(project), new_name)
+
+    def duplicate_project(self, project: str, new_name: str) -> Project:
+        """A new empty project with the labels, guidelines and settings of ``project``."""
+        from workbench.project_admin import duplicate_settings
+
+        with self.store() as s:
+            return duplicate_settings(s, s.get_project(project), new_name)
+
+    def archive_project(self, project: str, archived: bool = True) -> Project:
+        with self.store() as s:
+            return s.set_archived(s.get_project(project), archived)
+
+    def delete_project(self, project: str, confirm: str) -> Path:
+        """Back the project up to ``<db>.backups/`` and delete it (``confirm`` = its name); the backup's path."""
+        from workbench.project_admin import delete_project
+
+        with self.store() as s:
+            return delete_project(s, s.get_project(project), confirm)
+
+    def comment(self, project: str, record_id: int, author: str, body: str, *, unsure: bool = False) -> int:
+        """A comment on a record; ``unsure`` also raises a flag reviewers can filter by."""
+        with self.store() as s:
+            return s.add_comment(s.get_project(project), record_id, author, body, unsure=unsure)
+
     def import_file(self, project: str, path, **options: Any):
         """:func:`workbench.io.import_file` (all or nothing); returns its ImportReport."""
         from workbench.io import import_file

@@ -27,6 +27,8 @@ class Project:
     settings: ProjectSettings = field(default_factory=ProjectSettings)
     active_model_version: int | None = None
     created_at: str = ""
+    #: when the project was archived (hidden from the sidebar and queues, kept whole); None = in use
+    archived_at: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Project:
@@ -34,6 +36,7 @@ class Project:
             id=row["id"], name=row["name"], task=row["task"], labels=loads(row["labels"]),
             guidelines=row["guidelines"], settings=ProjectSettings.from_dict(loads(row["settings"])),
             active_model_version=row["active_model_version"], created_at=row["created_at"],
+            archived_at=row.get("archived_at"),
         )
 
 
@@ -91,6 +94,26 @@ class ProjectsMixin:
 
     def list_projects(self) -> list[Project]:
         return [Project.from_row(r) for r in self.query("SELECT * FROM projects ORDER BY id")]
+
+    def rename_project(self, project: Project, new_name: str) -> Project:
+        """Give a project another (free) name; everything else stays."""
+        name = check_project_name(new_name)
+        with self.atomic():
+            if self.scalar("SELECT 1 FROM projects WHERE name = ? AND id <> ?", (name, project.id)):
+                raise ConflictError(f"a project named {name!r} already exists; pick another name")
+            self.execute("UPDATE projects SET name = ? WHERE id = ?", (name, project.id))
+        return self.get_project(project.id)
+
+    def set_archived(self, project: Project, archived: bool) -> Project:
+        """Archive (hide from the sidebar and the queues, keep every row) or bring a project back."""
+        with self.atomic():
+            self.execute("UPDATE projects SET archived_at = ? WHERE id = ?", (now() if archived else None, project.id))
+        return self.get_project(project.id)
+
+    def delete_project(self, project: Project) -> None:
+        """Delete a project and every row that belongs to it (records, annotations, models, audits, jobs...)."""
+        with self.atomic():
+            self.execute("DELETE FROM projects WHERE id = ?", (project.id,))
 
     def update_project(
         self, project: Project, *, guidelines: str | None = None, settings: ProjectSettings | None = None,

@@ -1,4 +1,4 @@
-"""``project create|list`` and ``status``."""
+"""``project create|list|rename|duplicate|archive|delete`` and ``status``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 
 def register(sub) -> None:
-    project = sub.add_parser("project", help="create or list projects")
+    project = sub.add_parser("project", help="create, list, rename, duplicate, archive or delete projects")
     psub = project.add_subparsers(dest="project_command", metavar="ACTION")
     psub.required = True
     create = psub.add_parser("create", help="create a project")
@@ -18,6 +18,22 @@ def register(sub) -> None:
     listing = psub.add_parser("list", help="list projects with their counts")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=_list)
+    rename = psub.add_parser("rename", help="give a project another name")
+    rename.add_argument("name")
+    rename.add_argument("new_name")
+    rename.set_defaults(func=_rename)
+    duplicate = psub.add_parser("duplicate", help="a new empty project with this one's labels, guidelines, settings")
+    duplicate.add_argument("name")
+    duplicate.add_argument("new_name")
+    duplicate.set_defaults(func=_duplicate)
+    archive = psub.add_parser("archive", help="hide a project from the app's lists and queues (nothing deleted)")
+    archive.add_argument("name")
+    archive.add_argument("--undo", action="store_true", help="bring an archived project back")
+    archive.set_defaults(func=_archive)
+    delete = psub.add_parser("delete", help="back a project up to <db>.backups/ and delete it")
+    delete.add_argument("name")
+    delete.add_argument("--confirm", required=True, metavar="NAME", help="the project's name again")
+    delete.set_defaults(func=_delete)
 
     status = sub.add_parser("status", help="counts for one project")
     status.add_argument("name")
@@ -30,19 +46,45 @@ def _create(args, store) -> None:
     print(f"created project {project.name!r} ({project.task}; labels: {', '.join(project.labels)})")
 
 
+def _rename(args, store) -> None:
+    project = store.rename_project(store.get_project(args.name), args.new_name)
+    print(f"renamed {args.name!r} to {project.name!r}")
+
+
+def _duplicate(args, store) -> None:
+    from workbench.project_admin import duplicate_settings
+
+    project = duplicate_settings(store, store.get_project(args.name), args.new_name)
+    print(f"created {project.name!r} with the labels, guidelines and settings of {args.name!r} (no records)")
+
+
+def _archive(args, store) -> None:
+    project = store.set_archived(store.get_project(args.name), not args.undo)
+    print(f"archived {project.name!r}" if project.archived_at else f"{project.name!r} is back in use")
+
+
+def _delete(args, store) -> None:
+    from workbench.project_admin import delete_project
+
+    path = delete_project(store, store.get_project(args.name), args.confirm)
+    print(f"deleted {args.name!r}; backup: {path}")
+
+
 def _list(args, store) -> None:
     rows = []
     for project in store.list_projects():
         stats = store.project_counts(project)
         rows.append({"name": project.name, "task": project.task, "records": stats["records"],
-                     "annotated": stats["annotated"], "reference": stats["reference"]})
+                     "annotated": stats["annotated"], "reference": stats["reference"],
+                     "archived": project.archived_at is not None})
     if args.json:
         print(json.dumps(rows, indent=2))
         return
     if not rows:
         print("no projects yet; create one with: python -m workbench project create NAME --task ... --labels ...")
     for r in rows:
-        print(f"{r['name']}\t{r['task']}\trecords={r['records']}\tannotated={r['annotated']}\treference={r['reference']}")
+        print(f"{r['name']}\t{r['task']}\trecords={r['records']}\tannotated={r['annotated']}\treference={r['reference']}"
+              + ("\tarchived" if r["archived"] else ""))
 
 
 def _status(args, store) -> None:

@@ -64,3 +64,21 @@ def test_train_and_audit(wb):
     assert "accuracy" in result["metrics"]
     report = wb.audit("films", source="reference", folds=3)
     assert len(report["scores"]) == len(TEXTS)
+
+
+def test_project_management_and_comments_through_the_api(tmp_path):
+    from workbench import api
+
+    wb = api.connect(tmp_path / "api.db")
+    wb.create_project("p", "classification", ["a", "b"])
+    assert wb.rename_project("p", "q").name == "q"
+    assert wb.duplicate_project("q", "r").labels == ["a", "b"]
+    assert wb.archive_project("q").archived_at is not None
+    with wb.store() as s:
+        from tests.conftest import add_texts
+
+        (rid,) = add_texts(s, s.get_project("q"), ["text"])
+    wb.comment("q", rid, "ann", "unclear", unsure=True)
+    path = wb.delete_project("q", confirm="q")
+    with wb.store() as s:
+        assert path.exists() and [p.name for p in s.list_projects()] == ["r"]
