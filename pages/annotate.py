@@ -41,8 +41,9 @@ if project is not None:
                     "_No guidelines yet: add them on the Projects page._")
     if auth.allowed("settings"):
         _queue_options(project)
-    keys = ("select words (mouse or Shift+arrows) · 1–9 label them · Enter accept suggested spans · n save & next"
-            if project.task == "ner" else
-            "1–9 label" + (" (toggle) · Enter submit" if project.task == "multilabel" else " · Enter accept suggestion"))
-    st.caption(f"Keys: {keys} · s skip · z undo")
+    keys = ("select words (mouse or Shift+arrows) · a label's key labels them · Enter accept suggested spans · "
+            "n save & next" if project.task == "ner" else
+            "each label's key is on its button" + (" (toggle) · Enter submit" if project.task == "multilabel"
+                                                   else " · Enter accept suggestion"))
+    st.caption(f"Keys: {keys} · s skip · z undo · ? all keys")
 annotation_panel()

@@ -9,6 +9,7 @@ import streamlit as st
 
 from pages.ui import auth, charts, components, explanations, loaders, state
 from pages.ui.annotate_panel import project_keys
+from pages.ui.help import HELP_KEY, audit_shortcuts, help_overlay, request_help
 from pages.ui.history import record_history
 from pages.ui.job_panel import job_panel
 from pages.ui.keys_component import label_keys
@@ -43,6 +44,8 @@ def _decide(project_id: int, issue_id: int, decision: str, value=None) -> None:
 def _press(project_id: int, audit_id: int, key: str) -> None:
     """One key press on the review queue, applied to the issue on screen now (an earlier press moved on)."""
     offset = st.session_state.get(OFFSET, 0)
+    if key == HELP_KEY:
+        return request_help("audit")
     if key == "l":
         st.session_state[OFFSET] = offset + 1
         return
@@ -189,7 +192,8 @@ with loaders.ui_store() as store:
                 st.button("Accept suggestion (Enter)", key=state.AUDIT_ACCEPT, type="primary",
                           on_click=_decide, args=(project.id, issue["id"], "relabel", issue["suggested"]))
             # one listener for every key (a focused widget, e.g. "Explain words", never swallows them)
-            label_keys([*DECISION_KEYS, "l", *(keys.values() if project.task == "classification" else ["Enter"])],
+            help_overlay("audit", "Audit review queue", audit_shortcuts(project))
+            label_keys([*DECISION_KEYS, "l", HELP_KEY, *(keys.values() if project.task == "classification" else ["Enter"])],
                        functools.partial(_press, project.id, latest["id"]), key=state.AUDIT_KEYS)
 
     with summary_tab:

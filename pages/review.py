@@ -5,13 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.ui import auth, components, loaders, state
+from pages.ui.annotate_panel import project_keys
+from pages.ui.help import HELP_KEY, help_overlay, request_help, review_shortcuts
 from pages.ui.keys_component import label_keys
 from pages.ui.state import review_key
 from services import agreement, review
 from workbench.errors import WorkbenchError
 
-KEYED_LABELS = 9
 ANY = "(anyone)"
+LETTERS = "abcdefghi"  # accept the i-th distinct label the annotators gave
 
 loaders.require_router()
 reviewer = auth.require_page("review")
@@ -47,18 +49,29 @@ def _reset() -> None:
     st.session_state[state.REVIEW_OFFSET] = 0
 
 
+def review_label_keys(project) -> dict[str, str]:
+    """``label -> key`` for setting a final label: the project's keys, less those a-i already mean here."""
+    if project.task != "classification":
+        return {}
+    return {label: key for label, key in project_keys(project).items() if key not in LETTERS}
+
+
 def _press(project_id: int, record_id: int, options: list, consensus, key: str) -> None:
-    """1-9: that label (classification) · a-i: accept that annotator's label · Enter: the consensus · s: skip."""
+    """A label's key: that label (classification) · a-i: accept that annotator's label · Enter: the consensus ·
+    s: skip · ?: the keyboard help."""
     with loaders.ui_store() as store:
         project = store.get_project(project_id)
+    if key == HELP_KEY:
+        return request_help("review")
     if key == "s":
         return _skip()
     if key == "Enter" and consensus is not None:
         return _decide(project_id, record_id, consensus["label"])
-    if key.isdigit() and project.task == "classification" and 0 < int(key) <= len(project.labels):
-        return _decide(project_id, record_id, project.labels[int(key) - 1])
-    if len(key) == 1 and "a" <= key <= "i" and ord(key) - ord("a") < len(options):
-        return _decide(project_id, record_id, options[ord(key) - ord("a")])
+    if len(key) == 1 and key in LETTERS and LETTERS.index(key) < len(options):
+        return _decide(project_id, record_id, options[LETTERS.index(key)])
+    label = {k: name for name, k in review_label_keys(project).items()}.get(key)
+    if label is not None:
+        return _decide(project_id, record_id, label)
     return None
 
 
@@ -68,7 +81,7 @@ def _item_panel(project, item: dict, consensus: dict | None) -> None:
     for value in item["labels"].values():
         if value not in distinct:
             distinct.append(value)
-    letters = "abcdefghi"
+    letters = LETTERS
     rows = [{"annotator": who, "label": components.value_text(value),
              "key": letters[distinct.index(value)] if distinct.index(value) < len(letters) else ""}
             for who, value in sorted(item["labels"].items())]
@@ -83,19 +96,21 @@ def _item_panel(project, item: dict, consensus: dict | None) -> None:
         columns[i % len(columns)].button(f"Accept {components.md(components.value_text(value))} ({letters[i]})",
                                          key=review_key("accept", i), width="stretch", on_click=_decide,
                                          args=(project.id, item["record_id"], value))
+    label_keys_here = review_label_keys(project)
     if project.task == "classification":
         st.caption("Or set another label:")
         columns = st.columns(min(len(project.labels), 6))
         for i, label in enumerate(project.labels):
-            columns[i % len(columns)].button(components.md(label) + (f" ({i + 1})" if i < KEYED_LABELS else ""),
+            shown = f" ({label_keys_here[label]})" if label in label_keys_here else ""
+            columns[i % len(columns)].button(components.md(label) + shown,
                                              key=review_key("label", i), width="stretch", on_click=_decide,
                                              args=(project.id, item["record_id"], label))
     c1, c2 = st.columns(2)
     c1.button("Accept consensus (Enter)", key=review_key("consensus"), type="primary", disabled=consensus is None,
               on_click=_decide, args=(project.id, item["record_id"], consensus["label"] if consensus else None))
     c2.button("Skip (s)", key=review_key("skip"), on_click=_skip)
-    keys = [*(str(i + 1) for i in range(min(len(project.labels), KEYED_LABELS)) if project.task == "classification"),
-            *letters[:len(distinct)], "Enter", "s"]
+    help_overlay("review", "Review", review_shortcuts(project, letters[:len(distinct)], label_keys_here))
+    keys = [*label_keys_here.values(), *letters[:len(distinct)], "Enter", "s", HELP_KEY]
     label_keys(keys, lambda key: _press(project.id, item["record_id"], distinct, consensus, key),
                key=state.page_key(state.REVIEW_KEYS, project.id))
 

@@ -18,6 +18,7 @@ import streamlit as st
 
 from pages.ui import auth, components, loaders, state
 from pages.ui.explanations import render_explanation
+from pages.ui.help import HELP_KEY, annotate_shortcuts, help_overlay, request_help
 from pages.ui.history import record_history
 from pages.ui.keys_component import label_keys
 from pages.ui.ner_component import ner_annotator
@@ -173,6 +174,7 @@ def annotation_panel() -> None:
             components.message("error", exc)
             return
         _progress(store, project, annotator)
+        help_overlay("annotate", "Annotate", annotate_shortcuts(project))
         components.show_notice(state.ANNOTATE_MESSAGE)
         if item is None:
             held = reserved_by_others(store, project, annotator)
@@ -232,8 +234,7 @@ def _record(store, project, annotator: str, item: QueueItem) -> None:
     ner = project.task == "ner"  # the span annotator has its own keys; s and z stay button shortcuts there
     c1.button("Skip (s)", key=annotate_key("skip"), shortcut="s" if ner else None, on_click=_act, args=("skip",))
     c2.button("Undo (z)", key=annotate_key("undo"), shortcut="z" if ner else None, on_click=_undo)
-    if not ner:
-        label_keys(_KEYS[project.task](project), functools.partial(_press, project.id), key=annotate_key("keys"))
+    label_keys(_KEYS[project.task](project), functools.partial(_press, project.id), key=annotate_key("keys"))
     # the audit (of reference labels, or of a colleague's label) stays hidden while labelling, except on
     # re-checks, whose point it is, or where the project allows it for review
     _explanation(store, project, record, project.settings.show_reference or item.kind == "recheck")
@@ -243,13 +244,16 @@ def _record(store, project, annotator: str, item: QueueItem) -> None:
 
 # -- keys: every press counts once, in order (keys_component) -----------------------------
 _KEYS = {
-    "classification": lambda p: [*project_keys(p).values(), "Enter", "s", "z"],
-    "multilabel": lambda p: [*project_keys(p).values(), "Enter", "0", "s", "z"],
+    "classification": lambda p: [*project_keys(p).values(), "Enter", "s", "z", HELP_KEY],
+    "multilabel": lambda p: [*project_keys(p).values(), "Enter", "0", "s", "z", HELP_KEY],
+    "ner": lambda p: [HELP_KEY],  # the span annotator has its own keys
 }
 
 
 def _press(project_id: int, key: str) -> None:
     """One key press, applied to the record on screen now (the previous press may have advanced it)."""
+    if key == HELP_KEY:
+        return request_help("annotate")
     if key == "z":
         return _undo()
     annotator = loaders.annotator_name()

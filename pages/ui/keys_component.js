@@ -7,11 +7,13 @@
 // The listener lives on the document once; typing in inputs is left alone.
 
 const TEXT_INPUTS = "input:not([type]), input[type=text], input[type=search], input[type=number], " +
-  "input[type=password], input[type=email], input[type=url], textarea, select, [contenteditable='true'], .ner-root";
+  "input[type=password], input[type=email], input[type=url], textarea, select, [contenteditable='true']";
 
-function typing(target) {
+function typing(target, key) {
   // Keys typed into a text field stay there; a focused toggle or button does not swallow them.
-  return !!(target && target.closest && target.closest(TEXT_INPUTS));
+  // The NER span annotator handles its own keys, all but "?" (the page's keyboard help).
+  if (!target || !target.closest) return false;
+  return !!target.closest(TEXT_INPUTS) || (key !== "?" && !!target.closest(".ner-root"));
 }
 
 // Until the server has echoed every press, send the pending ones again now and then: a trigger
@@ -40,7 +42,7 @@ export default function (component) {
     st = { seq: 0, pending: [], keys: [], send: null, timer: null };
     parentElement.__keys = st;
     st.onKey = (e) => {
-      if (e.ctrlKey || e.metaKey || e.altKey || e.repeat || typing(e.target)) return;
+      if (e.ctrlKey || e.metaKey || e.altKey || e.repeat || typing(e.target, e.key)) return;
       if (!st.keys.includes(e.key)) return;
       e.preventDefault();
       e.stopPropagation();

@@ -42,6 +42,10 @@ BROWSE_PAGE = "browse.page"
 BROWSE_FLAGGED = "browse.flagged"
 BROWSE_TABLE = "browse.table"          # + page number: the records table (row selection)
 
+# -- keyboard help (pages/ui/help.py) -------------------------------------------------------
+HELP_OPEN = "help.open"                # the page whose shortcut overlay opens on this run
+HELP_BUTTON = "help.button"            # + page
+
 # -- record history and comments (pages/ui/history.py) ----------------------------------
 HISTORY_NOTICE = "history.notice"
 HISTORY_FORM = "history.form"          # + page + record id; the form's fields are <form key>.body / .unsure

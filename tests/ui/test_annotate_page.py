@@ -202,3 +202,18 @@ def test_the_url_keeps_the_project_but_never_the_identity(db, clf):
     assert [t.value for t in again.title] == ["Sign in"] and not again.selectbox  # ?annotator= is ignored
     sign_in(again, "alice")
     assert again.selectbox(key="sidebar.project").value == "reviews"
+
+
+def test_help_overlay_lists_every_key_including_letters_past_nine_labels(db):
+    with Store(db) as s:
+        project = s.create_project("many", "classification", [f"label{i}" for i in range(12)])
+        add_texts(s, project, ["a text"])
+    at = start("pages/annotate.py")
+    labels = [at.button(key=f"annotate.label.{i}").label for i in range(12)]
+    assert labels[8:11] == ["label8 (9)", "label9 (q)", "label10 (w)"]  # the 10th label has a key
+    at.button(key="help.button.annotate").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.table[0].value
+    shown = dict(zip(table["key"], table["does"]))
+    assert shown["q"] == "label as label9" and shown["e"] == "label as label11"
+    assert shown["s"] == "skip" and shown["?"] == "show this help"

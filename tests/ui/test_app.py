@@ -27,7 +27,7 @@ def test_every_page_is_in_the_navigation(db):
     at = start()
     registered = {Path(p["script_path"]).name for p in at._registered_pages.values()}
     assert registered == {"projects.py", "annotate.py", "browse.py", "review.py", "progress.py", "active_learning.py",
-                          "explore.py", "audit.py", "argilla.py", "admin.py"}
+                          "explore.py", "audit.py", "export.py", "argilla.py", "admin.py"}
 
 
 def test_empty_database_gets_the_demo_projects_listed_with_counts(db):
