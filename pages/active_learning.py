@@ -6,7 +6,7 @@ import altair as alt
 import streamlit as st
 
 from pages.ui import auth, charts, components, loaders, state
-from pages.ui.job_panel import job_panel
+from pages.ui.job_panel import ended_job_id, job_panel
 from services import evaluation, training
 from services.active_learning import STRATEGIES
 from services.models import adapters_for
@@ -48,7 +48,8 @@ with loaders.ui_store() as store:
         except WorkbenchError as exc:
             _notice("error", str(exc))
         st.rerun()
-    job_panel(project.id, training.JOB_KIND, "Training job", idle="No training has run yet.")
+    job_panel(project.id, training.JOB_KIND, "Training job", ended_job_id(store, project, training.JOB_KIND),
+              idle="No training has run yet.")
 
     st.subheader("Learning curve")
     choices = evaluation.curve_metrics(store, project)

@@ -11,7 +11,7 @@ from pages.ui import auth, charts, components, explanations, loaders, state
 from pages.ui.annotate_panel import project_keys
 from pages.ui.help import HELP_KEY, audit_shortcuts, help_overlay, request_help
 from pages.ui.history import record_history
-from pages.ui.job_panel import job_panel
+from pages.ui.job_panel import ended_job_id, job_panel
 from pages.ui.keys_component import label_keys
 from pages.ui.state import AUDIT_NOTICE as NOTICE
 from pages.ui.state import AUDIT_OFFSET as OFFSET
@@ -108,7 +108,7 @@ with loaders.ui_store() as store:
                                                      "adapters retrain a model per fold (slow on CPU)")
         st.button("Run audit", key=state.AUDIT_RUN, type="primary", on_click=_start,
                   args=(project.id, source, int(folds), model))
-    job_panel(project.id, audit_service.JOB_KIND, "Audit")
+    job_panel(project.id, audit_service.JOB_KIND, "Audit", ended_job_id(store, project, audit_service.JOB_KIND))
     latest = audit_service.latest_audit(store, project)
     if latest is None:
         st.info("No audit yet. Run one above: it flags records whose label disagrees with an out-of-fold model.")

@@ -216,6 +216,10 @@ def consensus(store, project, *, folds: int = 5, encoder: str = "minilm", seed: 
         raise ValidationError(f"consensus needs at least {folds} labelled records; found {len(by_record)}")
     record_ids = sorted(by_record)
     annotators = sorted({a for v in by_record.values() for a in v})
+    if len(annotators) < 2:
+        # CROWDLAB weighs annotators against each other; one person's labels are their own consensus
+        raise ValidationError("CROWDLAB consensus needs labels from at least two annotators; "
+                              f"found {len(annotators)}")
     index = {name: i for i, name in enumerate(project.labels)}
     matrix = pd.DataFrame(np.nan, index=range(len(record_ids)), columns=annotators)
     majority = np.zeros(len(record_ids), dtype=int)

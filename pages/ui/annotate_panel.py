@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from typing import Any
 
 import streamlit as st
@@ -226,10 +227,13 @@ def _record(store, project, annotator: str, item: QueueItem) -> None:
         if suggestion is not None:
             score = "" if suggestion.get("score") is None else f" ({suggestion['score']:.2f})"
             st.caption(f"Model suggests: **{components.md(components.value_text(suggestion['value']))}**{score}")
-        if project.task == "classification":
-            _classification_keys(project, record, suggestion, item.kind != "new")
-        else:
-            _multilabel_keys(project, record, suggestion)
+        # the label bar sticks to the bottom of the window: a long text never pushes the buttons off screen
+        with st.container(key=LABEL_BAR):
+            st.markdown(label_bar_css(len(project.labels)), unsafe_allow_html=True)
+            if project.task == "classification":
+                _classification_keys(project, record, suggestion, item.kind != "new")
+            else:
+                _multilabel_keys(project, record, suggestion)
     c1, c2, c3 = st.columns([1, 1, 4])
     ner = project.task == "ner"  # the span annotator has its own keys; s and z stay button shortcuts there
     c1.button("Skip (s)", key=annotate_key("skip"), shortcut="s" if ner else None, on_click=_act, args=("skip",))
@@ -277,6 +281,25 @@ def _press(project_id: int, key: str) -> None:
     if suggestion is not None:
         return _act("label", suggestion["value"])
     return None
+
+
+LABEL_BAR = annotate_key("label_bar")
+
+
+def label_bar_css(n_labels: int) -> str:
+    """Our own CSS (no data in it): a sticky bar, and each label button edged in its label's colour (the
+    colours of NER spans and charts). Streamlit gives a keyed element the class ``st-key-<key>``."""
+    def cls(key: str) -> str:  # Streamlit's own rule: every character but [A-Za-z0-9_-] becomes "-"
+        return ".st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())
+
+    # the container sits in a wrapper of its own size: the wrapper is what sticks, inside the panel
+    rules = [f'[data-testid="stLayoutWrapper"]:has(> {cls(LABEL_BAR)}) {{position: sticky; bottom: 0; z-index: 20;}}',
+             f"{cls(LABEL_BAR)} {{padding: .4rem 0; background: var(--background-color, #fff);"
+             " box-shadow: 0 -6px 8px -6px rgba(0,0,0,.25);}"]
+    for i, colour in enumerate(keymap.label_colours(n_labels)):
+        for kind in ("label", "toggle"):
+            rules.append(f"{cls(annotate_key(kind, i))} button {{border-left: 6px solid {colour};}}")
+    return "<style>" + "\n".join(rules) + "</style>"
 
 
 def _key_text(keys: dict[str, str], label: str) -> str:

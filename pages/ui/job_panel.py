@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
-from pages.ui import components, loaders, state
+from pages.ui import components, loaders
 from workbench.jobs import duration_text
 from workbench.store import Store
 
@@ -34,28 +34,27 @@ def progress_text(title: str, job: dict) -> str:
                                   f"running {elapsed}" if elapsed else "") if p)
 
 
-def watched_job_ended(kind: str, job: dict | None) -> bool:
-    """Remember an active job of ``kind``; True once, when the job this session saw running has ended."""
-    key = state.page_key(state.JOB_WATCHING, kind)
-    if job is not None and Store.job_active(job):
-        st.session_state[key] = job["id"]
-        return False
-    return job is not None and st.session_state.pop(key, None) == job["id"]
+def ended_job_id(store, project, kind: str) -> int | None:
+    """The id of the latest ``kind`` job if it has ended (the page draws its results), else None."""
+    job = store.latest_job(project, kind)
+    return job["id"] if job is not None and not Store.job_active(job) else None
 
 
 @st.fragment(run_every=POLL_SECONDS)
-def job_panel(project_id: int, kind: str, title: str, idle: str = "") -> None:
-    """Progress of the latest ``kind`` job of the project; the whole page reruns when a watched one ends.
+def job_panel(project_id: int, kind: str, title: str, shown: int | None, idle: str = "") -> None:
+    """Progress of the latest ``kind`` job of the project; the whole page reruns when a job ends that the page
+    has not drawn yet.
 
     Parameters
     ----------
     title : what the job is called on the bar ("Audit", "Training job").
+    shown : :func:`ended_job_id` when the page was drawn: the ended job whose results it shows.
     idle : caption shown when no job of this kind ever ran ("" = nothing).
     """
     with loaders.ui_store() as store:
         job = store.latest_job(store.get_project(project_id), kind)
-    if watched_job_ended(kind, job):
-        st.rerun()  # results of the finished job: redraw the page, not just this panel
+    if job is not None and not Store.job_active(job) and job["id"] != shown:
+        st.rerun()  # a job ended since the page was drawn: redraw the page with its results, not just this panel
     if job is None:
         if idle:
             st.caption(idle)

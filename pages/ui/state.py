@@ -73,7 +73,6 @@ def annotate_key(name: str, *parts: object) -> str:
 # -- active learning page ----------------------------------------------------------------
 AL_NOTICE = "al.notice"                # (level, text) shown once after an action
 AL_METRIC = "al.metric"                # metric plotted by the learning curve
-JOB_WATCHING = "jobs.watching"         # + kind: id of the running job this session's page is polling
 
 # -- review page ----------------------------------------------------------------------------
 REVIEW_SHOW = "review.show"            # disagreements | all | reviewed

@@ -12,7 +12,7 @@ import pytest
 
 from services import audit, training
 from tests.conftest import add_texts
-from tests.e2e.test_browser import _idle
+from tests.e2e.test_browser import Db, _idle
 from tests.integration.test_audit_cli import FLIPPED, NEG, POS
 from workbench.store import Store
 
@@ -89,3 +89,118 @@ def test_label_keys_keep_working_after_explain_words(start_app, browser_page, e2
     rows = wait_for(lambda: [r for r in decisions(db) if r["kind"] == "keep"])
     assert len(rows) == 1 and rows[0]["audit_issue_id"] is not None
     shot(page, "audit")
+
+
+PAGES = [("", "Projects"), ("annotate", "Annotate"), ("browse", "Browse"), ("review", "Review"),
+         ("progress", "Progress"), ("active_learning", "Active learning"), ("explore", "Explore"),
+         ("audit", "Audit"), ("export", "Export"), ("argilla", "Argilla"), ("admin", "Team")]
+
+
+def _settled(page) -> None:
+    """The script finished and its widgets are drawn (no loading skeletons left)."""
+    _idle(page)
+    wait_for(lambda: page.locator('[data-testid="stSkeleton"]').count() == 0, timeout=10)
+    page.wait_for_timeout(300)
+
+
+def _no_error(page) -> None:
+    assert page.get_by_text("Page not found").count() == 0
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
+        '[data-testid="stException"]').first.inner_text()
+
+
+def test_every_page_loads_without_an_error_and_is_screenshotted(start_app, browser_page, e2e_env):
+    seed_films(Path(e2e_env["WORKBENCH_DB"]))
+    url = start_app()
+    page = browser_page
+    page.set_viewport_size({"width": 1400, "height": 900})
+    for path, title in PAGES:
+        page.goto(f"{url}/{path}?project=films")
+        page.get_by_role("heading", name=title).first.wait_for()
+        _settled(page)
+        _no_error(page)
+        shot(page, f"page-{path or 'projects'}")
+    # the Projects table shows every column at 1400 px (wide tables scroll inside, none cut off the page)
+    page.goto(f"{url}/?project=films")
+    frame = page.locator('[data-testid="stDataFrame"]').first
+    frame.wait_for()
+    box = frame.bounding_box()
+    assert box["x"] + box["width"] <= 1400
+    # Browse on a phone: one table (named columns, scrolls sideways), not stacked cells without names
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{url}/browse?project=films")
+    table = page.locator('[data-testid="stDataFrame"]').first
+    table.wait_for()
+    _settled(page)
+    box = table.bounding_box()
+    assert box["width"] <= 390 and page.locator('[data-testid="stMain"] [data-testid="stButton"]',
+                                                has_text="Open").count() == 0
+    shot(page, "browse-phone")
+
+
+def test_audit_page_shows_the_result_when_its_job_ends(start_app, browser_page, e2e_env):
+    seed_films(Path(e2e_env["WORKBENCH_DB"]), audited=False)
+    url = start_app()
+    page = browser_page
+    page.goto(f"{url}/audit?project=films")
+    page.get_by_text("No audit yet").wait_for()
+    page.get_by_role("combobox", name="Labels to audit").click()
+    page.get_by_role("option", name="reference", exact=True).click()
+    _idle(page)
+    page.get_by_role("button", name="Run audit").click()
+    page.get_by_text("Audit #1").first.wait_for()  # the job's progress bar, then its result
+    shot(page, "audit-running")
+    # no navigation: the job panel redraws the page when the audit ends
+    page.get_by_text("Label quality").first.wait_for(timeout=60_000)
+    assert page.get_by_text("No audit yet").count() == 0
+    shot(page, "audit-after-job")
+
+
+def test_export_downloads_a_file_that_imports_back(start_app, browser_page, e2e_env, tmp_path):
+    db = Path(e2e_env["WORKBENCH_DB"])
+    seed_films(db, train=False, audited=False)
+    url = start_app()
+    page = browser_page
+    page.goto(f"{url}/export?project=films")
+    page.get_by_text("Rows in this export").wait_for()
+    page.get_by_role("button", name="Prepare the download").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download films.jsonl").click()
+    target = tmp_path / "films.jsonl"
+    download.value.save_as(target)
+    shot(page, "export")
+    from workbench.io import import_file
+
+    with Store(db) as s:
+        report = import_file(s, "films again", str(target), task="classification", labels=["pos", "neg"])
+        assert report.inserted == 6  # the six human labels
+        again = s.get_project("films again")
+        assert sorted(s.reference_labels(again.id).values()) == ["neg"] * 3 + ["pos"] * 3
+
+
+def test_long_texts_keep_the_label_bar_on_screen_and_question_mark_shows_help(start_app, browser_page, e2e_env):
+    db = Path(e2e_env["WORKBENCH_DB"])
+    with Store(db) as s:
+        project = s.create_project("long", "classification", [f"label{i}" for i in range(11)])
+        add_texts(s, project, [" ".join(["a very long review line"] * 40 + ["\n"]) * 30])
+    url = start_app()
+    page = browser_page
+    page.goto(f"{url}/annotate?project=long")
+    button = page.locator('[data-testid="stMain"] button', has_text="label9 (q)").first
+    button.wait_for()
+    _idle(page)
+    box = button.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 900, "the label bar is below the fold"
+    colours = {page.locator('[data-testid="stMain"] button', has_text=f"label{i} (").first.evaluate(
+        "b => getComputedStyle(b).borderLeftColor") for i in (0, 9, 10)}
+    assert len(colours) == 3  # each label its own colour, the 10th included
+    page.keyboard.press("?")
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("Keyboard shortcuts").wait_for()
+    dialog.get_by_text("label as label9", exact=True).wait_for()
+    shot(page, "annotate-help")
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
+    page.keyboard.press("q")  # the 10th label's key labels
+    rows = wait_for(lambda: Db(db).rows("long"))
+    assert [json.loads(r["value"]) for r in rows] == ["label9"]

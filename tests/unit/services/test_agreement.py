@@ -103,3 +103,18 @@ def test_crowdlab_consensus_prefers_the_reliable_annotator(store):
     assert [r["consensus"] for r in out["records"]] == truth
     quality = {a["annotator"]: a["quality"] for a in out["annotators"]}
     assert quality["noisy"] < quality["good"]
+
+
+def test_one_annotator_gets_the_vote_not_a_crowdlab_crash(store):
+    """The Review page raised cleanlab's 'labels_multiannotator must have more than one column' with one annotator."""
+    from services.agreement import consensus, team_consensus
+    from tests.conftest import add_texts
+
+    project = store.create_project("solo", "classification", ["pos", "neg"])
+    ids = add_texts(store, project, [f"text {i}" for i in range(8)])
+    for i, rid in enumerate(ids):
+        store.annotate(project, rid, "alice", "label", "pos" if i % 2 else "neg")
+    with pytest.raises(ValidationError, match="at least two annotators"):
+        consensus(store, project)
+    labels, quality = team_consensus(store, project)
+    assert quality == {} and {v["label"] for v in labels.values()} == {"pos", "neg"} and len(labels) == 8
