@@ -6,6 +6,7 @@ import altair as alt
 import streamlit as st
 
 from pages.ui import auth, charts, loaders, state
+from pages.ui.stats import dataset_statistics
 from workbench import progress
 
 loaders.require_router()
@@ -66,3 +67,7 @@ if over_time:
         width="stretch")
 else:
     st.caption("Nothing labelled yet.")
+
+with st.expander("Dataset statistics: text lengths, people vs reference, co-occurrence, spans", expanded=False):
+    with loaders.ui_store() as store:
+        dataset_statistics(store, project)

@@ -79,3 +79,20 @@ def project_rows(store) -> list[dict[str, Any]]:
         out.append({"name": project.name, "task": project.task, "labels": ", ".join(project.labels),
                     **store.project_counts(project), "archived": project.archived_at is not None})
     return out
+
+
+def dataset_statistics(store, project) -> dict[str, Any]:
+    """What the Progress page's "Dataset statistics" shows, per task.
+
+    Returns
+    -------
+    dict
+        ``lengths`` (:meth:`~workbench.store.Store.text_lengths`), ``labels`` (:func:`label_counts`: human vs
+        reference per label), and ``cooccurrence`` (multi-label) or ``spans`` (NER: per type and length).
+    """
+    out: dict[str, Any] = {"lengths": store.text_lengths(project), "labels": label_counts(store, project)}
+    if project.task == "multilabel":
+        out["cooccurrence"] = store.label_cooccurrence(project)
+    if project.task == "ner":
+        out["spans"] = store.span_stats(project)
+    return out

@@ -20,6 +20,6 @@ def test_progress_counts_and_charts(db):
     assert metrics == {"Records": "3", "Done": "2 (67%)", "Partly labelled": "0", "Annotators": "2"}
     table = at.dataframe[0].value
     assert dict(zip(table["annotator"], table["records"])) == {"alice": 1, "bob": 1}
-    assert len(at.get("vega_lite_chart")) == 3  # per label, per annotator, over time
+    assert len(at.get("vega_lite_chart")) == 5  # per label, per annotator, over time; lengths, people vs reference
     at.segmented_control(key="progress.freq").set_value("hour").run()
     assert not at.exception

@@ -17,11 +17,12 @@ from workbench.store.progress import ProgressMixin
 from workbench.store.projects import Project, ProjectsMixin
 from workbench.store.queue import QueueMixin
 from workbench.store.records import NewRecord, Record, RecordsMixin
+from workbench.store.stats import StatsMixin
 
 
 class Store(ProjectsMixin, RecordsMixin, AnnotationsMixin, QueueMixin, BrowseMixin, ProgressMixin, ModelsMixin,
             JobsMixin, EmbeddingsMixin, AuditsMixin, AccountsMixin, ArgillaMixin, ExploreMixin, CommentsMixin,
-            StoreBase):
+            StatsMixin, StoreBase):
     """The one entry point to the database. See :class:`StoreBase` for threading rules."""
 
 

@@ -49,3 +49,27 @@ def test_a_relabel_or_a_span_edit_counts_one_record_not_two(store, clf_project, 
         store.annotate(ner, ner_ids[0], "alice", "label", [{"start": 0, "end": end, "label": "person"}])
     assert records_per_hour(store, ner, "alice") == 1.0
     assert sum(r["records"] for r in labels_over_time(store, ner, "hour")) == 1
+
+
+def test_dataset_statistics_per_task(store, clf_project, ner_project):
+    from workbench.progress import dataset_statistics
+
+    project, ids = clf_project
+    found = dataset_statistics(store, project)
+    lengths = found["lengths"]
+    assert sum(r["records"] for r in lengths["rows"]) == 4
+    assert (lengths["min"], lengths["median"], lengths["max"]) == (8, 9, 10)
+    assert found["labels"][0] == {"label": "pos", "annotated": 0, "reference": 2}
+    ml = store.create_project("tags", "multilabel", ["a", "b", "c"])
+    from tests.conftest import add_texts
+
+    ml_ids = add_texts(store, ml, ["one", "two", "three"])
+    store.annotate(ml, ml_ids[0], "x", "label", ["a", "b"])
+    store.annotate(ml, ml_ids[1], "x", "label", ["a"])
+    pairs = {(r["a"], r["b"]): r["records"] for r in dataset_statistics(store, ml)["cooccurrence"]}
+    assert pairs[("a", "a")] == 2 and pairs[("a", "b")] == 1 and pairs[("b", "b")] == 1
+    ner, ner_ids = ner_project
+    store.annotate(ner, ner_ids[0], "x", "label", [{"start": 0, "end": 5, "label": "person"},
+                                                     {"start": 14, "end": 19, "label": "location"}])
+    assert dataset_statistics(store, ner)["spans"] == [{"label": "location", "length": 5, "spans": 1},
+                                                        {"label": "person", "length": 5, "spans": 1}]
