@@ -228,6 +228,14 @@ def test_keyboard_labelling_and_ner_span_in_a_real_browser(browser_page, start_a
     rows = db.wait_rows("e2e-tweets", 4)
     assert len(rows) == 4, "the refused overlap must not have been stored"
     assert json.loads(rows[-1]["value"]) == [_at("Alice", "person"), _at("Bob", "person")]
+    expect(message).to_contain_text("Removed")
+    # -- undo brings the span back, and the "Removed ..." message goes with it ------------------
+    _idle(page)
+    page.keyboard.press("z")
+    rows = db.wait_rows("e2e-tweets", 5)
+    assert rows[-1]["kind"] == "retract"
+    annotator.locator('.ner-span[data-label="location"]').wait_for()
+    expect(message).to_have_text("")
     _idle(page)
     assert not [e for e in console_errors if "BidiComponent" in e], console_errors
     assert time.monotonic() - started < 90, "the e2e test must stay under 90 s"

@@ -217,3 +217,18 @@ def test_help_overlay_lists_every_key_including_letters_past_nine_labels(db):
     shown = dict(zip(table["key"], table["does"]))
     assert shown["q"] == "label as label9" and shown["e"] == "label as label11"
     assert shown["s"] == "skip" and shown["?"] == "show this help"
+
+
+def test_revisiting_marks_the_current_label_not_the_suggestion(db, clf):
+    with Store(db) as s:
+        project = s.get_project("reviews")
+        version = s.add_model_version(project, "logreg", project.labels)
+        s.write_suggestions(project, version, [(clf[0], "neutral", 0.81, 0.4, None)])
+        s.activate_model_version(project, version)
+    at = start("pages/annotate.py")
+    at.button(key="annotate.label.0").click().run()  # labels the first record 'pos'; the model says 'neutral'
+    edit = [b for b in at.button if b.key and b.key.startswith("annotate.edit.")]
+    edit[0].click().run()
+    assert _shown(at) == TEXTS[0]
+    assert at.button(key="annotate.label.0").proto.type == "primary"  # the record's current label
+    assert at.button(key="annotate.label.2").proto.type == "secondary"  # not the suggestion
