@@ -92,7 +92,9 @@ class Meter:
         elapsed, fresh = self.clock() - self.t0, done - self.start
         if fresh > 0 and elapsed > 0:
             rate = fresh / elapsed
-            parts.append(f"{rate:,.0f} {self.unit}/s" if rate >= 10 else f"{rate:.1f} {self.unit}/s")
+            one = self.unit[:-1] if self.unit.endswith("s") else self.unit
+            parts.append(f"{rate:,.0f} {self.unit}/s" if rate >= 10 else f"{rate:.1f} {self.unit}/s" if rate >= 1
+                         else f"{duration_text(1 / rate)} per {one}")
             if done < self.total:
                 parts.append(f"about {duration_text((self.total - done) / rate)} left")
         return " · ".join(parts)

@@ -15,6 +15,7 @@ import numpy as np
 
 from services.audit.config import DEFAULT_MODEL
 from workbench.errors import ValidationError
+from workbench.jobs import Meter
 from workbench.registry import Registry
 from workbench.types import ProgressFn
 
@@ -65,12 +66,12 @@ def oof_probabilities(fit_predict: Callable[[np.ndarray, np.ndarray], np.ndarray
     """
     out = np.full((n, k), np.nan)
     folds = int(assignment.max()) + 1
+    meter = Meter(progress, "out-of-fold models", folds, "folds")
     for f in range(folds):
         test = np.flatnonzero(assignment == f)
         train = np.flatnonzero(assignment != f)
         out[test] = fit_predict(train, test)
-        if progress:
-            progress((f + 1) / folds, f"fold {f + 1}/{folds}")
+        meter(f + 1)
     return out
 
 
@@ -198,6 +199,7 @@ def oof_adapter_probabilities(name: str, task: str, labels: Sequence[str], texts
     assignment = fold_assignment(strat, folds, seed)
     out: list[Any] = [None] * len(texts)
     tag_names: list[str] | None = None
+    meter = Meter(progress, f"out-of-fold {name} models", folds, "folds")
     for f in range(folds):
         test = np.flatnonzero(assignment == f)
         train = np.flatnonzero(assignment != f)
@@ -207,8 +209,7 @@ def oof_adapter_probabilities(name: str, task: str, labels: Sequence[str], texts
         tag_names = list(adapter.labels)
         for j, i in enumerate(test):
             out[i] = probs[j]
-        if progress:
-            progress((f + 1) / folds, f"fold {f + 1}/{folds} ({name})")
+        meter(f + 1)
     if task == "ner":
         return out, tag_names
     return np.asarray(out, dtype=float), tag_names

@@ -33,6 +33,7 @@ from services.models.common import (
 )
 from services.quiet import quiet_transformers
 from workbench.errors import MissingDependencyError, ValidationError
+from workbench.jobs import Meter
 
 BODY_DIR = "body"
 
@@ -72,8 +73,12 @@ def _progress_callback(progress: ProgressFn):
     from transformers import TrainerCallback
 
     class Progress(TrainerCallback):
+        meter = None
+
         def on_step_end(self, args, state, control, **kwargs):
-            progress(state.global_step / max(state.max_steps, 1), f"training step {state.global_step}/{state.max_steps}")
+            if self.meter is None:  # max_steps is known once training began
+                self.meter = Meter(progress, "training steps", max(state.max_steps, 1), "steps")
+            self.meter(state.global_step)
 
     return Progress()
 

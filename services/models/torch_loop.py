@@ -20,6 +20,7 @@ from services.device import free_memory, precision, resolve_device
 from services.models.common import AdapterConfig, ProgressFn, portable_device, read_meta, write_meta
 from services.quiet import quiet_transformers
 from workbench.errors import ValidationError
+from workbench.jobs import Meter
 
 LORA_TARGETS: dict[str, list[str]] = {"bert": ["query", "value"], "distilbert": ["q_lin", "v_lin"],
                                       "roberta": ["query", "value"], "xlm-roberta": ["query", "value"]}
@@ -124,6 +125,7 @@ def train(model, examples: Sequence[dict[str, Any]], collate, config: FineTuneCo
     scaler = torch.amp.GradScaler("cuda", enabled=dtype is torch.float16)
     model.to(device).train()
     step, loss_value = 0, float("nan")
+    meter = Meter(progress, "training steps", total, "steps")
     for _ in range(config.epochs):
         for batch in loader:
             batch = {k: v.to(device) for k, v in batch.items()}
@@ -138,8 +140,7 @@ def train(model, examples: Sequence[dict[str, Any]], collate, config: FineTuneCo
             schedule.step()
             step += 1
             loss_value = float(loss.detach())
-            if progress:
-                progress(step / total, f"training step {step}/{total}")
+            meter(step)
     model.eval()
     return loss_value
 

@@ -72,3 +72,14 @@ def test_meter_reports_items_rate_and_time_left_from_its_own_work():
     assert seen[-1] == (1.0, "embedding texts · 1,000 / 1,000 (200 cached) · 100 texts/s")
     assert [duration_text(s) for s in (45, 300, 4800)] == ["45 s", "5 min", "1 h 20 min"]
     assert Meter(None, "x", 0)(0) is None  # no callback, no total: nothing to do
+
+
+def test_meter_says_seconds_per_item_when_items_are_slow():
+    from workbench.jobs import Meter
+
+    now = [0.0]
+    seen = []
+    meter = Meter(lambda f, m: seen.append(m), "out-of-fold models", 5, "folds", clock=lambda: now[0])
+    now[0] = 24.0
+    meter(2)
+    assert seen == ["out-of-fold models · 2 / 5 · 12 s per fold · about 36 s left"]
