@@ -137,6 +137,11 @@ with loaders.ui_store() as store:
             st.success("Every flagged record has been reviewed.")
         else:
             issue = page[0]
+            # one listener for every key, mounted before the record shows (a focused widget, e.g. "Explain
+            # words", never swallows them)
+            keys = project_keys(project)
+            label_keys([*DECISION_KEYS, "l", HELP_KEY, *(keys.values() if project.task == "classification" else ["Enter"])],
+                       functools.partial(_press, project.id, latest["id"]), key=state.AUDIT_KEYS)
             record = store.get_record(issue["record_id"])
             details = issue["details"]
             st.subheader(f"Label quality {issue['quality']:.3f}")
@@ -178,7 +183,6 @@ with loaders.ui_store() as store:
                       on_click=_decide, args=(project.id, issue["id"], "exclude"))
             a4.button("Later (l)", key=state.AUDIT_LATER, width="stretch",
                       on_click=lambda: st.session_state.__setitem__(OFFSET, offset + 1))
-            keys = project_keys(project)
             if project.task == "classification":
                 st.caption("Relabel:")
                 cols = st.columns(min(len(project.labels), 6))
@@ -191,10 +195,7 @@ with loaders.ui_store() as store:
             else:
                 st.button("Accept suggestion (Enter)", key=state.AUDIT_ACCEPT, type="primary",
                           on_click=_decide, args=(project.id, issue["id"], "relabel", issue["suggested"]))
-            # one listener for every key (a focused widget, e.g. "Explain words", never swallows them)
             help_overlay("audit", "Audit review queue", audit_shortcuts(project))
-            label_keys([*DECISION_KEYS, "l", HELP_KEY, *(keys.values() if project.task == "classification" else ["Enter"])],
-                       functools.partial(_press, project.id, latest["id"]), key=state.AUDIT_KEYS)
 
     with summary_tab:
         per_class = [{"label": k, "issues": v} for k, v in (summary.get("issues_per_class") or {}).items()]

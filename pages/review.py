@@ -76,12 +76,17 @@ def _press(project_id: int, record_id: int, options: list, consensus, key: str) 
 
 
 def _item_panel(project, item: dict, consensus: dict | None) -> None:
-    st.text(item["text"])  # literal: data is never rendered as markup
     distinct: list = []
     for value in item["labels"].values():
         if value not in distinct:
             distinct.append(value)
     letters = LETTERS
+    label_keys_here = review_label_keys(project)
+    # the key listener before the text: mounted by the time the record shows
+    keys = [*label_keys_here.values(), *letters[:len(distinct)], "Enter", "s", HELP_KEY]
+    label_keys(keys, lambda key: _press(project.id, item["record_id"], distinct, consensus, key),
+               key=state.page_key(state.REVIEW_KEYS, project.id))
+    st.text(item["text"])  # literal: data is never rendered as markup
     rows = [{"annotator": who, "label": components.value_text(value),
              "key": letters[distinct.index(value)] if distinct.index(value) < len(letters) else ""}
             for who, value in sorted(item["labels"].items())]
@@ -96,7 +101,6 @@ def _item_panel(project, item: dict, consensus: dict | None) -> None:
         columns[i % len(columns)].button(f"Accept {components.md(components.value_text(value))} ({letters[i]})",
                                          key=review_key("accept", i), width="stretch", on_click=_decide,
                                          args=(project.id, item["record_id"], value))
-    label_keys_here = review_label_keys(project)
     if project.task == "classification":
         st.caption("Or set another label:")
         columns = st.columns(min(len(project.labels), 6))
@@ -110,9 +114,6 @@ def _item_panel(project, item: dict, consensus: dict | None) -> None:
               on_click=_decide, args=(project.id, item["record_id"], consensus["label"] if consensus else None))
     c2.button("Skip (s)", key=review_key("skip"), on_click=_skip)
     help_overlay("review", "Review", review_shortcuts(project, letters[:len(distinct)], label_keys_here))
-    keys = [*label_keys_here.values(), *letters[:len(distinct)], "Enter", "s", HELP_KEY]
-    label_keys(keys, lambda key: _press(project.id, item["record_id"], distinct, consensus, key),
-               key=state.page_key(state.REVIEW_KEYS, project.id))
 
 
 def _figures(store, project, labels: dict, quality: dict, by_record: dict) -> None:

@@ -207,6 +207,9 @@ def _as_seen_by(store, project, annotator: str, record: Record) -> Record:
 
 
 def _record(store, project, annotator: str, item: QueueItem) -> None:
+    # the key listener first: it is mounted before the text appears, so a key pressed as soon as the
+    # record shows is never lost (it draws nothing)
+    label_keys(_KEYS[project.task](project), functools.partial(_press, project.id), key=annotate_key("keys"))
     record = _as_seen_by(store, project, annotator, item.record)
     suggestion = store.suggestion(project, record.id)
     where = {"new": "New", "recheck": "Re-check (flagged by the audit)", "revisit": "Revisit"}[item.kind]
@@ -238,12 +241,13 @@ def _record(store, project, annotator: str, item: QueueItem) -> None:
     ner = project.task == "ner"  # the span annotator has its own keys; s and z stay button shortcuts there
     c1.button("Skip (s)", key=annotate_key("skip"), shortcut="s" if ner else None, on_click=_act, args=("skip",))
     c2.button("Undo (z)", key=annotate_key("undo"), shortcut="z" if ner else None, on_click=_undo)
-    label_keys(_KEYS[project.task](project), functools.partial(_press, project.id), key=annotate_key("keys"))
     # the audit (of reference labels, or of a colleague's label) stays hidden while labelling, except on
     # re-checks, whose point it is, or where the project allows it for review
     _explanation(store, project, record, project.settings.show_reference or item.kind == "recheck")
-    with st.expander("History and comments (flag as unsure)"):
-        record_history(store, project, record.id, team=auth.allowed("team"), viewer=annotator, where="annotate")
+    # drawn only when asked for: every label reruns this panel, and a fast labeller should not pay for it
+    if st.toggle("History and comments (flag as unsure)", key=annotate_key("history")):
+        with st.container(border=True):
+            record_history(store, project, record.id, team=auth.allowed("team"), viewer=annotator, where="annotate")
 
 
 # -- keys: every press counts once, in order (keys_component) -----------------------------

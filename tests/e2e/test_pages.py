@@ -151,7 +151,15 @@ def test_audit_page_shows_the_result_when_its_job_ends(start_app, browser_page, 
     page.get_by_text("Audit #1").first.wait_for()  # the job's progress bar, then its result
     shot(page, "audit-running")
     # no navigation: the job panel redraws the page when the audit ends
-    page.get_by_text("Label quality").first.wait_for(timeout=60_000)
+    db = Path(e2e_env["WORKBENCH_DB"])
+    try:
+        page.get_by_text("Label quality").first.wait_for(timeout=60_000)
+    except Exception as exc:  # say what the job did, not only that the text never came
+        shot(page, "audit-timeout")
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        jobs = con.execute("SELECT id, status, progress, message, error FROM jobs").fetchall()
+        con.close()
+        raise AssertionError(f"no audit result on the page; jobs: {jobs}") from exc
     assert page.get_by_text("No audit yet").count() == 0
     shot(page, "audit-after-job")
 

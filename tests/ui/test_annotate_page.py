@@ -58,12 +58,17 @@ def test_undo_and_skip(db, clf):
         assert s.get_record(clf[0]).status == "skipped"
 
 
-def test_suggestion_preselected_and_accepted(db, clf):
+def _suggest_neutral(db, record_id: int) -> None:
+    """An active model version that suggests 'neutral' (0.81) for ``record_id``."""
     with Store(db) as s:
         project = s.get_project("reviews")
         version = s.add_model_version(project, "logreg", project.labels)
-        s.write_suggestions(project, version, [(clf[0], "neutral", 0.81, 0.4, None)])
+        s.write_suggestions(project, version, [(record_id, "neutral", 0.81, 0.4, None)])
         s.activate_model_version(project, version)
+
+
+def test_suggestion_preselected_and_accepted(db, clf):
+    _suggest_neutral(db, clf[0])
     at = start("pages/annotate.py")
     assert at.button(key="annotate.label.2").proto.type == "primary"
     assert any("neutral" in c.value and "0.81" in c.value for c in at.caption)
@@ -220,11 +225,7 @@ def test_help_overlay_lists_every_key_including_letters_past_nine_labels(db):
 
 
 def test_revisiting_marks_the_current_label_not_the_suggestion(db, clf):
-    with Store(db) as s:
-        project = s.get_project("reviews")
-        version = s.add_model_version(project, "logreg", project.labels)
-        s.write_suggestions(project, version, [(clf[0], "neutral", 0.81, 0.4, None)])
-        s.activate_model_version(project, version)
+    _suggest_neutral(db, clf[0])
     at = start("pages/annotate.py")
     at.button(key="annotate.label.0").click().run()  # labels the first record 'pos'; the model says 'neutral'
     edit = [b for b in at.button if b.key and b.key.startswith("annotate.edit.")]

@@ -46,6 +46,7 @@ def test_unsure_flags_are_raised_on_annotate_and_filtered_on_browse(db):
         project = s.create_project("reviews", "classification", ["pos", "neg"])
         ids = add_texts(s, project, ["is this sarcasm?", "plainly good"])
     ann = start("pages/annotate.py", annotator="ann", role="annotator", projects=("reviews",))
+    ann.toggle(key="annotate.history").set_value(True).run()
     form = "history.form.annotate." + str(ids[0])
     ann.text_area(key=f"{form}.body").input("sarcasm or praise?")
     ann.checkbox(key=f"{form}.unsure").check()
