@@ -55,7 +55,7 @@ def decisions(db: Path) -> list[dict]:
         con.close()
 
 
-def wait_for(check, timeout: float = 20.0):
+def wait_for(check, timeout: float = 45.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = check()
