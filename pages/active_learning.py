@@ -39,6 +39,10 @@ with loaders.ui_store() as store:
     c4.metric(primary.replace("_", " "), f"{metrics[primary]:.3f}" if primary in metrics else "-",
               help="On held-out reference labels (records with split 'test', else a fixed 20%).")
 
+    if status["cold_start"]:
+        still = "The model is still zero-shot" if active and active["adapter"] == training.ZERO_SHOT else \
+            "The next round is a cold start (zero-shot suggestions, diverse picks)"
+        st.info(components.md(f"{still}: {status['cold_start']}."))
     busy = Store.job_active(status["job"])
     if st.button("Retrain now", icon=":material/refresh:", disabled=busy, key=state.AL_RETRAIN):
         try:
@@ -49,7 +53,8 @@ with loaders.ui_store() as store:
             _notice("error", str(exc))
         st.rerun()
     job_panel(project.id, training.JOB_KIND, "Training job", ended_job_id(store, project, training.JOB_KIND),
-              idle="No training has run yet.")
+              idle="No training has run yet.", after_failure="The previous model version stays active; an "
+              "automatic retrain is tried again with the next label.")
 
     st.subheader("Learning curve")
     choices = evaluation.curve_metrics(store, project)

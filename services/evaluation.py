@@ -14,6 +14,7 @@ name the curves plot by default.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -132,17 +133,42 @@ def evaluate(task: str, labels: Sequence[str], gold: Sequence[Any], predicted: S
 
 # -- stopping hint ---------------------------------------------------------------------
 
+def _wilson(p: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson interval of a proportion ``p`` measured on ``n`` items."""
+    if n <= 0:
+        return 0.0, 1.0
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _slope_per_100(labels: list[int], values: list[float]) -> float | None:
+    """Least-squares change of the metric per 100 labels over the given rounds (None for fewer than 2)."""
+    if len(labels) < 2 or len(set(labels)) < 2:
+        return None
+    x, y = np.asarray(labels, dtype=float), np.asarray(values, dtype=float)
+    return float(np.polyfit(x, y, 1)[0] * 100)
+
+
 def stopping_hint(store, project, *, run: str = "live", window: int = 3, min_gain: float = 0.005,
                   min_agreement: float = 0.99) -> dict[str, Any]:
-    """Is labelling still paying off?
+    """Is labelling still paying off? One recommendation from three signals that never contradict it.
+
+    - **stability**: share of pool predictions unchanged between the last two model versions;
+    - **slope**: the primary metric's least-squares change per 100 labels over the last ``window + 1``
+      evaluated rounds;
+    - **precision**: the 95% Wilson interval of the latest held-out accuracy (its half-width says how
+      small a gain the held-out set can see at all).
+
+    ``stop`` only when predictions are stable *and* the slope is below ``min_gain`` per 100 labels
+    over a full window. Otherwise the message says which signal asks to go on, or what is missing.
 
     Returns
     -------
     dict
-        ``agreement`` (share of pool predictions unchanged between the last two
-        model versions, or None), ``gains`` (metric change of each of the last
-        ``window`` rounds), ``metric``, ``stop`` (bool: predictions stable and
-        gains below ``min_gain``) and ``message`` (one sentence for the UI).
+        ``agreement`` (or None), ``gains`` (metric change of each of the last ``window`` rounds),
+        ``slope`` (per 100 labels, or None), ``interval`` ((low, high) or None), ``metric``, ``stop``,
+        ``message``.
     """
     versions = store.latest_model_versions(project, 2)
     agreement = None
@@ -150,24 +176,36 @@ def stopping_hint(store, project, *, run: str = "live", window: int = 3, min_gai
         stored = (versions[0]["metrics"] or {}).get("pool_agreement")
         agreement = stored if stored is not None else store.prediction_agreement(versions[0]["id"], versions[1]["id"])
     metric = PRIMARY.get(project.task, "accuracy")
-    rounds = [r for r in store.rounds(project) if r["run"] == run and metric in (r["metrics"] or {})]
-    values = [r["metrics"][metric] for r in rounds][-(window + 1):]
+    rounds = [r for r in store.rounds(project) if r["run"] == run and metric in (r["metrics"] or {})][-(window + 1):]
+    values = [float(r["metrics"][metric]) for r in rounds]
     gains = [b - a for a, b in zip(values, values[1:])]
+    slope = _slope_per_100([int(r["n_labels"]) for r in rounds], values)
+    latest = rounds[-1]["metrics"] if rounds else {}
+    interval = _wilson(float(latest[metric]), int(latest["n"])) if rounds and latest.get("n") and metric == "accuracy" \
+        else None
     stable = agreement is not None and agreement >= min_agreement
-    flat = len(gains) >= window and max(gains) < min_gain
+    full_window = len(gains) >= window
+    flat = full_window and slope is not None and slope < min_gain
+    now = (f"{metric} {values[-1]:.3f}" + (f" (95% CI {interval[0]:.3f}–{interval[1]:.3f})" if interval else "")
+           if values else "")
+    trend = f"{slope * 100:+.1f} points per 100 labels over the last {len(rounds)} rounds" if slope is not None else ""
+    moved = f"{1 - agreement:.1%} of pool predictions changed in the last retrain" if agreement is not None else ""
     if not rounds and agreement is None:
         message = "Not enough rounds yet: train at least two model versions to get a stopping hint."
     elif stable and flat:
-        message = (f"Consider stopping: {agreement:.1%} of pool predictions did not change and the last "
-                   f"{len(gains)} rounds gained less than {min_gain:.1%} {metric}.")
-    elif flat:
-        message = f"The last {len(gains)} rounds gained less than {min_gain:.1%} {metric}; predictions still move."
-    elif agreement is not None:
-        message = f"Keep labelling: {1 - agreement:.1%} of pool predictions changed in the last retrain."
+        message = f"Consider stopping: {agreement:.1%} of pool predictions stayed the same, {trend}; {now}."
+    elif not full_window:
+        have = f"{len(rounds)} evaluated round(s)" if rounds else "no evaluated round (no held-out reference labels)"
+        message = (f"Keep labelling: {have} are too few to read a trend (the hint needs {window + 1})"
+                   + (f"; {moved}" if moved else "") + (f"; {now}" if now else "") + ".")
+    elif not flat:
+        message = f"Keep labelling: {metric} still moves, {trend}; {now}."
+    elif agreement is None:
+        message = f"Keep labelling: {metric} is flat ({trend}); one more retrain shows whether predictions settled."
     else:
-        message = "Keep labelling: the model is still improving."
-    return {"agreement": agreement, "gains": gains, "metric": metric, "stop": bool(stable and flat),
-            "message": message}
+        message = f"Keep labelling: {metric} is flat ({trend}), but {moved}; the model is still changing its mind."
+    return {"agreement": agreement, "gains": gains, "slope": slope, "interval": interval, "metric": metric,
+            "stop": bool(stable and flat), "message": message}
 
 
 def learning_curves(store, project, metric: str | None = None) -> list[dict[str, Any]]:

@@ -15,6 +15,8 @@ SAMPLES_DIR = DATA_DIR / "samples"
 MODELS_DIR = DATA_DIR / "models"
 DEFAULT_DB = DATA_DIR / "workbench.db"
 DEFAULT_ENCODER = "minilm"  # alias for the packaged sentence-transformers/all-MiniLM-L6-v2
+#: what each task trains by default: every task gets an adapter that can do it (``ner`` is the one NER adapter)
+DEFAULT_ADAPTERS: dict[str, str] = {"classification": "logreg", "multilabel": "logreg", "ner": "ner"}
 # best on both label-efficiency measures in `python -m benchmarks.active_learning efficiency` (README)
 DEFAULT_STRATEGY = "power_entropy"
 
@@ -109,6 +111,11 @@ class ProjectSettings(ConfigMixin):
     annotators_per_record: int = 1
     label_keys: dict[str, str] = field(default_factory=dict)
     show_reference: bool = False
+
+    @classmethod
+    def for_task(cls, task: str, **options: Any) -> ProjectSettings:
+        """Settings of a new ``task`` project: the task's default adapter (:data:`DEFAULT_ADAPTERS`)."""
+        return cls.from_dict({"adapter": DEFAULT_ADAPTERS.get(task, "logreg"), **options})
 
     def __post_init__(self) -> None:
         from workbench.keymap import check_overrides

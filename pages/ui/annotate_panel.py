@@ -24,6 +24,7 @@ from pages.ui.history import record_history
 from pages.ui.keys_component import label_keys
 from pages.ui.ner_component import ner_annotator
 from pages.ui.state import annotate_key
+from services.training import failed_retrain
 from workbench import keymap, progress
 from workbench.errors import WorkbenchError
 from workbench.queue import QueueItem, next_item, open_record, reserved_by_others
@@ -196,6 +197,10 @@ def _progress(store, project, annotator: str) -> None:
                     f" ({project.settings.annotators_per_record} labels each)"
                     if project.settings.annotators_per_record > 1 else "")
                 + f" · you: {rate:.0f} records labelled in the last hour")
+    failed = failed_retrain(store, project)
+    if failed is not None and project.settings.retrain_every > 0:
+        components.message("warning", f"The last automatic retrain failed: {failed['error']}. The suggestions "
+                                      "come from the previous model; it is tried again with your next label.")
 
 
 def _as_seen_by(store, project, annotator: str, record: Record) -> Record:

@@ -41,7 +41,7 @@ def ended_job_id(store, project, kind: str) -> int | None:
 
 
 @st.fragment(run_every=POLL_SECONDS)
-def job_panel(project_id: int, kind: str, title: str, shown: int | None, idle: str = "") -> None:
+def job_panel(project_id: int, kind: str, title: str, shown: int | None, idle: str = "", after_failure: str = "") -> None:
     """Progress of the latest ``kind`` job of the project; the whole page reruns when a job ends that the page
     has not drawn yet.
 
@@ -50,6 +50,7 @@ def job_panel(project_id: int, kind: str, title: str, shown: int | None, idle: s
     title : what the job is called on the bar ("Audit", "Training job").
     shown : :func:`ended_job_id` when the page was drawn: the ended job whose results it shows.
     idle : caption shown when no job of this kind ever ran ("" = nothing).
+    after_failure : what happens next when the latest job failed ("It is tried again with the next label.").
     """
     with loaders.ui_store() as store:
         job = store.latest_job(store.get_project(project_id), kind)
@@ -62,7 +63,8 @@ def job_panel(project_id: int, kind: str, title: str, shown: int | None, idle: s
     if Store.job_active(job):
         st.progress(min(max(float(job["progress"]), 0.0), 1.0), text=components.md(progress_text(title, job)))
     elif job["status"] == "failed":
-        components.message("error", f"{title} #{job['id']} failed: {job['error']}")
+        components.message("error", f"{title} #{job['id']} failed: {job['error']}"
+                           + (f" {after_failure}" if after_failure else ""))
     elif job.get("finished_at"):
         st.caption(f"{title} #{job['id']} finished at {job['finished_at'][:19].replace('T', ' ')} UTC.")
 

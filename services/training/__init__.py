@@ -19,6 +19,7 @@ a background job.
 from services.training.data import EVAL_SHARE_MOD, Rows, eval_ids, eval_split, pool_rows, training_rows
 from services.training.jobs import (
     JOB_KIND,
+    failed_retrain,
     labels_since_training,
     launch_process,
     maybe_retrain,
@@ -30,6 +31,7 @@ from services.training.round import ZERO_SHOT, build_adapter, decode, predict, t
 
 __all__ = [
     "EVAL_SHARE_MOD", "JOB_KIND", "ZERO_SHOT", "Rows", "build_adapter", "decode", "eval_ids", "eval_split",
+    "failed_retrain",
     "labels_since_training", "launch_process", "maybe_retrain", "model_status", "pool_rows", "predict",
     "run_training_job", "start_training", "train_round", "training_rows",
 ]

@@ -73,3 +73,19 @@ def in_cold_start(project, rows: Rows) -> bool:
     if project.task == "classification":
         return al.needs_cold_start(label_counts(project, rows.values), project.labels)
     return len(rows) < 2
+
+
+def cold_start_reason(project, rows: Rows) -> str | None:
+    """Why the next round is still a cold start (zero-shot suggestions, diverse picks), or None when it is not.
+
+    Example: ``"rotten has 1 label and plot has 0; every label needs 2 before a model is trained"``.
+    """
+    if not in_cold_start(project, rows):
+        return None
+    if project.task != "classification":
+        return f"{len(rows)} labelled record(s); a model is trained from 2"
+    counts = label_counts(project, rows.values)
+    short = [f"{label} has {counts.get(label, 0)} label{'' if counts.get(label, 0) == 1 else 's'}"
+             for label in project.labels if counts.get(label, 0) < 2]
+    shown = ", ".join(short[:4]) + (f" and {len(short) - 4} more labels need more" if len(short) > 4 else "")
+    return f"{shown}; every label needs 2 before a model is trained"

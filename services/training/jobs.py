@@ -21,17 +21,28 @@ KEEPS = "the previous model version stays active"
 
 
 def labels_since_training(store, project) -> int:
-    """Label decisions made since the latest model version or failed training (see the store)."""
-    return store.labels_since_last_model(project, JOB_KIND)
+    """Label decisions made since the latest model version (see the store)."""
+    return store.labels_since_last_model(project)
+
+
+def failed_retrain(store, project) -> dict[str, Any] | None:
+    """The latest training job when it failed (not when its worker was killed: that one resumes), else None."""
+    job = store.latest_job(project, JOB_KIND)
+    return job if job is not None and job["status"] == "failed" and not job.get("interrupted") else None
 
 
 def maybe_retrain(store, project, **kwargs: Any) -> int | None:
     """Start a background training when ``retrain_every`` new labels arrived; return the job id or None.
 
-    Never raises for a training already running (that one will pick the labels up next time).
+    After a failed training the next label tries again (not the same labels twice in a row: a failure
+    the labels did not change would only repeat). Never raises for a training already running (that one
+    will pick the labels up next time).
     """
     every = project.settings.retrain_every
     if every <= 0 or labels_since_training(store, project) < every:
+        return None
+    failed = failed_retrain(store, project)
+    if failed is not None and store.labels_since(project, failed["finished_at"]) < 1:
         return None
     try:
         return start_training(store, project, **kwargs)
@@ -109,12 +120,16 @@ def run_training_job(db_path, project_name: str, job_id: int) -> dict[str, Any]:
 
 
 def model_status(store, project) -> dict[str, Any]:
-    """Active version summary, staleness and the latest training job, for the UI and CLI.
+    """Active version summary, staleness, the latest training job and why the next round would still be a
+    cold start (``cold_start``: a sentence, or None), for the UI and CLI.
 
     Looking is enough to notice a killed job: it is marked failed here (:func:`workbench.jobs.recover`).
     """
+    from services.training.data import cold_start_reason, eval_ids, training_rows
+
     jobs.recover(store)
     project = store.get_project(project.id)
     active = store.model_version(project.active_model_version) if project.active_model_version else None
     return {"active": active, "labels_since": labels_since_training(store, project),
-            "job": store.latest_job(project, JOB_KIND), "retrain_every": project.settings.retrain_every}
+            "job": store.latest_job(project, JOB_KIND), "retrain_every": project.settings.retrain_every,
+            "cold_start": cold_start_reason(project, training_rows(store, project, eval_ids(store, project)))}

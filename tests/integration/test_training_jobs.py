@@ -21,6 +21,7 @@ from services.training import (
     train_round,
 )
 from tests.conftest import add_texts
+from workbench import jobs
 from workbench.config import ProjectSettings, models_dir_for
 from workbench.errors import ConflictError, JobError
 
@@ -202,3 +203,57 @@ def test_round_reports_embedding_progress_then_uses_the_cache(store, project):
     seen.clear()
     train_round(store, p, progress=lambda f, m: seen.append((f, m)))
     assert not [m for _, m in seen if m.startswith("embedding texts")]  # every vector came from the cache
+
+
+def test_ner_projects_default_to_the_ner_adapter_and_old_ones_are_migrated(tmp_path):
+    from workbench.store import Store
+
+    with Store(tmp_path / "n.db") as s:
+        assert s.create_project("tweets", "ner", ["person"]).settings.adapter == "ner"
+        assert s.create_project("films", "classification", ["a", "b"]).settings.adapter == "logreg"
+        # a project saved under the old default (logreg can never train NER)
+        s.execute("UPDATE projects SET settings = ? WHERE name = 'tweets'", ('{"model": "logreg"}',))
+        s.execute("DELETE FROM _migrations WHERE name = '014_ner_default_adapter'")
+    with Store(tmp_path / "n.db") as s:
+        assert s.get_project("tweets").settings.adapter == "ner"
+        assert s.get_project("films").settings.adapter == "logreg"
+
+
+def test_a_failed_automatic_retrain_is_tried_again_with_the_next_label(store, project):
+    from services.training import failed_retrain, maybe_retrain
+
+    p, ids, refs = project
+    settings = p.settings.to_dict()
+    with ADAPTERS.scoped():
+        @register("broken")
+        class Broken:  # an adapter that always fails, like a model that cannot do the task
+            name, tasks = "broken", ("classification",)
+
+            def __init__(self, task, labels, **config):
+                raise RuntimeError("this adapter is broken")
+
+        from workbench.config import ProjectSettings
+
+        store.update_project(p, settings=ProjectSettings.from_dict({**settings, "adapter": "broken",
+                                                                    "retrain_every": 4}))
+        p = store.get_project(p.id)
+        _label(store, p, ids, refs, 4, eval_ids(store, p))  # two per class: past the cold start
+        job = maybe_retrain(store, p)
+        jobs.wait_for(store, job)
+        assert failed_retrain(store, p)["error"].endswith("this adapter is broken")
+        assert maybe_retrain(store, p) is None  # the same labels do not retry at once
+        store.annotate(p, [i for i in ids if store.get_record(i).status == "unlabelled"][0], "a", "label", refs[0])
+        retry = maybe_retrain(store, p)
+        assert retry is not None and retry != job  # the next label tries again
+        jobs.wait_for(store, retry)
+
+
+def test_the_status_says_why_the_model_is_still_zero_shot(store, project):
+    p, ids, refs = project
+    held = eval_ids(store, p)
+    first_pos = next(i for i, r in zip(ids, refs) if r == "pos" and i not in held)
+    store.annotate(p, first_pos, "ann", "label", "pos")
+    status = model_status(store, p)
+    assert status["cold_start"] == "pos has 1 label, neg has 0 labels; every label needs 2 before a model is trained"
+    _label(store, p, ids, refs, 6, held)
+    assert model_status(store, p)["cold_start"] is None

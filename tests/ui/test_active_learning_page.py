@@ -70,3 +70,22 @@ def test_page_with_a_model_shows_version_staleness_per_class_and_retrains(db):
             time.sleep(0.2)
         assert s.latest_job(p, JOB_KIND)["status"] == "done"
         assert len(s.model_versions(p)) == 2
+
+
+def test_a_failed_retrain_and_the_cold_start_are_explained_on_both_pages(db):
+    from tests.conftest import add_texts
+    from tests.ui.conftest import start
+    from workbench.store import Store
+
+    with Store(db) as s:
+        project = s.create_project("films", "classification", ["fresh", "rotten"])
+        ids = add_texts(s, project, ["great", "awful", "fine"])
+        s.annotate(project, ids[0], "alice", "label", "fresh")
+        job = s.create_job(project, "train", {})
+        s.fail_job(job, "ValidationError: adapter 'logreg' does not support task 'ner'")
+    at = start("pages/active_learning.py", annotator="alice")
+    errors = " ".join(e.value for e in at.error)
+    assert "failed" in errors and "tried again with the next label" in errors
+    assert any("rotten has 0 labels" in i.value for i in at.info)
+    at.switch_page("pages/annotate.py").run()
+    assert any("last automatic retrain failed" in w.value and "does not support" in w.value for w in at.warning)

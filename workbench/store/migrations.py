@@ -428,6 +428,16 @@ ALTER TABLE projects ADD COLUMN archived_at TEXT;
 """)
 
 
+def m014_ner_default_adapter(conn: sqlite3.Connection) -> None:
+    """NER projects created with the old default adapter (``logreg``, which cannot do NER: every retrain
+    failed) train the ``ner`` adapter."""
+    _run(conn, """
+UPDATE projects SET settings = json_remove(json_set(settings, '$.adapter', 'ner'), '$.model')
+WHERE task = 'ner' AND COALESCE(json_extract(settings, '$.adapter'), json_extract(settings, '$.model'), 'logreg')
+    = 'logreg';
+""")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", m001_initial),
     ("002_fts", m002_fts),
@@ -441,4 +451,5 @@ MIGRATIONS: list[Migration] = [
     ("011_argilla_sync", m011_argilla_sync),
     ("012_explore_bulk_priority", m012_explore_bulk_priority),
     ("013_comments_archive", m013_comments_archive),
+    ("014_ner_default_adapter", m014_ner_default_adapter),
 ]

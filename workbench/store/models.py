@@ -78,15 +78,14 @@ class ModelsMixin:
         return [_decode_version(r) for r in self.query(
             "SELECT * FROM model_versions WHERE project_id = ? ORDER BY id", (project.id,))]
 
-    def labels_since_last_model(self, project, job_kind: str = "train") -> int:
-        """Live label decisions (label / relabel, not retracted) made after the latest
-        model version or failed ``job_kind`` job, whichever is newer. A job interrupted because its
-        worker died does not count: the labels it never used still ask for a retrain."""
-        since = self.scalar(
-            "SELECT MAX(t) FROM (SELECT MAX(created_at) AS t FROM model_versions WHERE project_id = ?"
-            " UNION ALL SELECT MAX(created_at) FROM jobs WHERE project_id = ? AND kind = ? AND status = 'failed'"
-            " AND interrupted = 0)",
-            (project.id, project.id, job_kind))
+    def labels_since_last_model(self, project) -> int:
+        """Live label decisions (label / relabel, not retracted) made after the latest model version
+        (all of them before the first)."""
+        since = self.scalar("SELECT MAX(created_at) FROM model_versions WHERE project_id = ?", (project.id,))
+        return self.labels_since(project, since)
+
+    def labels_since(self, project, since: str | None) -> int:
+        """Live label decisions made after ``since`` (ISO time; None = all)."""
         sql = f"SELECT COUNT(*) FROM annotations a WHERE a.project_id = ? AND a.kind IN {sql_list(VALUE_KINDS)} AND {LIVE}"
         if since is None:
             return self.scalar(sql, (project.id,))

@@ -64,7 +64,7 @@ class ProjectsMixin:
         name = check_project_name(name)
         check_task(task)
         labels = check_labels(labels)
-        settings = settings or ProjectSettings()
+        settings = settings or ProjectSettings.for_task(task)
         with self.atomic():
             if self.scalar("SELECT 1 FROM projects WHERE name = ?", (name,)):
                 raise ConflictError(f"a project named {name!r} already exists; pick another name")

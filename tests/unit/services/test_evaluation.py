@@ -49,7 +49,7 @@ def test_stopping_hint_needs_stable_predictions_and_flat_gains(store, clf_projec
     project, ids = clf_project
     assert "Not enough rounds" in stopping_hint(store, project)["message"]
     versions = []
-    for n, acc in ((10, 0.70), (20, 0.701), (30, 0.702), (40, 0.702)):
+    for n, acc in ((100, 0.70), (200, 0.701), (300, 0.702), (400, 0.702)):
         v = store.add_model_version(project, "logreg", project.labels, n_labels=n)
         store.write_suggestions(project, v, [(ids[0], "pos", 0.9, 0.1, None), (ids[1], "neg", 0.9, 0.1, None)])
         store.add_round(project, "margin", n, {"accuracy": acc}, model_version_id=v)
@@ -61,8 +61,10 @@ def test_stopping_hint_needs_stable_predictions_and_flat_gains(store, clf_projec
     store.write_suggestions(project, versions[-1], [(ids[0], "neg", 0.9, 0.1, None)])
     hint = stopping_hint(store, project)
     assert hint["agreement"] == 0.5 and hint["stop"] is False
+    assert hint["message"].startswith("Keep labelling: accuracy is flat") and "50.0% of pool predictions changed" \
+        in hint["message"]
     rows = learning_curves(store, project)
-    assert [r["labels"] for r in rows] == [10, 20, 30, 40] and rows[0]["metric"] == "accuracy"
+    assert [r["labels"] for r in rows] == [100, 200, 300, 400] and rows[0]["metric"] == "accuracy"
 
 
 def test_curves_skip_rounds_without_the_metric(store):
@@ -72,3 +74,24 @@ def test_curves_skip_rounds_without_the_metric(store):
     store.add_round(project, "margin", 10, {"accuracy": 0.5}, run="sim:margin:logreg:seed0")
     assert learning_curves(store, project) == [
         {"run": "sim:margin:logreg:seed0", "strategy": "margin", "labels": 10, "metric": "accuracy", "value": 0.5}]
+
+
+def test_stopping_hint_never_says_keep_labelling_because_nothing_changed(store, clf_project):
+    """It said "Keep labelling: 0.0% of pool predictions changed"; now each signal gives its own reason."""
+    project, ids = clf_project
+    for n, acc in ((10, 0.60), (20, 0.70)):
+        v = store.add_model_version(project, "logreg", project.labels, n_labels=n)
+        store.write_suggestions(project, v, [(ids[0], "pos", 0.9, 0.1, None)])
+        store.add_round(project, "margin", n, {"accuracy": acc, "n": 200}, model_version_id=v)
+    hint = stopping_hint(store, project)
+    assert hint["agreement"] == 1.0 and not hint["stop"]
+    assert "too few to read a trend" in hint["message"] and "0.0% of pool predictions changed" in hint["message"]
+    low, high = hint["interval"]
+    assert low < 0.70 < high and round(high - low, 2) == 0.13  # n = 200 held-out records
+    for n, acc in ((30, 0.80), (40, 0.90)):
+        v = store.add_model_version(project, "logreg", project.labels, n_labels=n)
+        store.write_suggestions(project, v, [(ids[0], "pos", 0.9, 0.1, None)])
+        store.add_round(project, "margin", n, {"accuracy": acc, "n": 200}, model_version_id=v)
+    hint = stopping_hint(store, project)
+    assert hint["slope"] == pytest.approx(1.0) and not hint["stop"]
+    assert hint["message"].startswith("Keep labelling: accuracy still moves, +100.0 points per 100 labels")
