@@ -8,7 +8,8 @@ the Annotate page does for one key press:
 * **action**: :func:`workbench.queue.decide` (append the label) +
   :func:`workbench.queue.next_item` (lease the next record);
 * **panel**: the action plus everything the annotation fragment reads to draw
-  the next record (suggestion, progress counts, labels/hour, last 10 decisions).
+  the next record (suggestion, progress counts, records labelled in the last hour, the failed-retrain
+  check, last 10 decisions).
 
 It prints p50 / p95 / max in milliseconds for both. Target: p95 <= 150 ms.
 """
@@ -74,6 +75,7 @@ def measure(store: Store, project, actions: int, annotator: str = "bench", seed:
             store.suggestion(project, item.record.id)
         progress.labelled_count(store, project)
         progress.records_per_hour(store, project, annotator)
+        store.latest_job(project, "train")  # the failed-retrain notice
         store.recent_annotations(project, annotator, limit=10)
         t2 = time.perf_counter()
         timings["action"].append((t1 - t0) * 1000)

@@ -40,6 +40,15 @@ def ended_job_id(store, project, kind: str) -> int | None:
     return job["id"] if job is not None and not Store.job_active(job) else None
 
 
+def _polling() -> bool:
+    """True on the panel's own timed reruns; False while the whole page is being drawn (a rerun then would
+    throw away what the page shows once, e.g. "Training job #3 started"; the next tick redraws instead)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and getattr(ctx, "fragment_ids_this_run", None))
+
+
 @st.fragment(run_every=POLL_SECONDS)
 def job_panel(project_id: int, kind: str, title: str, shown: int | None, idle: str = "", after_failure: str = "") -> None:
     """Progress of the latest ``kind`` job of the project; the whole page reruns when a job ends that the page
@@ -54,7 +63,7 @@ def job_panel(project_id: int, kind: str, title: str, shown: int | None, idle: s
     """
     with loaders.ui_store() as store:
         job = store.latest_job(store.get_project(project_id), kind)
-    if job is not None and not Store.job_active(job) and job["id"] != shown:
+    if job is not None and not Store.job_active(job) and job["id"] != shown and _polling():
         st.rerun()  # a job ended since the page was drawn: redraw the page with its results, not just this panel
     if job is None:
         if idle:
