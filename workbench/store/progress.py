@@ -18,13 +18,21 @@ class ProgressMixin:
         return row["done"], row["total"]
 
     def completion(self, project) -> dict[str, int]:
-        """``done`` (enough labels or reviewed), ``partial`` (some labels, fewer than needed), ``total``."""
+        """``done`` (enough labels or reviewed), ``partial`` (some labels, fewer than needed), ``total``.
+
+        Three indexed counts (``records_partial`` holds the labelled records, ``records_reviewed`` the
+        reviewed ones), not a scan: the Annotate panel reads this after every label.
+        """
         need = int(project.settings.annotators_per_record)
-        row = self.one(
-            "SELECT COUNT(*) AS total, COALESCE(SUM(reviewed = 1 OR n_labellers >= :need), 0) AS done,"
-            " COALESCE(SUM(reviewed = 0 AND n_labellers > 0 AND n_labellers < :need), 0) AS partial"
-            " FROM records WHERE project_id = :project", {"project": project.id, "need": need})
-        return dict(row)
+        pid = project.id
+        total = self.scalar("SELECT COUNT(*) FROM records WHERE project_id = ?", (pid,))
+        enough = self.scalar("SELECT COUNT(*) FROM records WHERE project_id = ? AND n_labellers > 0"
+                             " AND n_labellers >= ?", (pid, need))
+        fewer = self.scalar("SELECT COUNT(*) FROM records WHERE project_id = ? AND n_labellers > 0"
+                            " AND n_labellers < ? AND reviewed = 0", (pid, need))
+        reviewed_short = self.scalar("SELECT COUNT(*) FROM records WHERE project_id = ? AND reviewed = 1"
+                                     " AND n_labellers < ?", (pid, need))
+        return {"total": total, "done": enough + reviewed_short, "partial": fewer}
 
     def label_times(self, project) -> list[dict[str, Any]]:
         """(annotator, created_at) of every live label decision a person made one at a time, by annotator then
