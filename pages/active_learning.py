@@ -8,7 +8,7 @@ import streamlit as st
 from pages.ui import auth, charts, components, loaders, state
 from pages.ui.job_panel import ended_job_id, job_panel
 from services import evaluation, training
-from services.active_learning import STRATEGIES
+from services.active_learning import STRATEGIES, ZERO_SHOT_MIN_CHECK
 from services.models import adapters_for
 from workbench.config import ProjectSettings
 from workbench.errors import WorkbenchError
@@ -42,7 +42,13 @@ with loaders.ui_store() as store:
     if status["cold_start"]:
         still = "The model is still zero-shot" if active and active["adapter"] == training.ZERO_SHOT else \
             "The next round is a cold start (zero-shot suggestions, diverse picks)"
-        st.info(components.md(f"{still}: {status['cold_start']}."))
+        check = ((active or {}).get("config") or {}).get("zero_shot_check") if active else None
+        hidden = ""
+        if check and not check["shown"]:
+            hidden = (f" Its suggestions are hidden: on the {check['n']} label(s) so far it was right "
+                      f"{check['accuracy']:.0%} of the time, always picking the commonest label {check['majority']:.0%}; "
+                      f"zero-shot suggestions show once it beats that on at least {ZERO_SHOT_MIN_CHECK} labels.")
+        st.info(components.md(f"{still}: {status['cold_start']}.{hidden}"))
     busy = Store.job_active(status["job"])
     if st.button("Retrain now", icon=":material/refresh:", disabled=busy, key=state.AL_RETRAIN):
         try:

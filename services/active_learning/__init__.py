@@ -20,7 +20,13 @@ embeddings, and :func:`zero_shot` suggests labels by cosine similarity between
 record and label-name embeddings.
 """
 
-from services.active_learning.cold_start import cold_start, needs_cold_start, zero_shot
+from services.active_learning.cold_start import (
+    ZERO_SHOT_MIN_CHECK,
+    cold_start,
+    needs_cold_start,
+    zero_shot,
+    zero_shot_check,
+)
 from services.active_learning.scores import (
     entropy_scores,
     least_confidence_scores,
@@ -42,5 +48,5 @@ from services.active_learning.strategies import (
 __all__ = [
     "POWER_BETA", "STRATEGIES", "Pick", "Strategy", "cold_start", "entropy_scores", "get_strategy",
     "least_confidence_scores", "margin_scores", "needs_cold_start", "queue_scores", "random_scores", "select",
-    "sentence_probs", "uncertainty_scores", "zero_shot",
+    "sentence_probs", "uncertainty_scores", "zero_shot", "zero_shot_check", "ZERO_SHOT_MIN_CHECK",
 ]

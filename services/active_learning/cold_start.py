@@ -76,3 +76,37 @@ def zero_shot(embeddings: Any, label_embeddings: Any, *, temperature: float = 0.
     logits -= logits.max(axis=1, keepdims=True)
     e = np.exp(logits)
     return e / e.sum(axis=1, keepdims=True)
+
+
+#: zero-shot suggestions are shown only once this many human labels could check them
+ZERO_SHOT_MIN_CHECK = 4
+
+
+def zero_shot_check(predicted: Sequence[Any], given: Sequence[Any]) -> dict[str, Any]:
+    """Does zero-shot beat the majority label on the labels people gave so far?
+
+    Parameters
+    ----------
+    predicted, given : the zero-shot value and the human label of the same N labelled records
+        (multi-label values compare as sets).
+
+    Returns
+    -------
+    dict
+        ``n``, ``accuracy`` (zero-shot right), ``majority`` (share of the most common human label), and
+        ``shown``: at least :data:`ZERO_SHOT_MIN_CHECK` labels and accuracy above the majority share.
+        Below that, zero-shot suggestions would mislead more than help (on held-out sets it scored
+        under the majority class), so the queue keeps their diverse order but shows no suggestion.
+    """
+    from collections import Counter
+
+    def key(v: Any) -> Any:
+        return tuple(sorted(v)) if isinstance(v, (list, tuple)) else v
+
+    n = len(given)
+    if n == 0:
+        return {"n": 0, "accuracy": None, "majority": None, "shown": False}
+    accuracy = sum(key(p) == key(g) for p, g in zip(predicted, given)) / n
+    majority = Counter(key(g) for g in given).most_common(1)[0][1] / n
+    return {"n": n, "accuracy": accuracy, "majority": majority,
+            "shown": bool(n >= ZERO_SHOT_MIN_CHECK and accuracy > majority)}

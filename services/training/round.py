@@ -86,6 +86,8 @@ class Outcome:
     metrics: dict[str, Any] = field(default_factory=dict)
     train_seconds: float = 0.0
     cold: bool = False
+    #: cold start: :func:`services.active_learning.zero_shot_check` on the labels so far
+    zero_shot_check: dict[str, Any] | None = None
 
 
 def train_round(store, project, *, adapter: str | None = None, strategy: str | None = None, run: str = "live",
@@ -137,7 +139,7 @@ def train_round(store, project, *, adapter: str | None = None, strategy: str | N
     rest = scaled(report, 0.02 + 0.88 * share, 1.0) if pool_emb is not None else report
     if cold:
         rest(0.3, "cold start: zero-shot suggestions and diverse picks")
-        outcome, eval_pred = _cold_start(store, project, pool, pool_emb, evalset, head)
+        outcome, eval_pred = _cold_start(store, project, pool, pool_emb, evalset, head, train)
     else:
         outcome, eval_pred = _fit_and_score(store, project, adapter, spec, train, pool, pool_emb, evalset, head,
                                             rest)
@@ -168,8 +170,10 @@ def _fit_and_score(store, project, adapter_name: str, spec, train: Rows, pool: R
     return Outcome(adapter, adapter_name, values, conf, scores, keep_probs, train_seconds=train_seconds), eval_pred
 
 
-def _cold_start(store, project, pool: Rows, pool_emb, evalset: Rows, head: int) -> tuple[Outcome, list[Any]]:
-    """Zero-shot values from label-name embeddings, queue led by one pick per KMeans cluster."""
+def _cold_start(store, project, pool: Rows, pool_emb, evalset: Rows, head: int,
+                train: Rows) -> tuple[Outcome, list[Any]]:
+    """Zero-shot values from label-name embeddings, queue led by one pick per KMeans cluster. The values
+    become suggestions only when zero-shot beat the majority label on the labels so far (``train``)."""
     n, ner = len(pool), project.task == "ner"
     label_emb = None if ner else embed_texts(store, project, list(project.labels))
     if ner or not n:
@@ -181,10 +185,17 @@ def _cold_start(store, project, pool: Rows, pool_emb, evalset: Rows, head: int) 
     eval_pred: list[Any] = [[] for _ in range(len(evalset))] if ner else []
     if not ner and len(evalset):
         eval_pred = decode(project, al.zero_shot(embed_texts(store, project, evalset.texts), label_emb))[0]
+    check = None
+    if not ner and n:
+        check = al.zero_shot_check(decode(project, al.zero_shot(embed_texts(store, project, train.texts),
+                                                                 label_emb))[0], train.values)
+        if not check["shown"]:
+            values = [None] * n  # the diverse order stays; the misleading suggestions go
     scores = np.zeros(n)
     k = min(head, len(order))
     scores[order[:k]] = 1.0 + (k - np.arange(k)) / max(k, 1)
-    return Outcome(None, ZERO_SHOT, values, np.asarray(conf), scores, None, cold=True), eval_pred
+    return Outcome(None, ZERO_SHOT, values, np.asarray(conf), scores, None, cold=True,
+                   zero_shot_check=check), eval_pred
 
 
 def commit(store, project, outcome: Outcome, pool: Rows, *, n_labels: int, strategy: str, run: str,
@@ -194,7 +205,7 @@ def commit(store, project, outcome: Outcome, pool: Rows, *, n_labels: int, strat
     previous = store.get_project(project.id).active_model_version
     adapter_config = outcome.adapter.config.to_dict() if outcome.adapter is not None else {}
     config = {"strategy": strategy, "encoder": project.settings.encoder, "cold_start": outcome.cold,
-              "adapter_config": adapter_config}
+              "adapter_config": adapter_config, "zero_shot_check": outcome.zero_shot_check}
     version_id = store.add_model_version(project, outcome.adapter_name, project.labels, config=config,
                                          metrics=outcome.metrics, n_labels=n_labels,
                                          train_seconds=outcome.train_seconds)

@@ -152,7 +152,10 @@ def test_cold_start_gives_zero_shot_version_and_diverse_queue(store, project):
     p = store.get_project(p.id)
     rows = store.query("SELECT value, uncertainty FROM suggestions WHERE model_version_id = ?"
                        " ORDER BY uncertainty DESC", (p.active_model_version,))
-    assert {r["value"] for r in rows} <= {'"pos"', '"neg"'}
+    # one label cannot show zero-shot beats the majority label: the order stays, the suggestions go
+    assert {r["value"] for r in rows} == {"null"} and store.suggestion(p, rows and ids[1]) is None
+    check = store.model_version(p.active_model_version)["config"]["zero_shot_check"]
+    assert check == {"n": 1, "accuracy": check["accuracy"], "majority": 1.0, "shown": False}
     head = [r["uncertainty"] for r in rows if r["uncertainty"] > 1]
     assert len(head) == min(20, len(rows)) and np.all(np.diff(head) < 0)
 

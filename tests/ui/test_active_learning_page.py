@@ -89,3 +89,20 @@ def test_a_failed_retrain_and_the_cold_start_are_explained_on_both_pages(db):
     assert any("rotten has 0 labels" in i.value for i in at.info)
     at.switch_page("pages/annotate.py").run()
     assert any("last automatic retrain failed" in w.value and "does not support" in w.value for w in at.warning)
+
+
+def test_hidden_zero_shot_suggestions_are_explained(db):
+    from services.training import train_round
+    from tests.conftest import add_texts
+    from tests.ui.conftest import start
+    from workbench.store import Store
+
+    with Store(db) as s:
+        project = s.create_project("films", "classification", ["fresh", "rotten"])
+        ids = add_texts(s, project, ["great", "awful", "fine"])
+        s.annotate(project, ids[0], "alice", "label", "fresh")
+        train_round(s, project)
+    at = start("pages/active_learning.py", annotator="alice")
+    assert any("Its suggestions are hidden" in i.value and "at least 4 labels" in i.value for i in at.info)
+    at.switch_page("pages/annotate.py").run()
+    assert not any("Model suggests" in c.value for c in at.caption)

@@ -27,7 +27,7 @@ def audited(db):
     with Store(db) as s:
         project = s.create_project("films", "classification", ["pos", "neg"])
         ids = add_texts(s, project, POS + NEG, ["pos"] * len(POS) + ["neg"] * len(NEG))
-        for i in (1, 2, 20, 21):
+        for i in (1, 2, 3, 4, 5, 20, 21, 22, 23, 24):
             s.annotate(project, ids[i], "bob", "label", "pos" if i < len(POS) else "neg")
         training.train_round(s, project, adapter="logreg")
         audit.run_audit(s, project, audit.AuditConfig(source="reference", model="logreg"))

@@ -113,7 +113,8 @@ class ModelsMixin:
         return n
 
     def suggestion(self, project, record_id: int) -> dict[str, Any] | None:
-        """The active model version's suggestion for a record, or None."""
+        """The active model version's suggestion for a record, or None (also when the version withheld its
+        value: a zero-shot round that did not beat the majority label keeps only the queue order)."""
         if project.active_model_version is None:
             return None
         row = self.one(
@@ -123,7 +124,7 @@ class ModelsMixin:
         if row is None:
             return None
         row["value"], row["probs"] = loads(row["value"]), loads(row["probs"])
-        return row
+        return row if row["value"] is not None else None
 
     # -- rounds -----------------------------------------------------------
     def add_round(self, project, strategy: str, n_labels: int, metrics: dict, *,

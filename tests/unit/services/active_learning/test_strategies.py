@@ -163,3 +163,16 @@ def test_project_default_strategy_is_registered():
 
     assert ProjectSettings().strategy == DEFAULT_STRATEGY
     assert get_strategy(DEFAULT_STRATEGY).name == DEFAULT_STRATEGY
+
+
+def test_zero_shot_is_shown_only_when_it_beats_the_majority_label_on_enough_labels():
+    from services.active_learning import ZERO_SHOT_MIN_CHECK, zero_shot_check
+
+    assert ZERO_SHOT_MIN_CHECK == 4
+    right = zero_shot_check(["a", "b", "a", "b"], ["a", "b", "a", "b"])
+    assert right == {"n": 4, "accuracy": 1.0, "majority": 0.5, "shown": True}
+    # as good as always saying the majority label: not shown
+    assert not zero_shot_check(["a", "a", "a", "b"], ["a", "a", "a", "a"])["shown"]
+    assert not zero_shot_check(["a", "b"], ["a", "b"])["shown"]  # too few labels to tell
+    assert zero_shot_check([["x", "y"], ["y"], [], ["x"]], [["y", "x"], ["y"], [], ["x"]])["accuracy"] == 1.0
+    assert zero_shot_check([], [])["shown"] is False
