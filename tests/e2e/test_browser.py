@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from workbench.store import NewRecord, Store
@@ -100,7 +101,10 @@ def _record_text(page) -> str:
     deadline = time.monotonic() + STEP_TIMEOUT
     while time.monotonic() < deadline:
         for i in range(texts.count()):
-            shown = texts.nth(i).inner_text().strip()
+            try:  # a rerun may remove the element between count() and reading it: look again
+                shown = texts.nth(i).inner_text(timeout=500).strip()
+            except PlaywrightError:
+                break
             if shown in CLF_TEXTS:
                 return shown
         time.sleep(0.1)
