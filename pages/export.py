@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.ui import auth, components, loaders, state
+from services.agreement import export_consensus
 from workbench.errors import WorkbenchError
 from workbench.io import EXPORT_FORMATS
 from workbench.io.bundle import export_bundle, preview_counts
@@ -20,14 +21,6 @@ SOURCE_HELP = {
 loaders.require_router()
 auth.require_page("export")
 st.title("Export")
-
-
-def _consensus(store, project, source: str):
-    if source != "consensus":
-        return None
-    from services.agreement import consensus_labels
-
-    return consensus_labels(store, project)
 
 
 def _counts_table(report) -> list[dict]:
@@ -47,7 +40,7 @@ with loaders.ui_store() as store:
     seed = int(st.number_input("Split seed", min_value=0, value=0, step=1, key=state.EXPORT_SEED)) if share else 0
     st.caption(components.md(f"{source}: {SOURCE_HELP[source]}."))
     try:
-        consensus = _consensus(store, project, source)
+        consensus = export_consensus(store, project, source)
         preview = preview_counts(store, project, source, consensus=consensus)
     except WorkbenchError as exc:
         components.message("error", exc)

@@ -268,6 +268,12 @@ def consensus_labels(store, project, **options: Any) -> dict[int, dict[str, Any]
     return team_consensus(store, project, **options)[0]
 
 
+def export_consensus(store, project, source: str) -> dict[int, dict[str, Any]] | None:
+    """What an export from label ``source`` needs: :func:`consensus_labels` for ``"consensus"``, else None
+    (the exporter takes consensus labels for that source only). The API, the CLI and the Export page call it."""
+    return consensus_labels(store, project) if source == "consensus" else None
+
+
 def team_consensus(store, project, **options: Any) -> tuple[dict[int, dict[str, Any]], dict[str, float]]:
     """(:func:`consensus_labels`, annotator -> CROWDLAB quality) from one CROWDLAB fit; the quality is empty
     where the plurality vote stood in."""

@@ -1,7 +1,7 @@
 """Why the active model suggests what it does, for every kind of model that makes suggestions.
 
 - **zero-shot** (cold start, no weights): cosine similarity of the text to each label name, and
-  which words move it (occlusion on the same similarity scorer);
+  how much of the similarity to the chosen one each word carries (leave-one-word-out on the similarity);
 - **classifiers** (``logreg``, ``setfit``, ``transformer``): word attributions from
   :func:`services.explain.explain_prediction`;
 - **NER**: each predicted span with its tokens' probabilities, the uncertain tokens, and the nearest
@@ -39,7 +39,9 @@ class SuggestionExplanation:
     similarities : zero-shot: label -> cosine similarity of the text to the label name.
     spans : NER: predicted spans ``{"start", "end", "label", "prob", "token_probs"}``.
     tokens : NER: uncertain tokens ``{"token", "tag", "prob"}`` (probability below :data:`UNCERTAIN_TOKEN`).
-    neighbours : NER: per predicted span, the nearest labelled spans ``{"span", "text", "label", "similarity"}``.
+
+    The nearest labelled spans are not part of it: they depend on the project's labels now, not on the
+    model, so the page asks :func:`nearest_labelled_spans` each time (the explanation itself is cached).
     """
 
     method: str
@@ -49,7 +51,6 @@ class SuggestionExplanation:
     similarities: dict[str, float] = field(default_factory=dict)
     spans: list[dict[str, Any]] = field(default_factory=list)
     tokens: list[dict[str, Any]] = field(default_factory=list)
-    neighbours: list[dict[str, Any]] = field(default_factory=list)
 
 
 def zero_shot_explanation(store, labels: Sequence[str], encoder: str, text: str,
@@ -69,9 +70,9 @@ def zero_shot_explanation(store, labels: Sequence[str], encoder: str, text: str,
     probs = zero_shot(text_vector[None, :], label_vectors)[0]
     best = int(np.argmax(probs))
     words = tokenize(text)[:max_words]
-    variants = embed([text[:s] + text[e:] for _, s, e in words], encoder=encoder) if words else np.zeros((0, 1))
     base = float(label_vectors[best] @ text_vector)
-    weights = base - variants @ label_vectors[best] if len(words) else []
+    weights = base - embed([text[:s] + text[e:] for _, s, e in words], encoder=encoder) @ label_vectors[best] \
+        if words else []
     attributions = [{"text": w, "start": s, "end": e, "weight": float(x)} for (w, s, e), x in zip(words, weights)]
     return SuggestionExplanation("zero-shot similarity to the label names", labels[best], float(probs[best]),
                                  attributions, {name: float(v) for name, v in zip(labels, label_vectors @ text_vector)})

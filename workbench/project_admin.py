@@ -15,6 +15,7 @@ from pathlib import Path
 
 from workbench.config import models_dir_for
 from workbench.errors import ValidationError
+from workbench.io.bundle import file_stem
 from workbench.store import Project
 from workbench.store.base import now
 
@@ -28,16 +29,18 @@ def _jsonl(rows) -> bytes:
 def backup_bytes(store, project: Project) -> bytes:
     """The whole project as a zip (see the module docstring), built from the store alone."""
     refs = store.reference_labels(project.id)
-    records, annotations, comments = [], [], []
+    records, shown_id = [], {}
     for rec in store.iter_records(project.id, batch=BATCH):
-        records.append({"id": rec.external_id or rec.uid, "text": rec.text, "label": refs.get(rec.id),
+        shown_id[rec.id] = rec.external_id or rec.uid
+        records.append({"id": shown_id[rec.id], "text": rec.text, "label": refs.get(rec.id),
                         "human_label": rec.label, "status": rec.status, "split": rec.split, **{
                             f"meta_{k}" if k in ("id", "text", "label") else k: v for k, v in rec.meta.items()}})
-        for a in store.history(rec.id):
-            annotations.append({"record": rec.external_id or rec.uid, "annotator": a.annotator, "kind": a.kind,
-                                "value": a.value, "created_at": a.created_at, "source": a.source,
-                                "stale": a.stale, "id": a.id, "target_id": a.target_id})
-        comments += [{"record": rec.external_id or rec.uid, **c} for c in store.comments(rec.id)]
+    # the history and the comments in one query each, not one per record
+    annotations = [{"record": shown_id[a.record_id], "annotator": a.annotator, "kind": a.kind, "value": a.value,
+                    "created_at": a.created_at, "source": a.source, "stale": a.stale, "id": a.id,
+                    "target_id": a.target_id} for a in store.project_history(project)]
+    comments = [{"record": shown_id[c["record_id"]], **{k: v for k, v in c.items() if k != "record_id"}}
+                for c in store.project_comments(project)]
     meta = {"name": project.name, "task": project.task, "labels": project.labels, "guidelines": project.guidelines,
             "settings": project.settings.to_dict(), "created_at": project.created_at, "backed_up_at": now()}
     buffer = io.BytesIO()
@@ -66,8 +69,7 @@ def delete_project(store, project: Project, confirm: str) -> Path:
         raise ValidationError(f"to delete project {project.name!r}, type its name exactly to confirm")
     folder = backup_dir_for(store.path)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in project.name)
-    path = folder / f"{stem}-{now()[:19].replace(':', '')}.zip"
+    path = folder / f"{file_stem(project.name)}-{now()[:19].replace(':', '')}.zip"
     partial = path.with_suffix(".zip.part")
     partial.write_bytes(backup_bytes(store, project))
     partial.replace(path)  # the backup is whole before anything is deleted

@@ -102,14 +102,14 @@ class Workbench:
 
     def export(self, project: str, out, **options: Any):
         """:func:`workbench.io.export_project`; returns its ExportReport. ``source="consensus"`` computes the
-        consensus labels first (:func:`services.agreement.consensus_labels`)."""
+        consensus labels first (:func:`services.agreement.export_consensus`)."""
         from workbench.io import export_project
 
         with self.store() as s:
             if options.get("source") == "consensus" and "consensus" not in options:
-                from services.agreement import consensus_labels
+                from services.agreement import export_consensus
 
-                options["consensus"] = consensus_labels(s, s.get_project(project))
+                options["consensus"] = export_consensus(s, s.get_project(project), "consensus")
             return export_project(s, project, out, **options)
 
     # -- annotating ---------------------------------------------------------------------------

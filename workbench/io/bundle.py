@@ -42,6 +42,11 @@ class Bundle:
     report: ExportReport
 
 
+def file_stem(name: str) -> str:
+    """A project name as a file-name stem: letters, digits, ``-`` and ``_`` kept, anything else ``_``."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name) or "export"
+
+
 def preview_counts(store, project: Project, source: str, *, consensus: Any = None) -> ExportReport:
     """What an export from ``source`` would hold (rows, per label, per annotator), without writing anything."""
     report = ExportReport(path=Path("."), source=source, per_label={label: 0 for label in project.labels})
@@ -64,7 +69,7 @@ def export_bundle(store, project: Project, *, format: str, source: str = "annota
 
     Parameters are those of :func:`~workbench.io.export_project`; errors are its ValidationErrors.
     """
-    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in project.name) or "export"
+    stem = file_stem(project.name)
     with tempfile.TemporaryDirectory(prefix="workbench-export-") as tmp:
         out = Path(tmp) / stem
         out.mkdir()

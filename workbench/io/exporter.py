@@ -71,7 +71,6 @@ class ExportReport:
     source: str = "annotations"
     per_split: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    planned_rows: int = 0
 
     def summary(self) -> str:
         splits = ", ".join(f"{k} {v}" for k, v in self.per_split.items())
@@ -209,13 +208,13 @@ def export_project(
     report = ExportReport(path=out, format=format, source=source,
                           per_label={label: 0 for label in proj.labels})
     rows = functools.partial(labelled_rows, store, proj, source, consensus=consensus)
-    schema, rename, test_ids = _plan(proj, rows, source, split, seed, report)
+    schema, rename, test_ids, total = _plan(proj, rows, source, split, seed, report)
     directory = format == "hf" or split is not None or out.is_dir() or str(out).endswith(("/", os.sep))
     names = ["train", "test"] if split is not None else (["train"] if format == "hf" else ["data"])
     work = temp_dir(out.parent) if format == "hf" else None
     paths = _output_paths(out, format, names, directory, work)
     _write_rows(proj, rows, {name: WRITERS.get(format)(path, schema) for name, path in paths.items()},
-                names, rename, test_ids, split is not None, report, progress)
+                names, rename, test_ids, split is not None, report, progress, total)
     _finish(out, format, paths, work, directory, proj, schema, report)
     return report
 
@@ -254,8 +253,8 @@ def _finish(out: Path, format: str, paths: dict[str, Path], work: Path | None, d
 
 
 def _plan(proj: Project, rows: Callable[[], Iterator[LabelledRow]], source: str, split: float | None, seed: int,
-          report: ExportReport) -> tuple[ExportSchema, dict[str, str], set[int]]:
-    """Pass 1 over ``rows()``, keeping no records: metadata columns, the schema and the test split."""
+          report: ExportReport) -> tuple[ExportSchema, dict[str, str], set[int], int]:
+    """Pass 1 over ``rows()``, keeping no records: metadata columns, the schema, the test split and the row count."""
     kinds: dict[str, str | None] = {}
     ids: list[int] = []
     keys: list[str] = []
@@ -267,7 +266,6 @@ def _plan(proj: Project, rows: Callable[[], Iterator[LabelledRow]], source: str,
         if split is not None:
             ids.append(row.record.id)
             keys.append("|".join(row.value) if proj.task == "multilabel" else str(row.value))
-    report.planned_rows = n_rows
     if n_rows == 0:
         raise ValidationError(
             f"nothing to export: no record of {proj.name!r} has a label from source {source!r}; "
@@ -277,7 +275,7 @@ def _plan(proj: Project, rows: Callable[[], Iterator[LabelledRow]], source: str,
     schema = ExportSchema(task=proj.task, labels=list(proj.labels), split=split is not None,
                           meta={rename[k]: (kind or "str") for k, kind in kinds.items()},
                           agreement=source == "consensus")
-    return schema, rename, test_ids
+    return schema, rename, test_ids, n_rows
 
 
 def _output_paths(out: Path, format: str, names: list[str], directory: bool, work: Path | None) -> dict[str, Path]:
@@ -293,10 +291,10 @@ def _output_paths(out: Path, format: str, names: list[str], directory: bool, wor
 
 def _write_rows(proj: Project, rows: Callable[[], Iterator[LabelledRow]], writers: dict[str, Any], names: list[str],
                 rename: dict[str, str], test_ids: set[int], split: bool, report: ExportReport,
-                progress: ProgressFn | None = None) -> None:
-    """Pass 2: every row of ``rows()`` into its part, counted in ``report``; writers always closed."""
+                progress: ProgressFn | None = None, total: int = 0) -> None:
+    """Pass 2: every row of ``rows()`` into its part, counted in ``report`` (``progress`` against ``total``, the
+    rows pass 1 counted); writers always closed."""
     label_key = LABEL_KEYS[proj.task]
-    total = report.planned_rows
     try:
         for row in rows():
             rec = row.record

@@ -192,6 +192,11 @@ class AnnotationsMixin:
         return [Annotation.from_row(r) for r in self.query(
             "SELECT * FROM annotations WHERE record_id = ? ORDER BY id", (record_id,))]
 
+    def project_history(self, project) -> list[Annotation]:
+        """Every annotation row of a project, by record then oldest first (one query; the deletion backup)."""
+        return [Annotation.from_row(r) for r in self.query(
+            "SELECT * FROM annotations WHERE project_id = ? ORDER BY record_id, id", (project.id,))]
+
     def undo_last(self, project, annotator: str) -> int | None:
         """Retract the annotator's most recent live decision; return the retracted row id (None if nothing).
 

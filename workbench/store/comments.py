@@ -37,8 +37,15 @@ class CommentsMixin:
 
     def comments(self, record_id: int) -> list[dict[str, Any]]:
         """Every comment of a record, oldest first: ``id, author, body, unsure, created_at, resolved_at, resolved_by``."""
-        rows = self.query("SELECT id, author, body, unsure, created_at, resolved_at, resolved_by FROM record_comments"
-                          " WHERE record_id = ? ORDER BY id", (record_id,))
+        return self._comments("record_id = ?", record_id)
+
+    def project_comments(self, project) -> list[dict[str, Any]]:
+        """Every comment of a project, by record then oldest first, with its ``record_id`` (one query)."""
+        return self._comments("project_id = ?", project.id)
+
+    def _comments(self, where: str, key: int) -> list[dict[str, Any]]:
+        rows = self.query("SELECT id, record_id, author, body, unsure, created_at, resolved_at, resolved_by"
+                          f" FROM record_comments WHERE {where} ORDER BY record_id, id", (key,))
         return [{**r, "unsure": bool(r["unsure"])} for r in rows]
 
     def open_flags(self, project, record_ids: Sequence[int] | None = None) -> dict[int, str]:

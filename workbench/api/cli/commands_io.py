@@ -69,13 +69,9 @@ def _import(args, store) -> int:
 
 
 def _export(args, store) -> int:
+    from services.agreement import export_consensus
 
-
-    consensus = None
-    if args.source == "consensus":
-        from services.agreement import consensus_labels
-
-        consensus = consensus_labels(store, store.get_project(args.name))
+    consensus = export_consensus(store, store.get_project(args.name), args.source)
     report = export_project(store, args.name, args.out, format=args.format, source=args.source,
                             split=args.split, seed=args.seed, consensus=consensus)
     print(report.summary())
