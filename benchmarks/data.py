@@ -73,3 +73,42 @@ def cached_embeddings(texts: Sequence[str], encoder: str = "minilm") -> np.ndarr
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     np.save(path, vectors)
     return vectors
+
+
+#: the benchmark suite's classification data sets: name -> (sample file, domain, label order)
+SUITE = {
+    "movie_reviews": ("rotten_tomatoes.csv", "film reviews and plot summaries", ("fresh", "rotten", "plot")),
+    "spam_assassin": ("spam_assassin.jsonl", "e-mail spam", ("ham", "spam")),
+    "fortunes": ("fortunes.jsonl", "quotations and jokes by topic",
+                 ("art", "computers", "drugs", "education", "food", "law", "love", "politics", "science",
+                  "sports")),
+    "wordnet_nouns": ("wordnet_nouns.jsonl", "dictionary definitions by semantic field",
+                      ("act", "animal", "artifact", "food", "location", "person", "plant", "substance")),
+    "debates": ("debates_2016.jsonl", "2016 US debate statements by side", ("democratic", "republican", "moderator")),
+}
+SUITE_FETCH_HINT = "python -m workbench samples fetch --suite"
+
+
+def suite_dataset(name: str) -> tuple[list[str], np.ndarray, list[str]]:
+    """Texts, (N,) integer targets and label names of one suite data set, in file order.
+
+    Empty texts and repeated texts (first kept) are dropped, as in :func:`movie_reviews`.
+    """
+    if name == "movie_reviews":
+        return movie_reviews("3class")
+    import json
+
+    filename, _, names = SUITE[name]
+    path = SAMPLES_DIR / filename
+    if not path.is_file():
+        raise NotFoundError(f"{path} not found; fetch it with: {SUITE_FETCH_HINT}")
+    texts, y, seen = [], [], set()
+    index = {n: i for i, n in enumerate(names)}
+    # split on "\n" only: str.splitlines() also breaks at U+2028 and friends inside the JSON strings
+    for line in filter(None, path.read_text(encoding="utf-8").split("\n")):
+        row = json.loads(line)
+        if row["text"].strip() and row["text"] not in seen:
+            seen.add(row["text"])
+            texts.append(row["text"])
+            y.append(index[row["label"]])
+    return texts, np.asarray(y), list(names)

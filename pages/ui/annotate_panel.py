@@ -24,7 +24,7 @@ from pages.ui.history import record_history
 from pages.ui.keys_component import label_keys
 from pages.ui.ner_component import ner_annotator
 from pages.ui.state import annotate_key
-from services.training import failed_retrain
+from services.training import failed_retrain, start_first_order
 from workbench import keymap, progress
 from workbench.errors import WorkbenchError
 from workbench.queue import QueueItem, next_item, open_record, reserved_by_others
@@ -72,6 +72,7 @@ def current_item(store, project, annotator: str) -> QueueItem | None:
             return item
     item = _load_item(store, project, annotator)
     if item is None:
+        start_first_order(store, project)  # a diverse queue head instead of import order (once per project)
         item = next_item(store, project, annotator, rechecks=auth.allowed("audit"))
         _save_item(project, annotator, item)
     return item

@@ -21,8 +21,10 @@ record and label-name embeddings.
 """
 
 from services.active_learning.cold_start import (
+    COLD_START_SAMPLE,
     ZERO_SHOT_MIN_CHECK,
     cold_start,
+    cold_start_sample,
     needs_cold_start,
     zero_shot,
     zero_shot_check,
@@ -46,7 +48,8 @@ from services.active_learning.strategies import (
 )
 
 __all__ = [
-    "POWER_BETA", "STRATEGIES", "Pick", "Strategy", "cold_start", "entropy_scores", "get_strategy",
+    "COLD_START_SAMPLE", "POWER_BETA", "STRATEGIES", "Pick", "Strategy", "cold_start", "cold_start_sample",
+    "entropy_scores", "get_strategy",
     "least_confidence_scores", "margin_scores", "needs_cold_start", "queue_scores", "random_scores", "select",
     "sentence_probs", "uncertainty_scores", "zero_shot", "zero_shot_check", "ZERO_SHOT_MIN_CHECK",
 ]

@@ -18,6 +18,7 @@ a background job.
 
 from services.training.data import EVAL_SHARE_MOD, Rows, eval_ids, eval_split, pool_rows, training_rows
 from services.training.jobs import (
+    FIRST_ORDER_MIN_RECORDS,
     JOB_KIND,
     failed_retrain,
     labels_since_training,
@@ -25,13 +26,14 @@ from services.training.jobs import (
     maybe_retrain,
     model_status,
     run_training_job,
+    start_first_order,
     start_training,
 )
 from services.training.round import ZERO_SHOT, build_adapter, decode, predict, train_round
 
 __all__ = [
-    "EVAL_SHARE_MOD", "JOB_KIND", "ZERO_SHOT", "Rows", "build_adapter", "decode", "eval_ids", "eval_split",
-    "failed_retrain",
-    "labels_since_training", "launch_process", "maybe_retrain", "model_status", "pool_rows", "predict",
-    "run_training_job", "start_training", "train_round", "training_rows",
+    "EVAL_SHARE_MOD", "FIRST_ORDER_MIN_RECORDS", "JOB_KIND", "ZERO_SHOT", "Rows", "build_adapter", "decode",
+    "eval_ids", "eval_split", "failed_retrain", "labels_since_training", "launch_process", "maybe_retrain",
+    "model_status", "pool_rows", "predict", "run_training_job", "start_first_order", "start_training",
+    "train_round", "training_rows",
 ]

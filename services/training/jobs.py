@@ -18,6 +18,8 @@ from workbench.errors import ConflictError
 
 JOB_KIND = "train"
 KEEPS = "the previous model version stays active"
+#: projects smaller than this keep import order before the first label
+FIRST_ORDER_MIN_RECORDS = 200
 
 
 def labels_since_training(store, project) -> int:
@@ -43,6 +45,24 @@ def maybe_retrain(store, project, **kwargs: Any) -> int | None:
         return None
     failed = failed_retrain(store, project)
     if failed is not None and store.labels_since(project, failed["finished_at"]) < 1:
+        return None
+    try:
+        return start_training(store, project, **kwargs)
+    except ConflictError:
+        return None
+
+
+def start_first_order(store, project, **kwargs: Any) -> int | None:
+    """Before the first label, start the cold-start round that puts a diverse sample at the head of
+    the queue (one record per KMeans cluster) instead of import order; return its job id or None.
+
+    Only once per project: not for NER (no sentence vectors to cluster), not with automatic
+    retraining off, not after any training job of the project (the label-driven rounds take over),
+    not below :data:`FIRST_ORDER_MIN_RECORDS` records (a small project is seen whole anyway).
+    """
+    if project.task == "ner" or project.settings.retrain_every <= 0 or project.active_model_version is not None:
+        return None
+    if store.latest_job(project, JOB_KIND) is not None or store.count_records(project.id) < FIRST_ORDER_MIN_RECORDS:
         return None
     try:
         return start_training(store, project, **kwargs)

@@ -119,24 +119,15 @@ def train_round(store, project, *, adapter: str | None = None, strategy: str | N
     spec = al.get_strategy(strategy)
     head = head or max(2 * settings.retrain_every, 20)
     report(0.02, "reading labels")
-    held_out = eval_ids(store, project)
-    train = training_rows(store, project, held_out)
-    if not len(train):
-        raise ValidationError("there are no human labels to train on yet; label a few records first")
-    pool, evalset = pool_rows(store, project, held_out), eval_split(store, project, held_out)
+    train, pool, evalset, later = _round_sets(store, project)
     cold = in_cold_start(project, train)
     # diversity-aware strategies need sentence vectors for every task (NER included);
     # cold start and embedding-aware adapters only use them for classification / multilabel
     needs_pool_emb = spec.needs_embeddings or (project.task != "ner" and (cold or supports(ADAPTERS.get(adapter),
                                                                                            EmbeddingAware)))
-    pool_emb = None
+    pool_emb, rest, first_end = None, report, 1.0
     if needs_pool_emb and len(pool):
-        # the bar's share for embedding follows the work left: the first round of a big project is
-        # almost all embedding, a later one (everything cached) almost none
-        share = uncached_share(pool.texts, settings.encoder, store)
-        pool_emb = embed_texts(store, project, pool.texts, scaled(report, 0.02, 0.02 + 0.88 * share))
-        report(0.02 + 0.88 * share, "vectors ready")
-    rest = scaled(report, 0.02 + 0.88 * share, 1.0) if pool_emb is not None else report
+        pool_emb, rest, first_end = _pool_vectors(store, project, pool, later, progress)
     if cold:
         rest(0.3, "cold start: zero-shot suggestions and diverse picks")
         outcome, eval_pred = _cold_start(store, project, pool, pool_emb, evalset, head, train)
@@ -147,7 +138,50 @@ def train_round(store, project, *, adapter: str | None = None, strategy: str | N
         outcome.metrics = evaluate(project.task, project.labels, evalset.values, eval_pred, evalset.texts)
     result = commit(store, project, outcome, pool, n_labels=len(train), strategy=strategy, run=run,
                     models_dir=models_dir, progress=rest)
+    result["first_suggestions_seconds"] = time.perf_counter() - t_start
+    if len(later):
+        # the suggestions are live; encode the rest of the pool now so the first model's round is quick
+        rest(1.0, f"suggestions ready; encoding the other {len(later):,} records for the first model")
+        embed_texts(store, project, later.texts, scaled(progress, first_end, 1.0))
     return {**result, "seconds": time.perf_counter() - t_start}
+
+
+def _round_sets(store, project) -> tuple[Rows, Rows, Rows, Rows]:
+    """(training labels, pool, held-out set, pool records left for later). A cold start (classification,
+    multilabel) scores only :func:`services.active_learning.cold_start_sample` of the pool and the
+    held-out set, so its suggestions come after a sample is encoded, not the whole pool."""
+    held_out = eval_ids(store, project)
+    train = training_rows(store, project, held_out)
+    if not len(train) and project.task == "ner":
+        raise ValidationError("there are no human labels to train on yet; label a few records first")
+    pool, evalset, later = pool_rows(store, project, held_out), eval_split(store, project, held_out), Rows([], [], [])
+    if project.task != "ner" and in_cold_start(project, train):
+        pool, later = _sample(pool)
+        evalset = _sample(evalset)[0]
+    return train, pool, evalset, later
+
+
+def _pool_vectors(store, project, pool: Rows, later: Rows, progress: ProgressFn | None):
+    """(pool vectors, progress for the rest of the round, where the round's bar ends before ``later``).
+
+    The bar's share for encoding follows the work left: the first round of a big project is almost
+    all encoding, a later one (everything cached) almost none; ``later`` keeps its share at the end."""
+    encoder = project.settings.encoder
+    share = uncached_share(pool.texts, encoder, store)
+    after = len(later) * uncached_share(later.texts, encoder, store)
+    first_end = 1.0 - after / (after + len(pool) * share + 1)
+    report = scaled(progress, 0.0, first_end)
+    pool_emb = embed_texts(store, project, pool.texts, scaled(report, 0.02, 0.02 + 0.88 * share))
+    report(0.02 + 0.88 * share, "vectors ready")
+    return pool_emb, scaled(report, 0.02 + 0.88 * share, 1.0), first_end
+
+
+def _sample(rows: Rows) -> tuple[Rows, Rows]:
+    """(the cold-start sample of ``rows``, the others): see :func:`services.active_learning.cold_start_sample`."""
+    keep = set(al.cold_start_sample(rows.ids).tolist())
+    parts = ([i for i in range(len(rows)) if i in keep], [i for i in range(len(rows)) if i not in keep])
+    return tuple(Rows([rows.ids[i] for i in p], [rows.texts[i] for i in p], [rows.values[i] for i in p])
+                 for p in parts)
 
 
 def _fit_and_score(store, project, adapter_name: str, spec, train: Rows, pool: Rows, pool_emb, evalset: Rows,

@@ -260,3 +260,51 @@ def test_the_status_says_why_the_model_is_still_zero_shot(store, project):
     assert status["cold_start"] == "pos has 1 label, neg has 0 labels; every label needs 2 before a model is trained"
     _label(store, p, ids, refs, 6, held)
     assert model_status(store, p)["cold_start"] is None
+
+
+def _films(n: int) -> list[str]:
+    return [f"{(POS + NEG)[i % 20]} (take {i})" for i in range(n)]
+
+
+def test_before_the_first_label_a_sample_is_ranked_first_and_the_rest_encoded_after(store, monkeypatch):
+    import importlib
+
+    from services.embeddings import uncached_share
+    from services.training import FIRST_ORDER_MIN_RECORDS, start_first_order
+
+    # the package re-exports the cold_start function under the module's name
+    monkeypatch.setattr(importlib.import_module("services.active_learning.cold_start"), "COLD_START_SAMPLE", 60)
+    p = store.create_project("big", "classification", ["pos", "neg"], settings=ProjectSettings(retrain_every=5))
+    texts = _films(FIRST_ORDER_MIN_RECORDS + 20)
+    ids = add_texts(store, p, texts)
+    job_id = start_first_order(store, p)
+    assert job_id is not None
+    result = jobs.wait_for(store, job_id)["result"]
+    assert result["cold_start"] is True and result["n_labels"] == 0 and result["pool"] == 60
+    assert result["first_suggestions_seconds"] <= result["seconds"]
+    p = store.get_project(p.id)
+    rows = store.query("SELECT record_id, uncertainty FROM suggestions WHERE model_version_id = ?"
+                       " ORDER BY uncertainty DESC", (p.active_model_version,))
+    assert len(rows) == 60 and len({r["record_id"] for r in rows}) == 60
+    head = [r["record_id"] for r in rows if r["uncertainty"] > 1]
+    assert len(head) == 20 and head != ids[:20]  # one per cluster, not import order
+    # the job went on to encode every other record, so the first model's round needs no encoding
+    assert uncached_share(texts, p.settings.encoder, store) == 0.0
+    from workbench.queue import queue_preview
+
+    assert [r.id for r in queue_preview(store, p, "ann", n=5)] == head[:5]
+    assert start_first_order(store, p) is None  # once per project
+
+
+def test_no_first_order_for_small_ner_or_manual_projects(store):
+    from services.training import FIRST_ORDER_MIN_RECORDS, start_first_order
+
+    small = store.create_project("small", "classification", ["pos", "neg"])
+    add_texts(store, small, _films(FIRST_ORDER_MIN_RECORDS - 1))
+    ner = store.create_project("tags", "ner", ["PER"])
+    add_texts(store, ner, _films(FIRST_ORDER_MIN_RECORDS))
+    manual = store.create_project("manual", "classification", ["pos", "neg"],
+                                  settings=ProjectSettings(retrain_every=0))
+    add_texts(store, manual, _films(FIRST_ORDER_MIN_RECORDS))
+    assert [start_first_order(store, q) for q in (small, ner, manual)] == [None, None, None]
+    assert store.latest_job(small, JOB_KIND) is None

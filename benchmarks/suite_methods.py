@@ -1,0 +1,209 @@
+"""The methods the suite compares: active-learning pipelines and audit models, by name.
+
+An active-learning method is a seeding (``random``: a random seed set with every
+class in it; ``cold``: the product's cold-start queue), a model on the frozen
+vectors and a query strategy from :mod:`services.active_learning`. An audit
+method maps (texts, vectors, noisy labels) to a label-quality score per text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from benchmarks.active_learning import _seed_set
+from benchmarks.data import cached_embeddings
+from services import active_learning as al
+from services import audit
+from services.audit import oof
+from workbench.config import DEFAULT_ADAPTERS, DEFAULT_STRATEGY
+
+
+def flip_any(y: np.ndarray, k: int, rate: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``rate`` of the labels moved to a uniformly drawn other class; returns (noisy, flipped mask)."""
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(y), size=int(round(rate * len(y))), replace=False)
+    noisy = y.copy()
+    noisy[idx] = (noisy[idx] + rng.integers(1, k, size=len(idx))) % k
+    mask = np.zeros(len(y), dtype=bool)
+    mask[idx] = True
+    return noisy, mask
+
+
+# -- active learning --------------------------------------------------------------
+
+class _Context:
+    """Per split: pool / test vectors, and the TF-IDF views and label-name vectors when a method needs them."""
+
+    def __init__(self, texts, X, names, pool_idx, test_idx):
+        self.texts, self.X, self.names = texts, X, names
+        self.Xp, self.Xt = X[pool_idx], X[test_idx]
+        self.pool_idx, self.test_idx = pool_idx, test_idx
+        self._tfidf = None
+
+    def tfidf(self):
+        if self._tfidf is None:
+            from sklearn.feature_extraction.text import TfidfVectorizer
+
+            # vocabulary from every text (no labels involved), as the audit's TF-IDF view does
+            T = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True).fit_transform(self.texts)
+            self._tfidf = (T[self.pool_idx], T[self.test_idx])
+        return self._tfidf
+
+    def label_vectors(self) -> np.ndarray:
+        return cached_embeddings(list(self.names))
+
+
+def _logreg_probs(ctx, labelled, y_lab, k, C: float = 1.0):
+    from services.models.logreg import LogRegAdapter
+
+    head = LogRegAdapter("classification", [str(i) for i in range(k)], C=C)
+    head.fit_embeddings(ctx.Xp[labelled], y_lab)
+    return lambda rows: head.predict_proba_embeddings(ctx.Xp[rows]), \
+        lambda: head.predict_proba_embeddings(ctx.Xt)
+
+
+def _tfidf_probs(ctx, labelled, y_lab, k, C: float = 4.0):
+    from sklearn.linear_model import LogisticRegression
+
+    Tp, Tt = ctx.tfidf()
+    clf = LogisticRegression(C=C, max_iter=1000, class_weight="balanced").fit(Tp[labelled], y_lab)
+
+    def full(P):
+        out = np.full((P.shape[0], k), 1e-6)
+        out[:, clf.classes_] = P
+        return out / out.sum(axis=1, keepdims=True)
+    return lambda rows: full(clf.predict_proba(Tp[rows])), lambda: full(clf.predict_proba(Tt))
+
+
+def _mean_of(*makers):
+    def make(ctx, labelled, y_lab, k):
+        parts = [m(ctx, labelled, y_lab, k) for m in makers]
+        return (lambda rows: np.mean([p[0](rows) for p in parts], axis=0),
+                lambda: np.mean([p[1]() for p in parts], axis=0))
+    return make
+
+
+MODELS: dict[str, Callable] = {
+    "logreg": _logreg_probs,
+    "logreg_c10": lambda ctx, lab, y, k: _logreg_probs(ctx, lab, y, k, C=10.0),
+    "hybrid": _mean_of(_logreg_probs, _tfidf_probs),
+}
+
+
+class _Fitted:
+    def __init__(self, ctx, strategy: str, pool_probs, test_probs):
+        self.ctx, self.strategy, self.pool_probs, self.test_probs = ctx, strategy, pool_probs, test_probs
+
+    def predict_test(self) -> np.ndarray:
+        return self.test_probs().argmax(axis=1)
+
+    def pick(self, unl, n, labelled, seed) -> np.ndarray:
+        return al.select(self.strategy, self.pool_probs(unl), n, embeddings=self.ctx.Xp[unl],
+                         labelled_embeddings=self.ctx.Xp[labelled], seed=seed)
+
+
+class _ZeroShot:
+    """The cold-start state: zero-shot predictions, the next records one per KMeans cluster."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def predict_test(self) -> np.ndarray:
+        return al.zero_shot(self.ctx.Xt, self.ctx.label_vectors()).argmax(axis=1)
+
+    def pick(self, unl, n, labelled, seed) -> np.ndarray:
+        return cold_picks(self.ctx.Xp, unl, n)
+
+
+def cold_picks(Xp: np.ndarray, candidates: np.ndarray, n: int) -> np.ndarray:
+    """What a cold-start round queues first, as the live round does it: KMeans representatives
+    (seed 0) among :func:`services.active_learning.cold_start_sample` of the candidates (pool
+    positions stand in for record ids). Returns positions into ``candidates``."""
+    sample = al.cold_start_sample(candidates)
+    return sample[al.cold_start(Xp[candidates[sample]], min(n, len(sample)), seed=0)]
+
+
+@dataclass(frozen=True)
+class ALMethod:
+    """seeding ("random" | "cold"), model (a key of :data:`MODELS`) and strategy."""
+
+    seeding: str
+    model: str
+    strategy: str
+
+    def context(self, texts, X, names, pool_idx, test_idx) -> _Context:
+        return _Context(texts, X, names, pool_idx, test_idx)
+
+    def first_batch(self, ctx, yp, seed_size: int, seed: int) -> np.ndarray:
+        if self.seeding == "random":
+            return _seed_set(yp, seed_size, seed)
+        return cold_picks(ctx.Xp, np.arange(len(ctx.Xp)), seed_size)
+
+    def fit(self, ctx, labelled, y_lab, k: int):
+        counts = {str(c): int((y_lab == c).sum()) for c in range(k)}
+        if self.seeding == "cold" and al.needs_cold_start(counts, [str(c) for c in range(k)]):
+            return _ZeroShot(ctx)
+        pool_probs, test_probs = MODELS[self.model](ctx, labelled, y_lab, k)
+        return _Fitted(ctx, self.strategy, pool_probs, test_probs)
+
+
+AL_METHODS: dict[str, ALMethod] = {
+    "random": ALMethod("random", "logreg", "random"),
+    "margin": ALMethod("random", "logreg", "margin"),
+    "default": ALMethod("cold", DEFAULT_ADAPTERS["classification"], DEFAULT_STRATEGY),
+    "cold+margin": ALMethod("cold", "logreg", "margin"),
+    "power_entropy": ALMethod("random", "logreg", "power_entropy"),
+    "cluster_margin": ALMethod("random", "logreg", "cluster_margin"),
+    "hybrid+margin": ALMethod("random", "hybrid", "margin"),
+    "cold+hybrid+margin": ALMethod("cold", "hybrid", "margin"),
+    "logreg_c10+margin": ALMethod("random", "logreg_c10", "margin"),
+}
+
+
+# -- audits -----------------------------------------------------------------------
+
+def _cleanlab_quality(noisy, probs, names) -> np.ndarray:
+    return audit.classification_issues(noisy, probs, names).quality
+
+
+def _audit_model(model: str, folds: int = 5):
+    def run(texts, X, noisy, names):
+        probs = audit.oof_embedding_probabilities(X, noisy, len(names), model=model, folds=folds, seed=0,
+                                                  texts=texts)
+        return _cleanlab_quality(noisy, probs, names)
+    return run
+
+
+def _default_audit(texts, X, noisy, names):
+    cfg = audit.AuditConfig()
+    probs = audit.oof_embedding_probabilities(X, noisy, len(names), model=cfg.model, folds=cfg.folds,
+                                              seed=cfg.seed, texts=texts)
+    return _cleanlab_quality(noisy, probs, names)
+
+
+def _views(views: Sequence[tuple[str, float]], folds: int = 5):
+    """Mean out-of-fold probabilities of (view, C) pairs; a lever test beside the registered models."""
+    def run(texts, X, noisy, names):
+        k, assignment = len(names), oof.fold_assignment(noisy, folds, 0)
+        parts = []
+        for view, C in views:
+            fp = oof._logreg_fit_predict(X, noisy, k, C=C) if view == "logreg" else \
+                oof._tfidf_fit_predict(list(texts), noisy, k, C=C) if view == "tfidf" else \
+                oof._knn_fit_predict(X, noisy, k)
+            parts.append(oof.oof_probabilities(fp, len(noisy), k, assignment))
+        return _cleanlab_quality(noisy, np.mean(parts, axis=0), names)
+    return run
+
+
+AUDIT_METHODS: dict[str, Callable] = {
+    "plain": _audit_model("logreg"),
+    "default": _default_audit,
+    "hybrid": _audit_model("hybrid"),
+    "logreg_c10": _views([("logreg", 10.0)]),
+    "hybrid_c10": _views([("logreg", 10.0), ("tfidf", 4.0)]),
+    "logreg_c10+knn": _views([("logreg", 10.0), ("knn", 0.0)]),
+    "hybrid_c10+knn": _views([("logreg", 10.0), ("tfidf", 4.0), ("knn", 0.0)]),
+}
