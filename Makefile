@@ -10,7 +10,7 @@ ARGILLA_PORT ?= 6900
 
 .PHONY: setup samples demo browser run test test-fast lint clean argilla argilla-venv argilla-stop \
         bench-import bench-label bench-al bench-latency bench-audit bench-embed bench-train bench-reliability \
-        bench-argilla bench-explore
+        bench-argilla bench-explore bench-suite
 
 setup: $(STAMP)
 
@@ -88,6 +88,11 @@ bench-reliability: setup
 
 bench-argilla: samples argilla-venv
 	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.argilla_sync --sizes 1000,10000
+
+# every suite data set, method and seed side by side; rewrites the README's suite tables
+bench-suite: setup
+	$(PY) -m workbench samples fetch --suite
+	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.suite all --seeds 5 --readme README.md --json artifacts/suite.json
 
 # one process per data set, so each peak-memory figure is its own
 bench-explore: samples

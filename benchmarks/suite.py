@@ -59,7 +59,7 @@ def al_run(texts, X, y, names, method: str, seed: int, *, seed_size=20, batch=20
     while True:
         model = spec.fit(ctx, np.flatnonzero(mask), yp[mask], len(names))
         points.append({"labels": int(mask.sum()), "accuracy": float((model.predict_test() == yt).mean())})
-        if mask.sum() >= budget:
+        if mask.sum() >= budget or mask.all():
             break
         unl = np.flatnonzero(~mask)
         n = min(batch, budget - int(mask.sum()), len(unl))
@@ -75,9 +75,11 @@ def audit_run(texts, X, y, names, method: str, rate: float, seed: int) -> float:
 
 
 def run_suite(parts: Sequence[str], datasets: Sequence[str], seeds: Sequence[int], al_methods: Sequence[str],
-              audit_methods: Sequence[str], rates: Sequence[float], log: Callable[[str], None] = print) -> dict:
+              audit_methods: Sequence[str], rates: Sequence[float], log: Callable[[str], None] = print,
+              **curve: int) -> dict:
     """Every method of every part on every data set and seed; raw per-seed values, keyed
-    ``result[part][dataset][setting][method] = [value per seed]``."""
+    ``result[part][dataset][setting][method] = [value per seed]``. ``curve``: ``seed_size``, ``batch``,
+    ``budget`` of the active-learning loop."""
     result: dict = {"seeds": list(seeds), "datasets": {}, "al": {}, "audit": {}}
     for name in datasets:
         t = time.time()
@@ -87,10 +89,10 @@ def run_suite(parts: Sequence[str], datasets: Sequence[str], seeds: Sequence[int
                                     "majority": float(np.bincount(y).max() / len(y))}
         log(f"{name}: {len(y)} texts, {len(names)} classes, vectors in {time.time() - t:.0f} s")
         if "al" in parts:
-            cell = result["al"].setdefault(name, {}).setdefault("auc@500", {})
+            cell = result["al"].setdefault(name, {}).setdefault(f"auc@{curve.get('budget', 500)}", {})
             for method in al_methods:
                 t = time.time()
-                cell[method] = [al_run(texts, X, y, names, method, s) for s in seeds]
+                cell[method] = [al_run(texts, X, y, names, method, s, **curve) for s in seeds]
                 log(f"  al {method:22s} {np.mean(cell[method]):.4f} ± {np.std(cell[method]):.4f} "
                     f"({time.time() - t:.0f} s)")
         if "audit" in parts:
@@ -114,16 +116,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--al-methods", default=",".join(DEFAULT_AL), help=f"of {', '.join(AL_METHODS)}")
     p.add_argument("--audit-methods", default=",".join(DEFAULT_AUDIT), help=f"of {', '.join(AUDIT_METHODS)}")
     p.add_argument("--rates", default="0.1,0.2")
+    p.add_argument("--seed-size", type=int, default=20)
+    p.add_argument("--batch", type=int, default=20)
+    p.add_argument("--budget", type=int, default=500)
     p.add_argument("--json", type=Path, help="write the raw per-seed values here")
     p.add_argument("--readme", type=Path, help="replace the suite tables between its markers in this file")
     args = p.parse_args(argv)
     parts = ("al", "audit") if args.part == "all" else (args.part,)
     result = run_suite(parts, args.datasets.split(","), list(range(args.first_seed, args.first_seed + args.seeds)), args.al_methods.split(","),
-                       args.audit_methods.split(","), [float(r) for r in args.rates.split(",")])
+                       args.audit_methods.split(","), [float(r) for r in args.rates.split(",")],
+                       seed_size=args.seed_size, batch=args.batch, budget=args.budget)
     tables = {part: render(result, part, AL_REFERENCE if part == "al" else AUDIT_REFERENCE) for part in parts}
     for part, table in tables.items():
         print(f"\n{table}")
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=1))
     if args.readme:
         for part, table in tables.items():

@@ -86,10 +86,30 @@ def _mean_of(*makers):
     return make
 
 
+def _adapter_probs(name: str):
+    """A registered adapter exactly as the product trains it (ReadsWords adapters get the texts too)."""
+    def make(ctx, labelled, y_lab, k):
+        from services.models import ReadsWords, get_adapter, supports
+
+        model = get_adapter(name, "classification", [str(i) for i in range(k)])
+        pool_texts = [ctx.texts[i] for i in ctx.pool_idx]
+        test_texts = [ctx.texts[i] for i in ctx.test_idx]
+        if supports(model, ReadsWords):
+            model.fit_mixed([pool_texts[i] for i in labelled], ctx.Xp[labelled], y_lab)
+            return (lambda rows: model.predict_proba_mixed([pool_texts[i] for i in rows], ctx.Xp[rows]),
+                    lambda: model.predict_proba_mixed(test_texts, ctx.Xt))
+        model.fit_embeddings(ctx.Xp[labelled], y_lab)
+        return lambda rows: model.predict_proba_embeddings(ctx.Xp[rows]), \
+            lambda: model.predict_proba_embeddings(ctx.Xt)
+    return make
+
+
 MODELS: dict[str, Callable] = {
     "logreg": _logreg_probs,
     "logreg_c10": lambda ctx, lab, y, k: _logreg_probs(ctx, lab, y, k, C=10.0),
-    "hybrid": _mean_of(_logreg_probs, _tfidf_probs),
+    "hybrid": _adapter_probs("hybrid"),
+    # vocabulary and IDF from every text of the data set (the product sees only the labelled ones)
+    "hybrid_transductive": _mean_of(_logreg_probs, _tfidf_probs),
 }
 
 
@@ -144,7 +164,8 @@ class ALMethod:
 
     def fit(self, ctx, labelled, y_lab, k: int):
         counts = {str(c): int((y_lab == c).sum()) for c in range(k)}
-        if self.seeding == "cold" and al.needs_cold_start(counts, [str(c) for c in range(k)]):
+        minimum = 1 if self.seeding == "cold1" else 2
+        if self.seeding != "random" and al.needs_cold_start(counts, [str(c) for c in range(k)], minimum):
             return _ZeroShot(ctx)
         pool_probs, test_probs = MODELS[self.model](ctx, labelled, y_lab, k)
         return _Fitted(ctx, self.strategy, pool_probs, test_probs)
@@ -159,6 +180,10 @@ AL_METHODS: dict[str, ALMethod] = {
     "cluster_margin": ALMethod("random", "logreg", "cluster_margin"),
     "hybrid+margin": ALMethod("random", "hybrid", "margin"),
     "cold+hybrid+margin": ALMethod("cold", "hybrid", "margin"),
+    "cold+hybrid_transductive+margin": ALMethod("cold", "hybrid_transductive", "margin"),
+    # leaves the cold start once every label has one example instead of two
+    "cold1+hybrid+margin": ALMethod("cold1", "hybrid", "margin"),
+    "cold+hybrid+power_entropy": ALMethod("cold", "hybrid", "power_entropy"),
     "logreg_c10+margin": ALMethod("random", "logreg_c10", "margin"),
 }
 
@@ -169,10 +194,10 @@ def _cleanlab_quality(noisy, probs, names) -> np.ndarray:
     return audit.classification_issues(noisy, probs, names).quality
 
 
-def _audit_model(model: str, folds: int = 5):
+def _audit_model(model: str, folds: int = 5, refit: bool = False):
     def run(texts, X, noisy, names):
         probs = audit.oof_embedding_probabilities(X, noisy, len(names), model=model, folds=folds, seed=0,
-                                                  texts=texts)
+                                                  texts=texts, refit=refit)
         return _cleanlab_quality(noisy, probs, names)
     return run
 
@@ -202,6 +227,8 @@ AUDIT_METHODS: dict[str, Callable] = {
     "plain": _audit_model("logreg"),
     "default": _default_audit,
     "hybrid": _audit_model("hybrid"),
+    "hybrid_refit": _audit_model("hybrid", refit=True),
+    "plain_refit": _audit_model("logreg", refit=True),
     "logreg_c10": _views([("logreg", 10.0)]),
     "hybrid_c10": _views([("logreg", 10.0), ("tfidf", 4.0)]),
     "logreg_c10+knn": _views([("logreg", 10.0), ("knn", 0.0)]),

@@ -28,6 +28,8 @@ class AuditConfig(ConfigMixin):
     encoder : sentence-embedding model for features, neighbours and duplicates.
     seed : fold shuffling seed.
     neighbours : nearest labelled neighbours kept per issue.
+    refit : a second out-of-fold pass that trains without the labels the first pass flagged,
+        averaged with the first (fixed-feature models only; ``benchmarks/suite.py`` measures it).
     """
 
     source: str = "annotations"
@@ -36,6 +38,7 @@ class AuditConfig(ConfigMixin):
     encoder: str = "minilm"
     seed: int = 0
     neighbours: int = 3
+    refit: bool = True
     adapter_config: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -46,6 +49,8 @@ class AuditConfig(ConfigMixin):
             raise ValidationError("model must be a name, e.g. 'logreg'")
         if self.neighbours < 0:
             raise ValidationError("neighbours must be >= 0")
+        if not isinstance(self.refit, bool):
+            raise ValidationError(f"refit must be true or false, got {self.refit!r}")
 
 
 def check_source(source: str) -> str:

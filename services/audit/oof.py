@@ -55,7 +55,8 @@ def fold_assignment(y: np.ndarray, folds: int, seed: int = 0) -> np.ndarray:
 
 
 def oof_probabilities(fit_predict: Callable[[np.ndarray, np.ndarray], np.ndarray], n: int, k: int,
-                      assignment: np.ndarray, progress: ProgressFn | None = None) -> np.ndarray:
+                      assignment: np.ndarray, progress: ProgressFn | None = None,
+                      keep: np.ndarray | None = None) -> np.ndarray:
     """Out-of-fold (N, K) probabilities.
 
     Parameters
@@ -63,13 +64,15 @@ def oof_probabilities(fit_predict: Callable[[np.ndarray, np.ndarray], np.ndarray
     fit_predict : callable(train_idx, test_idx) -> (len(test_idx), K) probabilities
         Must train only on ``train_idx``; it is called once per fold.
     assignment : (N,) fold index per example, from :func:`fold_assignment`.
+    keep : (N,) bool, optional
+        Train only on these examples (every example is still scored by the fold that holds it out).
     """
     out = np.full((n, k), np.nan)
     folds = int(assignment.max()) + 1
     meter = Meter(progress, "out-of-fold models", folds, "folds")
     for f in range(folds):
         test = np.flatnonzero(assignment == f)
-        train = np.flatnonzero(assignment != f)
+        train = np.flatnonzero((assignment != f) & (True if keep is None else keep))
         out[test] = fit_predict(train, test)
         meter(f + 1)
     return out
@@ -153,7 +156,7 @@ def _view(view: str, X: np.ndarray, y: np.ndarray, k: int, texts: Sequence[str] 
 
 def oof_embedding_probabilities(X: np.ndarray, y: np.ndarray, k: int, *, model: str = DEFAULT_MODEL,
                                 folds: int = 5, seed: int = 0, texts: Sequence[str] | None = None,
-                                progress: ProgressFn | None = None) -> np.ndarray:
+                                progress: ProgressFn | None = None, refit: bool = False) -> np.ndarray:
     """Out-of-fold (N, K) class probabilities from an audit model on fixed features.
 
     Parameters
@@ -163,6 +166,8 @@ def oof_embedding_probabilities(X: np.ndarray, y: np.ndarray, k: int, *, model: 
     model : a name of :data:`AUDIT_MODELS`: "hybrid" (logreg on X + logreg on TF-IDF of
         ``texts``), "logreg", "knn" or "ensemble" (logreg + kNN).
     texts : the N texts; needed by views that read words ("hybrid").
+    refit : a second pass whose fold models leave out the examples cleanlab flagged after the
+        first, averaged with the first: models trained on fewer wrong labels rank wrong labels better.
     """
     X = np.asarray(X, dtype=np.float32)
     y = np.asarray(y, dtype=int)
@@ -172,16 +177,29 @@ def oof_embedding_probabilities(X: np.ndarray, y: np.ndarray, k: int, *, model: 
     if "tfidf" in views and (texts is None or len(texts) != len(y)):
         raise ValidationError(f"the {model} audit model needs the texts (one per label)")
     assignment = fold_assignment(y, folds, seed)
-    parts = []
-    for i, view in enumerate(views):
+    fitters = []
+    for view in views:
         try:
             fit_predict = _view(view, X, y, k, texts)
-            if fit_predict is not None:
-                parts.append(oof_probabilities(fit_predict, len(y), k, assignment, progress if i == 0 else None))
         except ValueError:
             if view != "tfidf":
                 raise  # tfidf with no usable vocabulary (e.g. only stop words): the other views alone
-    return np.mean(parts, axis=0)
+            fit_predict = None
+        if fit_predict is not None:
+            fitters.append(fit_predict)
+    passes = 2 if refit else 1
+    first = progress and (lambda f, m: progress(f / passes, m))
+    probs = np.mean([oof_probabilities(fp, len(y), k, assignment, first if i == 0 else None)
+                     for i, fp in enumerate(fitters)], axis=0)
+    if not refit:
+        return probs
+    from cleanlab.filter import find_label_issues
+
+    keep = ~np.asarray(find_label_issues(y, probs, filter_by="prune_by_noise_rate"), dtype=bool)
+    second = progress and (lambda f, m: progress(0.5 + f / 2, f"{m} (second pass, without the flagged labels)"))
+    refitted = np.mean([oof_probabilities(fp, len(y), k, assignment, second if i == 0 else None, keep=keep)
+                        for i, fp in enumerate(fitters)], axis=0)
+    return (probs + refitted) / 2
 
 
 def oof_adapter_probabilities(name: str, task: str, labels: Sequence[str], texts: Sequence[str],

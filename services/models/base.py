@@ -49,6 +49,12 @@ class EmbeddingAware(Protocol):
     def predict_proba_embeddings(self, embeddings: Any) -> Any: ...
 
 
+class ReadsWords(Protocol):
+    """Also reads the words: predicts from the texts together with their (N, D) vectors."""
+
+    def predict_proba_mixed(self, texts: Sequence[str], embeddings: Any) -> Any: ...
+
+
 class FineTuned(Protocol):
     """Fine-tunes a pretrained network: built with ``base_model=`` (what the weights start from)."""
 

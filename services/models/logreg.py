@@ -94,11 +94,12 @@ class LogRegAdapter(EmbeddingAware):
 
     name = "logreg"
     tasks = ("classification", "multilabel")
+    config_class: ClassVar[type[LogRegConfig]] = LogRegConfig
 
     def __init__(self, task: str, labels: Sequence[str], store: Any = None, **config: Any):
         self.labels = check_task_labels(task, labels, self.tasks, self.name)
         self.task = task
-        self.config = LogRegConfig.from_dict(config)
+        self.config = self.config_class.from_dict(config)
         self.store = store
         self.head: LinearHead | None = None
 

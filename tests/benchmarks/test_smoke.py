@@ -121,3 +121,33 @@ def test_explore_benchmark(capsys):
     assert explore.main(["--sizes", "400", "--page", "300"]) == 0
     out = capsys.readouterr().out
     assert "synthetic 400" in out and "| 400 |" in out and "Explore page run on 300 points" in out
+
+
+def test_suite_runs_every_part_and_writes_its_readme_tables(reviews_csv, monkeypatch, tmp_path):
+    from benchmarks import suite
+
+    monkeypatch.setattr(suite, "suite_dataset", lambda name: data.movie_reviews("3class", reviews_csv))
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n<!-- suite-al:start -->\nold\n<!-- suite-al:end -->\n"
+                      "<!-- suite-audit:start -->\n<!-- suite-audit:end -->\n", encoding="utf-8")
+    assert suite.main(["all", "--datasets", "movie_reviews", "--seeds", "2", "--al-methods", "random,margin,default",
+                       "--audit-methods", "plain,default", "--rates", "0.2", "--budget", "40", "--batch", "10",
+                       "--seed-size", "10", "--readme", str(readme), "--json", str(tmp_path / "out" / "suite.json")]) == 0
+    text = readme.read_text(encoding="utf-8")
+    assert "old" not in text and "| movie_reviews (120, 3) | auc@40 |" in text
+    assert "margin (reference)" in text and "Δ" in text and "| movie_reviews (120, 3) | P@k 20% flips |" in text
+    raw = json.loads((tmp_path / "out" / "suite.json").read_text())
+    assert len(raw["al"]["movie_reviews"]["auc@40"]["default"]) == 2
+
+
+def test_first_round_benchmark(reviews_csv, monkeypatch, capsys):
+    from benchmarks import first_round
+
+    import services.training.jobs as training_jobs
+
+    monkeypatch.setattr(first_round, "MOVIE_CSV", reviews_csv)
+    monkeypatch.setattr(training_jobs, "FIRST_ORDER_MIN_RECORDS", 100)
+    assert first_round.main(["--records", "120"]) == 0
+    report = json.loads(capsys.readouterr().out)["sampled"]
+    assert report["records"] == 120 and 0 < report["first_suggestions_s"] <= report["job_s"]
+    assert report["next_round_s"] > 0

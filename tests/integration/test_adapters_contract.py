@@ -49,6 +49,8 @@ TINY = {"epochs": 1, "batch_size": 8, "device": "cpu"}
 CASES = [
     pytest.param("logreg", "classification", {}, id="logreg-classification"),
     pytest.param("logreg", "multilabel", {}, id="logreg-multilabel"),
+    pytest.param("hybrid", "classification", {}, id="hybrid-classification"),
+    pytest.param("hybrid", "multilabel", {}, id="hybrid-multilabel"),
     pytest.param("setfit", "classification", {**TINY, "num_iterations": 1}, id="setfit-classification",
                  marks=pytest.mark.slow),
     pytest.param("setfit", "multilabel", {**TINY, "num_iterations": 1, "max_steps": 1}, id="setfit-multilabel",
@@ -81,7 +83,7 @@ def test_classifier_contract(name, task, config, tmp_path):
     if task == "classification":
         np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
     assert adapter.predict_proba([]).shape == (0, 3)
-    if task == "classification" and name in ("logreg", "setfit"):  # learning sanity on an easy set
+    if task == "classification" and name in ("logreg", "hybrid", "setfit"):  # learning sanity on an easy set
         assert list(probs.argmax(axis=1)[:2]) == [0, 1]
 
     adapter.save(tmp_path / "v1")
@@ -100,6 +102,28 @@ def test_logreg_learns_an_easy_set_and_puts_unseen_classes_at_zero():
     probs = adapter.predict_proba(UNSEEN[:2] + POS[:2] + NEG[:2])
     assert list(probs.argmax(axis=1)) == [0, 1, 0, 0, 1, 1]
     assert (probs[:, 2] == 0).all()  # "neutral" had no examples
+
+
+def test_hybrid_is_the_mean_of_its_vector_and_word_heads_and_words_decide_where_vectors_cannot(tmp_path):
+    from services.models import ReadsWords, supports
+
+    # the same sentence with a code word: the vectors barely differ, the words alone tell the class
+    texts = [f"please review ticket {code} today" for code in ("zx41", "qv77")] * 6
+    targets = ["pos", "neg"] * 6
+    model = get_adapter("hybrid", "classification", LABELS).fit(texts, targets)
+    assert supports(model, ReadsWords)
+    X = model.embed(texts[:2])
+    vectors = super(type(model), model).predict_proba_embeddings(X)
+    words = model.word_head.predict_proba(model.vectorizer.transform(texts[:2]))
+    assert np.allclose(model.predict_proba_mixed(texts[:2], X), (vectors + words) / 2, atol=1e-6)
+    assert model.predict_proba(texts[:2]).argmax(axis=1).tolist() == [0, 1]
+    with pytest.raises(ValidationError, match="also reads the words"):
+        model.predict_proba_embeddings(X)
+    # no word of two letters in any text: the vectors alone, saved and loaded without a word head
+    symbols = get_adapter("hybrid", "classification", LABELS).fit(["a", "b", "c", "d"], ["pos", "neg"] * 2)
+    assert symbols.word_head is None
+    symbols.save(tmp_path / "m")
+    assert load_adapter("hybrid", tmp_path / "m").word_head is None
 
 
 def test_logreg_multilabel_learns_independent_columns():
@@ -132,7 +156,7 @@ def test_a_model_saved_for_a_missing_gpu_still_loads_here(tmp_path):
 
 
 @pytest.mark.parametrize("name,kwargs,match", [
-    ("nope", {}, "unknown adapter 'nope'; valid: logreg, ner, setfit, transformer"),
+    ("nope", {}, "unknown adapter 'nope'; valid: logreg, hybrid, ner, setfit, transformer"),
     ("logreg", {"bogus": 1}, "unknown LogRegConfig option"),
     ("transformer", {"epochs": 0}, "epochs must be a positive integer"),
     ("setfit", {"device": "gpu"}, "unknown device"),

@@ -67,7 +67,7 @@ def test_job_trains_evaluates_writes_suggestions_and_activates(store, project, t
     assert job["status"] == "done" and job["progress"] == 1
     p = store.get_project(p.id)
     version = store.model_version(p.active_model_version)
-    assert version["adapter"] == "logreg" and version["n_labels"] == 6
+    assert version["adapter"] == "hybrid" and version["n_labels"] == 6  # the classification default
     # weights sit beside this (non-default) database, never in the shared data/models
     assert (models_dir_for(store.path) / str(p.id) / str(version["id"]) / "adapter.json").exists()
     assert models_dir_for(store.path).parent == store.path.parent
@@ -213,13 +213,13 @@ def test_ner_projects_default_to_the_ner_adapter_and_old_ones_are_migrated(tmp_p
 
     with Store(tmp_path / "n.db") as s:
         assert s.create_project("tweets", "ner", ["person"]).settings.adapter == "ner"
-        assert s.create_project("films", "classification", ["a", "b"]).settings.adapter == "logreg"
+        assert s.create_project("films", "classification", ["a", "b"]).settings.adapter == "hybrid"
         # a project saved under the old default (logreg can never train NER)
         s.execute("UPDATE projects SET settings = ? WHERE name = 'tweets'", ('{"model": "logreg"}',))
         s.execute("DELETE FROM _migrations WHERE name = '014_ner_default_adapter'")
     with Store(tmp_path / "n.db") as s:
         assert s.get_project("tweets").settings.adapter == "ner"
-        assert s.get_project("films").settings.adapter == "logreg"
+        assert s.get_project("films").settings.adapter == "hybrid"
 
 
 def test_a_failed_automatic_retrain_is_tried_again_with_the_next_label(store, project):

@@ -55,7 +55,7 @@ def test_page_with_a_model_shows_version_staleness_per_class_and_retrains(db):
     at = start(PAGE)
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Model version"].endswith("logreg") and metrics["Trained on"] == "6 labels"
+    assert metrics["Model version"].endswith("hybrid") and metrics["Trained on"] == "6 labels"
     assert metrics["Labels since training"] == "1"
     table = at.dataframe[0].value
     assert list(table["label"]) == ["pos", "neg"] and list(table["support"]) == [2, 2]

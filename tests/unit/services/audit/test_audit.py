@@ -42,6 +42,28 @@ def test_flipped_labels_rank_first(model):
     assert set(res.noise_rate) == {"a", "b", "c"}
 
 
+def test_the_refit_pass_trains_without_the_flagged_labels_and_still_scores_every_record():
+    X, y = _clusters(k=3, spread=0.6)
+    noisy, flipped = _flip(y, 18, 3)
+    assignment = audit.fold_assignment(noisy, 5, seed=0)
+    keep = np.ones(len(y), dtype=bool)
+    keep[list(flipped)] = False
+    trained_on = []
+
+    def fit_predict(train, test):
+        trained_on.extend(train.tolist())
+        return _logreg_fit_predict(X, noisy, 3)(train, test)
+
+    probs = audit.oof_probabilities(fit_predict, len(y), 3, assignment, keep=keep)
+    assert not set(trained_on) & flipped and np.isfinite(probs).all()  # excluded from training, not from scoring
+    single = audit.oof_embedding_probabilities(X, noisy, 3, model="logreg")
+    twice = audit.oof_embedding_probabilities(X, noisy, 3, model="logreg", refit=True)
+    assert twice.shape == single.shape and np.allclose(twice.sum(axis=1), 1) and not np.allclose(twice, single)
+    assert audit.AuditConfig().refit is True
+    with pytest.raises(ValidationError, match="refit must be true or false"):
+        audit.AuditConfig(refit="yes")
+
+
 def test_out_of_fold_guarantee_on_embeddings():
     X, y = _clusters()
     assignment = audit.fold_assignment(y, 5, seed=3)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from services.models import ADAPTERS, EmbeddingAware, FineTuned, SpanPredictor, TorchClassifier, adapters_for, supports
+from services.models import (
+    ADAPTERS,
+    EmbeddingAware,
+    FineTuned,
+    ReadsWords,
+    SpanPredictor,
+    TorchClassifier,
+    adapters_for,
+    supports,
+)
 from services.models.logreg import LogRegConfig
 from services.models.transformer import TransformerConfig
 from services.training import build_adapter
@@ -13,18 +22,20 @@ from workbench.config import ProjectSettings
 
 @pytest.mark.parametrize("name,declared", [
     ("logreg", {EmbeddingAware}),
+    ("hybrid", {EmbeddingAware, ReadsWords}),
     ("setfit", {FineTuned}),
     ("transformer", {FineTuned, TorchClassifier}),
     ("ner", {FineTuned, SpanPredictor}),
 ])
 def test_adapters_declare_their_capabilities(name, declared):
     cls = ADAPTERS.get(name)
-    assert {cap for cap in (EmbeddingAware, FineTuned, SpanPredictor, TorchClassifier) if supports(cls, cap)} == declared
+    assert {cap for cap in (EmbeddingAware, FineTuned, ReadsWords, SpanPredictor, TorchClassifier)
+            if supports(cls, cap)} == declared
 
 
 def test_adapters_for_a_task():
     assert adapters_for("ner") == ["ner"]
-    assert set(adapters_for("classification")) == {"logreg", "setfit", "transformer"}
+    assert set(adapters_for("classification")) == {"hybrid", "logreg", "setfit", "transformer"}
 
 
 def test_build_adapter_passes_encoder_or_base_model(store):

@@ -60,7 +60,7 @@ def test_train_and_audit(wb):
     result = wb.train("films", wait=True)
     with wb.store() as s:
         held_out = eval_ids(s, s.get_project("films"))  # reference-labelled 20% that never trains
-    assert result["adapter"] == "logreg" and result["n_labels"] == len(TEXTS) - len(held_out)
+    assert result["adapter"] == "hybrid" and result["n_labels"] == len(TEXTS) - len(held_out)
     assert "accuracy" in result["metrics"]
     report = wb.audit("films", source="reference", folds=3)
     assert len(report["scores"]) == len(TEXTS)

@@ -1,0 +1,96 @@
+"""First round on a fresh project: from import to a ranked queue, then the first model after 10 labels.
+
+``python -m benchmarks.first_round [--records N] [--compare-full]`` imports the Movie reviews
+sample into a scratch database with an empty embedding cache and times, through the real
+store, jobs and queue:
+
+1. the first-order job (:func:`services.training.start_first_order`, what the Annotate page
+   starts before any label): seconds until its cold-start suggestions are written and the queue
+   is ranked (``first_suggestions_s``), and until it has also encoded the rest of the pool
+   (``job_s``);
+2. ten labels from that queue (reference labels answer), then the retrain they trigger
+   (``next_round_s``, every vector cached by then).
+
+``--compare-full`` runs, in the same process and on a second fresh database, the round as it was
+before the cold-start sample: one cold-start round that encodes the whole pool and held-out
+set before writing anything (the reference for step 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.data import MOVIE_CSV
+from services.simulate import ORACLE
+from services.training import start_first_order, start_training
+from workbench import jobs
+from workbench.io import import_file
+from workbench.queue import queue_preview
+from workbench.store import Store
+
+
+def _fresh_project(workdir: Path, records: int):
+    import pandas as pd
+
+    csv = workdir / "movies.csv"
+    pd.read_csv(MOVIE_CSV).head(records).to_csv(csv, index=False)
+    store = Store(workdir / "first.db")
+    import_file(store, "Movie reviews", csv, task="classification", labels=["fresh", "rotten", "plot"],
+                text_col="text", label_col="label")
+    return store, store.get_project("Movie reviews")
+
+
+def first_round(records: int, *, full: bool = False) -> dict[str, Any]:
+    """Timings of one fresh project (``full``: the whole pool in the cold-start sample, as before)."""
+    cold = importlib.import_module("services.active_learning.cold_start")
+    saved = cold.COLD_START_SAMPLE
+    workdir = Path(tempfile.mkdtemp(prefix="workbench-first-"))
+    try:
+        if full:
+            cold.COLD_START_SAMPLE = 10 ** 9
+        store, project = _fresh_project(workdir, records)
+        t = time.perf_counter()
+        job = jobs.wait_for(store, start_first_order(store, project))
+        if job["status"] != "done":
+            raise SystemExit(f"the first-order job failed: {job['error']}")
+        result = job["result"]
+        out = {"records": store.count_records(project.id), "first_suggestions_s": result["first_suggestions_seconds"],
+               "job_s": time.perf_counter() - t, "scored_first": result["pool"]}
+        if not full:
+            project = store.get_project(project.id)
+            refs = store.reference_labels(project.id)
+            for rec in queue_preview(store, project, ORACLE, project.settings.retrain_every):
+                store.annotate(project, rec.id, ORACLE, "label", refs[rec.id])
+            t = time.perf_counter()
+            nxt = jobs.wait_for(store, start_training(store, store.get_project(project.id)))
+            out.update(next_round_s=time.perf_counter() - t, next_round_adapter=nxt["result"]["adapter"])
+        store.close()
+        return out
+    finally:
+        cold.COLD_START_SAMPLE = saved
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    p = argparse.ArgumentParser(prog="python -m benchmarks.first_round", description=__doc__.splitlines()[0])
+    p.add_argument("--records", type=int, default=100_000, help="first N rows of the sample (default: all)")
+    p.add_argument("--compare-full", action="store_true", help="also time the whole-pool first round")
+    args = p.parse_args(argv)
+    report = {"sampled": first_round(args.records)}
+    if args.compare_full:
+        report["whole_pool"] = first_round(args.records, full=True)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
