@@ -35,11 +35,11 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.active_learning import _seed_set, _split, area
+from benchmarks.active_learning import _split, area
 from benchmarks.audit import scores
 from benchmarks.data import SUITE, cached_embeddings, suite_dataset
 from benchmarks.suite_methods import AL_METHODS, AUDIT_METHODS, flip_any
-from benchmarks.suite_report import render, write_readme
+from benchmarks.suite_report import render, render_zero_shot, write_readme
 
 AL_REFERENCE, AUDIT_REFERENCE = "margin", "plain"
 DEFAULT_AL = ("random", "margin", "default")
@@ -74,13 +74,21 @@ def audit_run(texts, X, y, names, method: str, rate: float, seed: int) -> float:
     return scores(np.zeros(len(y), dtype=bool), np.asarray(quality), truth)["p_at_k"]
 
 
+def zero_shot_row(X, y, names) -> dict:
+    """Zero-shot (cosine to the label names, as the cold start suggests) on every text vs the majority label."""
+    from services.active_learning import zero_shot
+
+    predicted = zero_shot(X, cached_embeddings(list(names))).argmax(axis=1)
+    return {"accuracy": float((predicted == y).mean()), "majority": float(np.bincount(y).max() / len(y))}
+
+
 def run_suite(parts: Sequence[str], datasets: Sequence[str], seeds: Sequence[int], al_methods: Sequence[str],
               audit_methods: Sequence[str], rates: Sequence[float], log: Callable[[str], None] = print,
               **curve: int) -> dict:
     """Every method of every part on every data set and seed; raw per-seed values, keyed
     ``result[part][dataset][setting][method] = [value per seed]``. ``curve``: ``seed_size``, ``batch``,
     ``budget`` of the active-learning loop."""
-    result: dict = {"seeds": list(seeds), "datasets": {}, "al": {}, "audit": {}}
+    result: dict = {"seeds": list(seeds), "datasets": {}, "al": {}, "audit": {}, "zeroshot": {}}
     for name in datasets:
         t = time.time()
         texts, y, names = suite_dataset(name)
@@ -88,6 +96,10 @@ def run_suite(parts: Sequence[str], datasets: Sequence[str], seeds: Sequence[int
         result["datasets"][name] = {"n": len(y), "classes": len(names), "domain": SUITE[name][1],
                                     "majority": float(np.bincount(y).max() / len(y))}
         log(f"{name}: {len(y)} texts, {len(names)} classes, vectors in {time.time() - t:.0f} s")
+        if "zeroshot" in parts:
+            result["zeroshot"][name] = zero_shot_row(X, y, names)
+            log(f"  zero-shot accuracy {result['zeroshot'][name]['accuracy']:.3f} "
+                f"(majority {result['zeroshot'][name]['majority']:.3f})")
         if "al" in parts:
             cell = result["al"].setdefault(name, {}).setdefault(f"auc@{curve.get('budget', 500)}", {})
             for method in al_methods:
@@ -109,7 +121,7 @@ def run_suite(parts: Sequence[str], datasets: Sequence[str], seeds: Sequence[int
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     p = argparse.ArgumentParser(prog="python -m benchmarks.suite", description=__doc__.splitlines()[0])
-    p.add_argument("part", choices=["al", "audit", "all"])
+    p.add_argument("part", choices=["al", "audit", "zeroshot", "all"])
     p.add_argument("--datasets", default=",".join(SUITE), help=f"comma-separated ({', '.join(SUITE)})")
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--first-seed", type=int, default=0, help="seeds run from here (tuning used 100 and up)")
@@ -122,12 +134,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, help="write the raw per-seed values here")
     p.add_argument("--readme", type=Path, help="replace the suite tables between its markers in this file")
     args = p.parse_args(argv)
-    parts = ("al", "audit") if args.part == "all" else (args.part,)
+    parts = ("zeroshot", "al", "audit") if args.part == "all" else (args.part,)
     result = run_suite(parts, args.datasets.split(","), list(range(args.first_seed, args.first_seed + args.seeds)), args.al_methods.split(","),
                        args.audit_methods.split(","), [float(r) for r in args.rates.split(",")],
                        seed_size=args.seed_size, batch=args.batch, budget=args.budget)
-    tables = {part: render(result, part, AL_REFERENCE if part == "al" else AUDIT_REFERENCE) for part in parts}
-    for part, table in tables.items():
+    tables = {part: render_zero_shot(result) if part == "zeroshot" else
+              render(result, part, AL_REFERENCE if part == "al" else AUDIT_REFERENCE) for part in parts}
+    for table in tables.values():
         print(f"\n{table}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -36,6 +36,15 @@ def render(result: dict, part: str, reference: str) -> str:
     return "\n".join(lines)
 
 
+def render_zero_shot(result: dict) -> str:
+    """Zero-shot accuracy on every text of each data set beside the majority label's share."""
+    lines = ["| data set | zero-shot accuracy | majority label | zero-shot better? |", "|---|---|---|---|"]
+    for name, row in result["zeroshot"].items():
+        lines.append(f"| {name} | {row['accuracy']:.3f} | {row['majority']:.3f} | "
+                     f"{'yes' if row['accuracy'] > row['majority'] else 'no'} |")
+    return "\n".join(lines)
+
+
 def write_readme(path: Path, marker: str, table: str) -> None:
     """Replace the text between ``<!-- {marker}:start -->`` and ``<!-- {marker}:end -->`` with ``table``."""
     text = path.read_text(encoding="utf-8")

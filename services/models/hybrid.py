@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from services.models.base import ReadsWords, register
-from services.models.common import LinearHead, ProgressFn, check_texts, encode_targets
+from services.models.common import LinearHead, ProgressFn, check_texts
 from services.models.logreg import LogRegAdapter, LogRegConfig
 from workbench.errors import ValidationError
 
@@ -80,10 +80,7 @@ class HybridAdapter(LogRegAdapter, ReadsWords):
                                vocabulary=vocabulary, preprocessor=lambda text: text[:c.max_chars].lower())
 
     def fit(self, texts: Sequence[str], targets: Sequence[Any], progress: ProgressFn | None = None) -> HybridAdapter:
-        texts = check_texts(texts)
-        if not texts:
-            raise ValidationError("cannot train on zero labelled examples")
-        y = encode_targets(self.task, self.labels, targets, len(texts))
+        texts, y = self.training_data(texts, targets)
         return self.fit_mixed(texts, self.embed(texts), y, progress)
 
     def fit_mixed(self, texts: Sequence[str], X: np.ndarray, y: np.ndarray,

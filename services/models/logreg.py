@@ -110,11 +110,15 @@ class LogRegAdapter(EmbeddingAware):
 
     def fit(self, texts: Sequence[str], targets: Sequence[Any], progress: ProgressFn | None = None) -> LogRegAdapter:
         """Fit on ``texts`` with targets: label names, or lists of names for multilabel."""
+        texts, y = self.training_data(texts, targets)
+        return self.fit_embeddings(self.embed(texts), y, progress)
+
+    def training_data(self, texts: Sequence[str], targets: Sequence[Any]) -> tuple[list[str], np.ndarray]:
+        """Checked texts and encoded targets (see ``encode_targets``); zero examples is an error."""
         texts = check_texts(texts)
         if not texts:
             raise ValidationError("cannot train on zero labelled examples")
-        y = encode_targets(self.task, self.labels, targets, len(texts))
-        return self.fit_embeddings(self.embed(texts), y, progress)
+        return texts, encode_targets(self.task, self.labels, targets, len(texts))
 
     def fit_embeddings(self, X: np.ndarray, y: np.ndarray, progress: ProgressFn | None = None) -> LogRegAdapter:
         """Fit on precomputed (N, D) embeddings and encoded targets (see ``encode_targets``)."""

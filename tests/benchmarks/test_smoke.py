@@ -129,7 +129,8 @@ def test_suite_runs_every_part_and_writes_its_readme_tables(reviews_csv, monkeyp
     monkeypatch.setattr(suite, "suite_dataset", lambda name: data.movie_reviews("3class", reviews_csv))
     readme = tmp_path / "README.md"
     readme.write_text("# x\n<!-- suite-al:start -->\nold\n<!-- suite-al:end -->\n"
-                      "<!-- suite-audit:start -->\n<!-- suite-audit:end -->\n", encoding="utf-8")
+                      "<!-- suite-audit:start -->\n<!-- suite-audit:end -->\n"
+                      "<!-- suite-zeroshot:start -->\n<!-- suite-zeroshot:end -->\n", encoding="utf-8")
     assert suite.main(["all", "--datasets", "movie_reviews", "--seeds", "2", "--al-methods", "random,margin,default",
                        "--audit-methods", "plain,default", "--rates", "0.2", "--budget", "40", "--batch", "10",
                        "--seed-size", "10", "--readme", str(readme), "--json", str(tmp_path / "out" / "suite.json")]) == 0
@@ -138,12 +139,12 @@ def test_suite_runs_every_part_and_writes_its_readme_tables(reviews_csv, monkeyp
     assert "margin (reference)" in text and "Δ" in text and "| movie_reviews (120, 3) | P@k 20% flips |" in text
     raw = json.loads((tmp_path / "out" / "suite.json").read_text())
     assert len(raw["al"]["movie_reviews"]["auc@40"]["default"]) == 2
+    assert "| movie_reviews | " in text and 0 <= raw["zeroshot"]["movie_reviews"]["accuracy"] <= 1
 
 
 def test_first_round_benchmark(reviews_csv, monkeypatch, capsys):
-    from benchmarks import first_round
-
     import services.training.jobs as training_jobs
+    from benchmarks import first_round
 
     monkeypatch.setattr(first_round, "MOVIE_CSV", reviews_csv)
     monkeypatch.setattr(training_jobs, "FIRST_ORDER_MIN_RECORDS", 100)
