@@ -194,10 +194,10 @@ def _cleanlab_quality(noisy, probs, names) -> np.ndarray:
     return audit.classification_issues(noisy, probs, names).quality
 
 
-def _audit_model(model: str, folds: int = 5, refit: bool = False):
+def _audit_model(model: str, folds: int = 5, refit: bool = False, weighted: bool = False):
     def run(texts, X, noisy, names):
         probs = audit.oof_embedding_probabilities(X, noisy, len(names), model=model, folds=folds, seed=0,
-                                                  texts=texts, refit=refit)
+                                                  texts=texts, refit=refit, weighted=weighted)
         return _cleanlab_quality(noisy, probs, names)
     return run
 
@@ -205,7 +205,7 @@ def _audit_model(model: str, folds: int = 5, refit: bool = False):
 def _default_audit(texts, X, noisy, names):
     cfg = audit.AuditConfig()
     probs = audit.oof_embedding_probabilities(X, noisy, len(names), model=cfg.model, folds=cfg.folds,
-                                              seed=cfg.seed, texts=texts)
+                                              seed=cfg.seed, texts=texts, refit=cfg.refit, weighted=cfg.weighted)
     return _cleanlab_quality(noisy, probs, names)
 
 
@@ -228,6 +228,8 @@ AUDIT_METHODS: dict[str, Callable] = {
     "default": _default_audit,
     "hybrid": _audit_model("hybrid"),
     "hybrid_refit": _audit_model("hybrid", refit=True),
+    "hybrid_weighted_refit": _audit_model("hybrid", refit=True, weighted=True),
+    "hybrid_weighted": _audit_model("hybrid", weighted=True),
     "plain_refit": _audit_model("logreg", refit=True),
     "logreg_c10": _views([("logreg", 10.0)]),
     "hybrid_c10": _views([("logreg", 10.0), ("tfidf", 4.0)]),

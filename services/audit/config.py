@@ -30,6 +30,8 @@ class AuditConfig(ConfigMixin):
     neighbours : nearest labelled neighbours kept per issue.
     refit : a second out-of-fold pass that trains without the labels the first pass flagged,
         averaged with the first (fixed-feature models only; ``benchmarks/suite.py`` measures it).
+    weighted : mix the two views of ``hybrid`` by the weight whose out-of-fold log-loss on the given
+        labels is lowest (``services.audit.oof.mixing_weights``) instead of half and half.
     """
 
     source: str = "annotations"
@@ -39,6 +41,7 @@ class AuditConfig(ConfigMixin):
     seed: int = 0
     neighbours: int = 3
     refit: bool = True
+    weighted: bool = True
     adapter_config: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -49,8 +52,9 @@ class AuditConfig(ConfigMixin):
             raise ValidationError("model must be a name, e.g. 'logreg'")
         if self.neighbours < 0:
             raise ValidationError("neighbours must be >= 0")
-        if not isinstance(self.refit, bool):
-            raise ValidationError(f"refit must be true or false, got {self.refit!r}")
+        for name in ("refit", "weighted"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValidationError(f"{name} must be true or false, got {getattr(self, name)!r}")
 
 
 def check_source(source: str) -> str:

@@ -156,7 +156,8 @@ def _view(view: str, X: np.ndarray, y: np.ndarray, k: int, texts: Sequence[str] 
 
 def oof_embedding_probabilities(X: np.ndarray, y: np.ndarray, k: int, *, model: str = DEFAULT_MODEL,
                                 folds: int = 5, seed: int = 0, texts: Sequence[str] | None = None,
-                                progress: ProgressFn | None = None, refit: bool = False) -> np.ndarray:
+                                progress: ProgressFn | None = None, refit: bool = False,
+                                weighted: bool = False) -> np.ndarray:
     """Out-of-fold (N, K) class probabilities from an audit model on fixed features.
 
     Parameters
@@ -168,6 +169,7 @@ def oof_embedding_probabilities(X: np.ndarray, y: np.ndarray, k: int, *, model: 
     texts : the N texts; needed by views that read words ("hybrid").
     refit : a second pass whose fold models leave out the examples cleanlab flagged after the
         first, averaged with the first: models trained on fewer wrong labels rank wrong labels better.
+    weighted : mix two views by :func:`mixing_weights` instead of the plain mean.
     """
     X = np.asarray(X, dtype=np.float32)
     y = np.asarray(y, dtype=int)
@@ -189,17 +191,40 @@ def oof_embedding_probabilities(X: np.ndarray, y: np.ndarray, k: int, *, model: 
             fitters.append(fit_predict)
     passes = 2 if refit else 1
     first = progress and (lambda f, m: progress(f / passes, m))
-    probs = np.mean([oof_probabilities(fp, len(y), k, assignment, first if i == 0 else None)
-                     for i, fp in enumerate(fitters)], axis=0)
+    views_probs = [oof_probabilities(fp, len(y), k, assignment, first if i == 0 else None)
+                   for i, fp in enumerate(fitters)]
+    weights = mixing_weights(views_probs, y) if weighted else np.full(len(views_probs), 1 / len(views_probs))
+    probs = np.tensordot(weights, np.stack(views_probs), axes=1)
     if not refit:
         return probs
     from cleanlab.filter import find_label_issues
 
     keep = ~np.asarray(find_label_issues(y, probs, filter_by="prune_by_noise_rate"), dtype=bool)
     second = progress and (lambda f, m: progress(0.5 + f / 2, f"{m} (second pass, without the flagged labels)"))
-    refitted = np.mean([oof_probabilities(fp, len(y), k, assignment, second if i == 0 else None, keep=keep)
-                        for i, fp in enumerate(fitters)], axis=0)
+    refitted = np.tensordot(weights, np.stack([oof_probabilities(fp, len(y), k, assignment, second if i == 0 else None,
+                                                                 keep=keep) for i, fp in enumerate(fitters)]), axes=1)
     return (probs + refitted) / 2
+
+
+#: candidate weights of the first view when two views are mixed
+MIX_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def mixing_weights(views_probs: Sequence[np.ndarray], y: np.ndarray) -> np.ndarray:
+    """(V,) weights of the views' out-of-fold probabilities: for two views, the grid point of
+    :data:`MIX_GRID` whose mixture has the lowest log-loss on the given labels (noisy as they are,
+    random flips cost every mixture alike, so the view that predicts the rest better wins); the
+    plain mean for one view or more than two."""
+    if len(views_probs) != 2:
+        return np.full(len(views_probs), 1 / len(views_probs))
+    a, b = views_probs
+    rows = np.arange(len(y))
+
+    def loss(w: float) -> float:
+        return float(-np.log(np.clip(w * a[rows, y] + (1 - w) * b[rows, y], 1e-12, None)).mean())
+
+    best = min(MIX_GRID, key=lambda w: (loss(w), abs(w - 0.5)))  # ties: the even mix
+    return np.array([best, 1 - best])
 
 
 def oof_adapter_probabilities(name: str, task: str, labels: Sequence[str], texts: Sequence[str],

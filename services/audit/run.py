@@ -69,7 +69,8 @@ def _class_probabilities(project, items, X: np.ndarray, config: AuditConfig, rep
         if embedding_model:
             probs = np.stack([oof_embedding_probabilities(X, Y[:, c], 2, model=config.model, folds=config.folds,
                                                           seed=config.seed, texts=texts,
-                                                          refit=config.refit)[:, 1] for c in range(k)],
+                                                          refit=config.refit, weighted=config.weighted)[:, 1]
+                              for c in range(k)],
                              axis=1)
         else:
             strat = Y.argmax(axis=1) + Y.sum(axis=1) * k  # first label and count: a rough stratum
@@ -83,7 +84,8 @@ def _class_probabilities(project, items, X: np.ndarray, config: AuditConfig, rep
     y = np.array([index[v] for v in values], dtype=int)
     if embedding_model:
         probs = oof_embedding_probabilities(X, y, k, model=config.model, folds=config.folds, seed=config.seed,
-                                            texts=texts, progress=fold_report, refit=config.refit)
+                                            texts=texts, progress=fold_report, refit=config.refit,
+                                            weighted=config.weighted)
     else:
         probs, _ = oof_adapter_probabilities(config.model, project.task, labels, texts, values, y,
                                              folds=config.folds, seed=config.seed, progress=fold_report,

@@ -64,6 +64,24 @@ def test_the_refit_pass_trains_without_the_flagged_labels_and_still_scores_every
         audit.AuditConfig(refit="yes")
 
 
+def test_two_views_are_mixed_by_what_predicts_the_given_labels_best():
+    from services.audit.oof import mixing_weights
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, size=200)
+    good = np.full((200, 3), 0.1)
+    good[np.arange(200), y] = 0.8
+    flat = np.full((200, 3), 1 / 3)
+    assert mixing_weights([good, flat], y).tolist() == [1.0, 0.0]
+    assert mixing_weights([flat, good], y).tolist() == [0.0, 1.0]
+    assert mixing_weights([good, good], y).tolist() == [0.5, 0.5]  # a tie keeps the even mix
+    assert np.allclose(mixing_weights([good, flat, good], y), 1 / 3)  # three views: the plain mean
+    X, labels = _clusters(k=3)
+    texts = [f"word{c} text" for c in labels]  # the words give the class away
+    weighted = audit.oof_embedding_probabilities(X, labels, 3, model="hybrid", texts=texts, weighted=True)
+    assert weighted.shape == (120, 3) and np.allclose(weighted.sum(axis=1), 1)
+
+
 def test_out_of_fold_guarantee_on_embeddings():
     X, y = _clusters()
     assignment = audit.fold_assignment(y, 5, seed=3)
