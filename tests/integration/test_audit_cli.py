@@ -68,6 +68,19 @@ def test_cli_json_output(store, noisy_project, capsys):
     assert set(out["issues"][0]) >= {"record_id", "external_id", "text", "given", "suggested", "quality", "reason"}
 
 
+def test_cli_single_pass_and_even_mix_are_stored_with_the_audit(store, noisy_project, capsys):
+    project, ids, texts = noisy_project
+    store.close()
+    assert main(["--db", str(store.path), "audit", "films", "--source", "reference", "--folds", "4",
+                 "--single-pass", "--even-mix", "--json"]) == 0
+    audit_id = json.loads(capsys.readouterr().out)["audit_id"]
+    from workbench.store import Store
+
+    with Store(store.path) as s:
+        config = s.get_audit(audit_id)["config"]
+    assert config["refit"] is False and config["weighted"] is False
+
+
 def test_cli_errors_are_one_line(store, noisy_project, capsys):
     store.close()
     assert main(["--db", str(store.path), "audit", "films"]) == 2  # no human annotations yet

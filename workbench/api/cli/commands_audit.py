@@ -16,6 +16,10 @@ def register(sub) -> None:
     p.add_argument("--model", default=None,
                    help="ensemble (default), logreg or knn on cached embeddings, or an adapter name")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--single-pass", action="store_true",
+                   help="skip the second out-of-fold pass without the first pass's flags (faster)")
+    p.add_argument("--even-mix", action="store_true",
+                   help="average hybrid's vector and word views half and half instead of weighting them")
     p.add_argument("--top", type=int, default=TOP, help="issues printed without --json")
     p.add_argument("--json", action="store_true", help="print every issue and score as JSON on stdout")
     p.add_argument("--push-argilla", action="store_true",
@@ -69,6 +73,7 @@ def _audit(args, store) -> int:
     from workbench import api
 
     report = api.connect(store.path).audit(project.name, source=args.source, folds=args.folds, seed=args.seed,
+                                           refit=not args.single_pass, weighted=not args.even_mix,
                                            **({"model": args.model} if args.model else {}))
     audit_id = report["audit_id"]
     if args.push_argilla:
