@@ -90,7 +90,7 @@ def test_push_sends_settings_suggestions_metadata_and_vectors(store, films, clie
     assert rec["metadata"]["split"] == "train" and rec["metadata"]["al_score"] >= 0
     version = project.active_model_version
     assert [(s["agent"], s["value"]) for s in rec["suggestions"]] == [
-        (f"logreg-v{version}", store.suggestion(project, ids[9])["value"])]
+        (f"hybrid-v{version}", store.suggestion(project, ids[9])["value"])]  # the classification default
     assert len(rec["vectors"]["embedding"]) == 384
     again = argilla.push(store, project, client, only="unlabelled")
     assert again.updated == again.pushed and len(argilla_people.records(project.name)) == len(ids) - 8
@@ -182,7 +182,7 @@ def test_pulled_labels_trigger_the_retrain_and_it_refreshes_suggestions(store, f
     # labelled records get no new suggestion (the model scores the pool), so theirs were removed
     assert all(r["suggestions"] == [] for r in responded)
     agents = {s["agent"] for r in records.values() for s in r["suggestions"]}
-    assert agents == {f"logreg-v{project.active_model_version}"}
+    assert agents == {f"hybrid-v{project.active_model_version}"}
 
 
 def test_audit_push_suggests_the_given_label_and_pull_closes_issues(store, films, client, argilla_people):
