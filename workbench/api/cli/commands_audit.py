@@ -14,7 +14,7 @@ def register(sub) -> None:
                    help="audit the current human labels or the imported reference labels")
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     p.add_argument("--model", default=None,
-                   help="ensemble (default), logreg or knn on cached embeddings, or an adapter name")
+                   help="hybrid (default), logreg, knn or ensemble on cached embeddings, or an adapter name")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--single-pass", action="store_true",
                    help="skip the second out-of-fold pass without the first pass's flags (faster)")
