@@ -70,12 +70,8 @@ def _tfidf_probs(ctx, labelled, y_lab, k, C: float = 4.0):
 
     Tp, Tt = ctx.tfidf()
     clf = LogisticRegression(C=C, max_iter=1000, class_weight="balanced").fit(Tp[labelled], y_lab)
-
-    def full(P):
-        out = np.full((P.shape[0], k), 1e-6)
-        out[:, clf.classes_] = P
-        return out / out.sum(axis=1, keepdims=True)
-    return lambda rows: full(clf.predict_proba(Tp[rows])), lambda: full(clf.predict_proba(Tt))
+    return lambda rows: oof._full_columns(clf.predict_proba(Tp[rows]), clf.classes_, k), \
+        lambda: oof._full_columns(clf.predict_proba(Tt), clf.classes_, k)
 
 
 def _mean_of(*makers):
@@ -194,19 +190,18 @@ def _cleanlab_quality(noisy, probs, names) -> np.ndarray:
     return audit.classification_issues(noisy, probs, names).quality
 
 
-def _audit_model(model: str, folds: int = 5, refit: bool = False, weighted: bool = False):
+def _audit_model(model: str, folds: int = 5, refit: bool = False, weighted: bool = False, seed: int = 0):
     def run(texts, X, noisy, names):
-        probs = audit.oof_embedding_probabilities(X, noisy, len(names), model=model, folds=folds, seed=0,
+        probs = audit.oof_embedding_probabilities(X, noisy, len(names), model=model, folds=folds, seed=seed,
                                                   texts=texts, refit=refit, weighted=weighted)
         return _cleanlab_quality(noisy, probs, names)
     return run
 
 
 def _default_audit(texts, X, noisy, names):
+    """The product's audit as ``AuditConfig()`` sets it up, read at call time."""
     cfg = audit.AuditConfig()
-    probs = audit.oof_embedding_probabilities(X, noisy, len(names), model=cfg.model, folds=cfg.folds,
-                                              seed=cfg.seed, texts=texts, refit=cfg.refit, weighted=cfg.weighted)
-    return _cleanlab_quality(noisy, probs, names)
+    return _audit_model(cfg.model, cfg.folds, cfg.refit, cfg.weighted, cfg.seed)(texts, X, noisy, names)
 
 
 def _views(views: Sequence[tuple[str, float]], folds: int = 5):

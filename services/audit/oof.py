@@ -190,9 +190,12 @@ def oof_embedding_probabilities(X: np.ndarray, y: np.ndarray, k: int, *, model: 
         if fit_predict is not None:
             fitters.append(fit_predict)
     passes = 2 if refit else 1
-    first = progress and (lambda f, m: progress(f / passes, m))
-    views_probs = [oof_probabilities(fp, len(y), k, assignment, first if i == 0 else None)
-                   for i, fp in enumerate(fitters)]
+
+    def each_view(report, keep=None) -> list[np.ndarray]:
+        return [oof_probabilities(fp, len(y), k, assignment, report if i == 0 else None, keep=keep)
+                for i, fp in enumerate(fitters)]
+
+    views_probs = each_view(progress and (lambda f, m: progress(f / passes, m)))
     weights = mixing_weights(views_probs, y) if weighted else np.full(len(views_probs), 1 / len(views_probs))
     probs = np.tensordot(weights, np.stack(views_probs), axes=1)
     if not refit:
@@ -201,9 +204,7 @@ def oof_embedding_probabilities(X: np.ndarray, y: np.ndarray, k: int, *, model: 
 
     keep = ~np.asarray(find_label_issues(y, probs, filter_by="prune_by_noise_rate"), dtype=bool)
     second = progress and (lambda f, m: progress(0.5 + f / 2, f"{m} (second pass, without the flagged labels)"))
-    refitted = np.tensordot(weights, np.stack([oof_probabilities(fp, len(y), k, assignment, second if i == 0 else None,
-                                                                 keep=keep) for i, fp in enumerate(fitters)]), axes=1)
-    return (probs + refitted) / 2
+    return (probs + np.tensordot(weights, np.stack(each_view(second, keep)), axes=1)) / 2
 
 
 #: candidate weights of the first view when two views are mixed

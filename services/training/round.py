@@ -131,8 +131,7 @@ def train_round(store, project, *, adapter: str | None = None, strategy: str | N
     spec = al.get_strategy(strategy)
     head = head or max(2 * settings.retrain_every, 20)
     report(0.02, "reading labels")
-    train, pool, evalset, later = _round_sets(store, project)
-    cold = in_cold_start(project, train)
+    train, pool, evalset, later, cold = _round_sets(store, project)
     # diversity-aware strategies need sentence vectors for every task (NER included);
     # cold start and embedding-aware adapters only use them for classification / multilabel
     needs_pool_emb = spec.needs_embeddings or (project.task != "ner" and (cold or supports(ADAPTERS.get(adapter),
@@ -158,19 +157,20 @@ def train_round(store, project, *, adapter: str | None = None, strategy: str | N
     return {**result, "seconds": time.perf_counter() - t_start}
 
 
-def _round_sets(store, project) -> tuple[Rows, Rows, Rows, Rows]:
-    """(training labels, pool, held-out set, pool records left for later). A cold start (classification,
-    multilabel) scores only :func:`services.active_learning.cold_start_sample` of the pool and the
-    held-out set, so its suggestions come after a sample is encoded, not the whole pool."""
+def _round_sets(store, project) -> tuple[Rows, Rows, Rows, Rows, bool]:
+    """(training labels, pool, held-out set, pool records left for later, cold start?). A cold start
+    (classification, multilabel) scores only :func:`services.active_learning.cold_start_sample` of the
+    pool and the held-out set, so its suggestions come after a sample is encoded, not the whole pool."""
     held_out = eval_ids(store, project)
     train = training_rows(store, project, held_out)
     if not len(train) and project.task == "ner":
         raise ValidationError("there are no human labels to train on yet; label a few records first")
     pool, evalset, later = pool_rows(store, project, held_out), eval_split(store, project, held_out), Rows([], [], [])
-    if project.task != "ner" and in_cold_start(project, train):
+    cold = in_cold_start(project, train)
+    if cold and project.task != "ner":
         pool, later = _sample(pool)
         evalset = _sample(evalset, COLD_EVAL_SAMPLE)[0]
-    return train, pool, evalset, later
+    return train, pool, evalset, later, cold
 
 
 def _pool_vectors(store, project, pool: Rows, later: Rows, progress: ProgressFn | None):
