@@ -1,4 +1,4 @@
-"""First round on a fresh project: from import to a ranked queue, then the first model after 10 labels.
+"""First round on a fresh project: from import to a ranked queue, then the round after 10 labels.
 
 ``python -m benchmarks.first_round [--records N] [--compare-full]`` imports the Movie reviews
 sample into a scratch database with an empty embedding cache and times, through the real
@@ -8,8 +8,9 @@ store, jobs and queue:
    starts before any label): seconds until its cold-start suggestions are written and the queue
    is ranked (``first_suggestions_s``), and until it has also encoded the rest of the pool
    (``job_s``);
-2. ten labels from that queue (reference labels answer), then the retrain they trigger
-   (``next_round_s``, every vector cached by then).
+2. ten labels from that queue (reference labels answer), then a training round on them
+   (``next_round_s``, every vector cached by then; ``next_round_adapter`` says whether it was
+   still a cold start).
 
 ``--compare-full`` runs, in the same process and on a second fresh database, the round as it was
 before the cold-start sample: one cold-start round that encodes the whole pool and held-out

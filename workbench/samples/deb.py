@@ -40,10 +40,16 @@ def deb_files(archive: Path, prefix: str) -> dict[str, bytes]:
     data = next((members[n] for n in members if n.startswith("data.tar")), None)
     if data is None:
         raise DataFileError(str(archive), None, "has no data.tar.* member")
-    files: dict[str, bytes] = {}
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tf:
-        for info in tf:
-            name = info.name.removeprefix("./")
-            if info.isfile() and name.startswith(prefix):
-                files[name[len(prefix):]] = tf.extractfile(info).read()
+        return tar_files_under(tf, prefix)
+
+
+def tar_files_under(tf: tarfile.TarFile, prefix: str) -> dict[str, bytes]:
+    """``{path after prefix: bytes}`` of the regular files under ``prefix`` (a leading ``./`` ignored),
+    read into memory; the one reader of npm tarballs and Debian data tarballs."""
+    files: dict[str, bytes] = {}
+    for info in tf:
+        name = info.name.removeprefix("./")
+        if info.isfile() and name.startswith(prefix):
+            files[name[len(prefix):]] = tf.extractfile(info).read()
     return files

