@@ -13,6 +13,7 @@ import numpy as np
 from workbench.config import DATA_DIR, SAMPLES_DIR
 from workbench.errors import NotFoundError
 from workbench.samples import FETCH_HINT
+from workbench.samples.suite_parsers import DEBATE_PARTIES, FORTUNE_TOPICS, WORDNET_NOUN_FILES
 from workbench.text import bio_to_spans, entity_types, join_words, parse_conll
 from workbench.types import text_hash
 
@@ -75,16 +76,15 @@ def cached_embeddings(texts: Sequence[str], encoder: str = "minilm") -> np.ndarr
     return vectors
 
 
-#: the benchmark suite's classification data sets: name -> (sample file, domain, label order)
+#: the benchmark suite's classification data sets: name -> (sample file, domain, label order); the label
+#: sets are the converters' own (``workbench/samples/suite_parsers.py``)
 SUITE = {
-    "movie_reviews": ("rotten_tomatoes.csv", "film reviews and plot summaries", ("fresh", "rotten", "plot")),
+    "movie_reviews": ("rotten_tomatoes.csv", "film reviews and plot summaries", tuple(MOVIE_TASKS["3class"])),
     "spam_assassin": ("spam_assassin.jsonl", "e-mail spam", ("ham", "spam")),
-    "fortunes": ("fortunes.jsonl", "quotations and jokes by topic",
-                 ("art", "computers", "drugs", "education", "food", "law", "love", "politics", "science",
-                  "sports")),
+    "fortunes": ("fortunes.jsonl", "quotations and jokes by topic", FORTUNE_TOPICS),
     "wordnet_nouns": ("wordnet_nouns.jsonl", "dictionary definitions by semantic field",
-                      ("act", "animal", "artifact", "food", "location", "person", "plant", "substance")),
-    "debates": ("debates_2016.jsonl", "2016 US debate statements by side", ("democratic", "republican", "moderator")),
+                      tuple(WORDNET_NOUN_FILES.values())),
+    "debates": ("debates_2016.jsonl", "2016 US debate statements by side", tuple(DEBATE_PARTIES.values())),
 }
 SUITE_FETCH_HINT = "python -m workbench samples fetch --suite"
 
