@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from services.onnx_encoder import INT8_SUFFIX
 from workbench.errors import MissingDependencyError, OfflineError, ValidationError
 from workbench.jobs import Meter
 from workbench.types import ProgressFn, text_hash
@@ -28,7 +29,10 @@ DEFAULT_MODEL = "minilm"
 #: from the package and from the hub copy are shared.
 MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
 #: Short names -> hub ids that have a packaged offline copy.
-ALIASES: dict[str, str] = {"minilm": MINILM_HUB_ID, "all-minilm-l6-v2": MINILM_HUB_ID}
+#: ``minilm-int8``: the same model through ONNX Runtime with int8 weights (``services.onnx_encoder``);
+#: its vectors differ slightly, so its key does too.
+MINILM_INT8_ID = MINILM_HUB_ID + INT8_SUFFIX
+ALIASES: dict[str, str] = {"minilm": MINILM_HUB_ID, "all-minilm-l6-v2": MINILM_HUB_ID, "minilm-int8": MINILM_INT8_ID}
 HUB_PROBE = ("huggingface.co", 443)
 PROBE_TIMEOUT_S = 3.0
 
@@ -88,6 +92,8 @@ def resolve_model(name: str = DEFAULT_MODEL) -> str:
     key = model_key(name)
     if key == MINILM_HUB_ID:
         return _packaged_minilm()
+    if key == MINILM_INT8_ID:
+        return _packaged_minilm() + INT8_SUFFIX
     if Path(key).is_dir():
         return key
     if "/" not in key and (Path(key).suffix or key.startswith((".", "~"))):
@@ -109,6 +115,11 @@ def _load_encoder(location: str, device: str):
 
     from services.quiet import quiet_transformers
 
+    if location.endswith(INT8_SUFFIX):  # CPU only: ONNX Runtime's int8 kernels
+        from services.onnx_encoder import OnnxSentenceEncoder
+        from workbench.config import ENCODERS_DIR
+
+        return OnnxSentenceEncoder(location.removesuffix(INT8_SUFFIX), ENCODERS_DIR / "minilm-int8.onnx")
     with quiet_transformers():  # no weight-loading bars in a job's or the CLI's output
         return SentenceTransformer(location, device=device)
 
@@ -118,9 +129,14 @@ def load_encoder(name: str = DEFAULT_MODEL, device: str = "auto"):
     from services.device import resolve_device
 
     location = resolve_model(name)
-    dev = resolve_device(device)
+    dev = "cpu" if location.endswith(INT8_SUFFIX) else resolve_device(device)
     with _LOAD_LOCK:  # two job threads must not load the same model twice
         return _load_encoder(location, dev)
+
+
+def torch_encoder(name: str = DEFAULT_MODEL) -> str:
+    """The name of the torch model behind ``name``: token vectors need its layers, which the int8 graph hides."""
+    return "minilm" if model_key(name) == MINILM_INT8_ID else name
 
 
 def _dimension(encoder) -> int:

@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("WORKBENCH_DATA", ROOT / "data"))
 SAMPLES_DIR = DATA_DIR / "samples"
 MODELS_DIR = DATA_DIR / "models"
+#: encoders converted on this machine (the int8 ONNX copy of MiniLM)
+ENCODERS_DIR = DATA_DIR / "encoders"
 DEFAULT_DB = DATA_DIR / "workbench.db"
 DEFAULT_ENCODER = "minilm"  # alias for the packaged sentence-transformers/all-MiniLM-L6-v2
 #: what each task trains by default: every task gets an adapter that can do it (``ner`` is the one NER adapter)

@@ -89,10 +89,10 @@ def token_features(texts: Sequence[str], tokens: Sequence[Sequence[tuple[str, in
     """
     import torch
 
-    from services.embeddings import load_encoder
+    from services.embeddings import load_encoder, torch_encoder
 
     # Reuse the process-wide sentence encoder (one model load for sentence and word vectors).
-    body = load_encoder(encoder)[0]
+    body = load_encoder(torch_encoder(encoder))[0]
     tok, model = body.tokenizer, body.auto_model
     model.eval()
     device = next(model.parameters()).device

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from services.device import resolve_device, seed_everything
-from services.embeddings import resolve_model
+from services.embeddings import resolve_model, torch_encoder
 from services.models import torch_loop
 from services.models.base import FineTuned, SpanPredictor, register
 from services.models.common import ProgressFn, check_task_labels, check_texts
@@ -116,7 +116,7 @@ class NerAdapter(torch_loop.PretrainedIO, FineTuned, SpanPredictor):
         device = resolve_device(c.device)
         self.close()
         seed_everything(c.seed)
-        location = resolve_model(c.base_model)
+        location = resolve_model(torch_encoder(c.base_model))
         self.tokenizer = AutoTokenizer.from_pretrained(location)
         if not getattr(self.tokenizer, "is_fast", False):
             raise ValidationError(f"base model {c.base_model!r} has no fast tokenizer; NER needs one to align words")

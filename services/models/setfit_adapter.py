@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from services.device import free_memory, precision, resolve_device, seed_everything
-from services.embeddings import resolve_model
+from services.embeddings import resolve_model, torch_encoder
 from services.models.base import FineTuned, register
 from services.models.common import (
     HEAD_FILE,
@@ -128,7 +128,7 @@ class SetFitAdapter(FineTuned):
         self.close()
         seed_everything(c.seed)
         model = SetFitModel.from_pretrained(
-            resolve_model(c.base_model), device=device,
+            resolve_model(torch_encoder(c.base_model)), device=device,
             multi_target_strategy="one-vs-rest" if self.task == "multilabel" else None,
         )
         targets_list = y.astype(int).tolist()

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from services.device import resolve_device, seed_everything
-from services.embeddings import resolve_model
+from services.embeddings import resolve_model, torch_encoder
 from services.models import torch_loop
 from services.models.base import FineTuned, TorchClassifier, register
 from services.models.common import (
@@ -92,7 +92,7 @@ class TransformerAdapter(torch_loop.PretrainedIO, FineTuned, TorchClassifier):
         device = resolve_device(c.device)
         self.close()
         seed_everything(c.seed)  # also fixes the new head's initial weights
-        location = resolve_model(c.base_model)
+        location = resolve_model(torch_encoder(c.base_model))
         self.tokenizer = AutoTokenizer.from_pretrained(location)
         model = AutoModelForSequenceClassification.from_pretrained(
             location, num_labels=len(self.labels), dtype=torch.float32,  # master weights in fp32, whatever the checkpoint

@@ -1,0 +1,78 @@
+"""Entity F1 of the ``ner`` adapter as the number of labelled WNUT-16 sentences grows.
+
+    python -m benchmarks.ner_curve [--sizes 100,250,500,1000] [--configs 3:1e-4,8:3e-4]
+        [--dev 300] [--test 400] [--threads 2] [--json]
+
+The 2,394 WNUT-16 tweets are shuffled once (seed 0) into a test set (``--test``), a development set
+(``--dev``) and a training pool; every configuration (``epochs:lr``) trains on the same first N pool
+sentences for every N, so the rows differ only by the setting. The report gives seqeval entity F1 on
+the development and the test set and the training time; choose settings on the dev column, read the
+test column.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+
+from benchmarks.data import wnut_sentences
+
+
+def _configs(spec: str) -> list[tuple[int, float]]:
+    out = []
+    for part in filter(None, spec.split(",")):
+        epochs, lr = part.split(":")
+        out.append((int(epochs), float(lr)))
+    return out
+
+
+def run(sizes: list[int], configs: list[tuple[int, float]], n_dev: int, n_test: int, seed: int = 0) -> list[dict]:
+    from services.evaluation import ner_metrics
+    from services.models import get_adapter
+
+    texts, spans, labels = wnut_sentences()
+    order = list(range(len(texts)))
+    random.Random(seed).shuffle(order)
+    test, dev, pool = order[:n_test], order[n_test:n_test + n_dev], order[n_test + n_dev:]
+    if max(sizes) > len(pool):
+        raise SystemExit(f"only {len(pool)} training sentences after dev and test; use --sizes up to {len(pool)}")
+    rows = []
+    for epochs, lr in configs:
+        for n in sizes:
+            train = pool[:n]
+            adapter = get_adapter("ner", "ner", labels, epochs=epochs, lr=lr, device="cpu", seed=seed)
+            start = time.perf_counter()
+            adapter.fit([texts[i] for i in train], [spans[i] for i in train])
+            seconds = time.perf_counter() - start
+            row = {"epochs": epochs, "lr": lr, "sentences": n, "train_seconds": round(seconds, 1)}
+            for name, part in (("dev", dev), ("test", test)):
+                held = [texts[i] for i in part]
+                metric = ner_metrics(held, [spans[i] for i in part], adapter.predict_spans(held), labels)
+                row[f"{name}_f1"] = round(metric["f1"], 3)
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr, flush=True)
+            adapter.close()
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,250,500,1000")
+    parser.add_argument("--configs", default="3:1e-4", help="epochs:learning-rate pairs, comma-separated")
+    parser.add_argument("--dev", type=int, default=300)
+    parser.add_argument("--test", type=int, default=400)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    rows = run([int(s) for s in args.sizes.split(",")], _configs(args.configs), args.dev, args.test)
+    print(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
