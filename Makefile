@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 ARGILLA_PORT ?= 6900
 
 .PHONY: setup samples demo browser run test test-fast lint clean argilla argilla-venv argilla-stop \
-        bench-import bench-label bench-al bench-latency bench-audit bench-embed bench-train bench-reliability \
+        bench-import bench-label bench-al bench-latency bench-audit bench-embed bench-ner bench-setfit bench-train bench-reliability \
         bench-argilla bench-explore bench-suite
 
 setup: $(STAMP)
@@ -78,7 +78,14 @@ bench-audit: samples
 	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.audit classification
 
 bench-embed: samples
-	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.embeddings
+	$(PY) -m workbench samples fetch --suite
+	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.embeddings --n 300 --repeats 3 --accuracy
+
+bench-ner: samples
+	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.ner_curve --sizes 100,250,500,1000
+
+bench-setfit: samples
+	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.setfit_speed --n 256 --seeds 3
 
 bench-train: samples
 	HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 $(PY) -m benchmarks.training --device cpu --threads 1 --sizes 64,256,1024 --eval 200 --json

@@ -14,7 +14,9 @@ store, jobs and queue:
 
 ``--compare-full`` runs, in the same process and on a second fresh database, the round as it was
 before the cold-start sample: one cold-start round that encodes the whole pool and held-out
-set before writing anything (the reference for step 1).
+set before writing anything (the reference for step 1). ``--encoders minilm,minilm-int8`` repeats
+the sampled run once per encoder (project setting ``encoder``), each on its own fresh database, in
+the order given.
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ from workbench.queue import queue_preview
 from workbench.store import Store
 
 
-def _fresh_project(workdir: Path, records: int):
+def _fresh_project(workdir: Path, records: int, encoder: str = "minilm"):
+    import dataclasses
+
     import pandas as pd
 
     csv = workdir / "movies.csv"
@@ -46,10 +50,11 @@ def _fresh_project(workdir: Path, records: int):
     store = Store(workdir / "first.db")
     import_file(store, "Movie reviews", csv, task="classification", labels=["fresh", "rotten", "plot"],
                 text_col="text", label_col="label")
-    return store, store.get_project("Movie reviews")
+    project = store.get_project("Movie reviews")
+    return store, store.update_project(project, settings=dataclasses.replace(project.settings, encoder=encoder))
 
 
-def first_round(records: int, *, full: bool = False) -> dict[str, Any]:
+def first_round(records: int, *, full: bool = False, encoder: str = "minilm") -> dict[str, Any]:
     """Timings of one fresh project (``full``: the whole pool in the cold-start sample, as before)."""
     cold = importlib.import_module("services.active_learning.cold_start")
     saved = cold.COLD_START_SAMPLE
@@ -57,7 +62,7 @@ def first_round(records: int, *, full: bool = False) -> dict[str, Any]:
     try:
         if full:
             cold.COLD_START_SAMPLE = 10 ** 9
-        store, project = _fresh_project(workdir, records)
+        store, project = _fresh_project(workdir, records, encoder)
         t = time.perf_counter()
         job = jobs.wait_for(store, start_first_order(store, project))
         if job["status"] != "done":
@@ -85,8 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.first_round", description=__doc__.splitlines()[0])
     p.add_argument("--records", type=int, default=100_000, help="first N rows of the sample (default: all)")
     p.add_argument("--compare-full", action="store_true", help="also time the whole-pool first round")
+    p.add_argument("--encoders", default="minilm", help="comma-separated encoders; one sampled run each")
     args = p.parse_args(argv)
-    report = {"sampled": first_round(args.records)}
+    encoders = [e.strip() for e in args.encoders.split(",") if e.strip()]
+    report = {("sampled" if e == "minilm" else f"sampled_{e}"): first_round(args.records, encoder=e) for e in encoders}
     if args.compare_full:
         report["whole_pool"] = first_round(args.records, full=True)
     print(json.dumps(report, indent=2))

@@ -1,11 +1,12 @@
 """Entity F1 of the ``ner`` adapter as the number of labelled WNUT-16 sentences grows.
 
-    python -m benchmarks.ner_curve [--sizes 100,250,500,1000] [--configs 3:1e-4,8:3e-4]
+    python -m benchmarks.ner_curve [--sizes 100,250,500,1000] [--configs default,3:1e-4:0]
         [--dev 300] [--test 400] [--threads 2] [--json]
 
 The 2,394 WNUT-16 tweets are shuffled once (seed 0) into a test set (``--test``), a development set
-(``--dev``) and a training pool; every configuration (``epochs:lr``) trains on the same first N pool
-sentences for every N, so the rows differ only by the setting. The report gives seqeval entity F1 on
+(``--dev``) and a training pool; every configuration trains on the same first N pool sentences for
+every N, so the rows differ only by the setting. A configuration is ``default`` (the ``ner``
+adapter's defaults) or ``epochs:lr[:min_steps]``. The report gives seqeval entity F1 on
 the development and the test set and the training time; choose settings on the dev column, read the
 test column.
 """
@@ -21,15 +22,24 @@ import time
 from benchmarks.data import wnut_sentences
 
 
-def _configs(spec: str) -> list[tuple[int, float]]:
+def _configs(spec: str) -> list[dict]:
+    from services.models.ner import NerConfig
+
     out = []
-    for part in filter(None, spec.split(",")):
-        epochs, lr = part.split(":")
-        out.append((int(epochs), float(lr)))
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        if part == "default":
+            c = NerConfig()
+            out.append({"epochs": c.epochs, "lr": c.lr, "min_steps": c.min_steps})
+            continue
+        fields = part.split(":")
+        if len(fields) not in (2, 3):
+            raise SystemExit(f"bad configuration {part!r}: write default or epochs:lr[:min_steps], e.g. 3:3e-4:200")
+        out.append({"epochs": int(fields[0]), "lr": float(fields[1]),
+                    "min_steps": int(fields[2]) if len(fields) == 3 else 0})
     return out
 
 
-def run(sizes: list[int], configs: list[tuple[int, float]], n_dev: int, n_test: int, seed: int = 0) -> list[dict]:
+def run(sizes: list[int], configs: list[dict], n_dev: int, n_test: int, seed: int = 0) -> list[dict]:
     from services.evaluation import ner_metrics
     from services.models import get_adapter
 
@@ -40,14 +50,14 @@ def run(sizes: list[int], configs: list[tuple[int, float]], n_dev: int, n_test: 
     if max(sizes) > len(pool):
         raise SystemExit(f"only {len(pool)} training sentences after dev and test; use --sizes up to {len(pool)}")
     rows = []
-    for epochs, lr in configs:
+    for config in configs:
         for n in sizes:
             train = pool[:n]
-            adapter = get_adapter("ner", "ner", labels, epochs=epochs, lr=lr, device="cpu", seed=seed)
+            adapter = get_adapter("ner", "ner", labels, **config, device="cpu", seed=seed)
             start = time.perf_counter()
             adapter.fit([texts[i] for i in train], [spans[i] for i in train])
             seconds = time.perf_counter() - start
-            row = {"epochs": epochs, "lr": lr, "sentences": n, "train_seconds": round(seconds, 1)}
+            row = {**config, "sentences": n, "train_seconds": round(seconds, 1)}
             for name, part in (("dev", dev), ("test", test)):
                 held = [texts[i] for i in part]
                 metric = ner_metrics(held, [spans[i] for i in part], adapter.predict_spans(held), labels)
@@ -61,7 +71,8 @@ def run(sizes: list[int], configs: list[tuple[int, float]], n_dev: int, n_test: 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,250,500,1000")
-    parser.add_argument("--configs", default="3:1e-4", help="epochs:learning-rate pairs, comma-separated")
+    parser.add_argument("--configs", default="default",
+                        help="comma-separated: default, or epochs:lr[:min_steps] (e.g. 3:1e-4:0, the old default)")
     parser.add_argument("--dev", type=int, default=300)
     parser.add_argument("--test", type=int, default=400)
     parser.add_argument("--threads", type=int, default=2)

@@ -33,6 +33,8 @@ MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
 #: its vectors differ slightly, so its key does too.
 MINILM_INT8_ID = MINILM_HUB_ID + INT8_SUFFIX
 ALIASES: dict[str, str] = {"minilm": MINILM_HUB_ID, "all-minilm-l6-v2": MINILM_HUB_ID, "minilm-int8": MINILM_INT8_ID}
+#: what the Active learning page offers (a project may also name a local folder or hub id)
+ENCODER_CHOICES = ("minilm", "minilm-int8")
 HUB_PROBE = ("huggingface.co", 443)
 PROBE_TIMEOUT_S = 3.0
 

@@ -9,6 +9,7 @@ torch is imported inside the functions.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,10 @@ class FineTuneConfig(AdapterConfig):
         the base weights before saving, so a saved model needs no ``peft``.
     lora_r, lora_alpha, lora_dropout
         LoRA rank, scaling and dropout.
+    min_steps : int
+        Train for more epochs than ``epochs`` when that gives fewer optimisation
+        steps than this (0 = exactly ``epochs``): a few labelled examples then still
+        get enough updates to move off the all-majority-class start.
     """
 
     weight_decay: float = 0.01
@@ -49,6 +54,7 @@ class FineTuneConfig(AdapterConfig):
     lora_r: int = 8
     lora_alpha: int = 16
     lora_dropout: float = 0.1
+    min_steps: int = 0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -56,6 +62,8 @@ class FineTuneConfig(AdapterConfig):
             raise ValidationError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio!r}")
         if self.weight_decay < 0:
             raise ValidationError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
+        if not isinstance(self.min_steps, int) or isinstance(self.min_steps, bool) or self.min_steps < 0:
+            raise ValidationError(f"min_steps must be an integer >= 0, got {self.min_steps!r}")
         if not isinstance(self.lora, bool):
             raise ValidationError(f"lora must be true or false, got {self.lora!r}")
         if not isinstance(self.lora_r, int) or self.lora_r < 1 or self.lora_alpha <= 0:
@@ -107,6 +115,11 @@ def make_collate(tokenizer, label_pad: int | None = None) -> Callable[[list[dict
     return collate
 
 
+def epochs_for(steps_per_epoch: int, config: FineTuneConfig) -> int:
+    """``config.epochs``, or more when that is needed to reach ``config.min_steps`` steps."""
+    return max(config.epochs, math.ceil(config.min_steps / max(steps_per_epoch, 1)))
+
+
 def train(model, examples: Sequence[dict[str, Any]], collate, config: FineTuneConfig, device: str,
           progress: ProgressFn | None = None) -> float:
     """Fine-tune ``model`` in place on tokenized ``examples``; return the last batch loss."""
@@ -118,7 +131,8 @@ def train(model, examples: Sequence[dict[str, Any]], collate, config: FineTuneCo
                                          collate_fn=collate, generator=generator)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    total = max(1, len(loader) * config.epochs)
+    epochs = epochs_for(len(loader), config)
+    total = max(1, len(loader) * epochs)
     schedule = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total), total)
     dtype = autocast_dtype(device, config.fp16)
     # Loss scaling is only needed for fp16; bf16 has fp32's range.
@@ -126,7 +140,7 @@ def train(model, examples: Sequence[dict[str, Any]], collate, config: FineTuneCo
     model.to(device).train()
     step, loss_value = 0, float("nan")
     meter = Meter(progress, "training steps", total, "steps")
-    for _ in range(config.epochs):
+    for _ in range(epochs):
         for batch in loader:
             batch = {k: v.to(device) for k, v in batch.items()}
             with torch.autocast(device_type=device.split(":")[0], dtype=dtype or torch.float32, enabled=dtype is not None):

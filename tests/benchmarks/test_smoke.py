@@ -84,9 +84,43 @@ def test_audit_benchmark(reviews_csv, capsys):
 
 
 @pytest.mark.slow
-def test_embedding_throughput(reviews_csv, capsys):
-    assert embeddings.main(["--n", "10", "--csv", str(reviews_csv)]) == 0
-    assert json.loads(capsys.readouterr().out)["texts_per_second"]["snippets"] > 0
+def test_embedding_throughput(reviews_csv, tmp_path, monkeypatch, capsys):
+    import workbench.config
+
+    monkeypatch.setattr(workbench.config, "ENCODERS_DIR", tmp_path / "encoders")  # the int8 copy is built there
+    assert embeddings.main(["--n", "10", "--repeats", "1", "--csv", str(reviews_csv)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["minilm"]["texts_per_second"]["snippets"] > 0
+    assert report["minilm-int8"]["texts_per_second"]["plot_summaries"] > 0
+    assert 0.95 < report["cosine_int8_to_torch"]["snippets"]["mean"] <= 1.0001
+    assert (tmp_path / "encoders" / "minilm-int8.onnx").is_file()
+
+
+@pytest.mark.slow
+def test_ner_curve(capsys):
+    from benchmarks import ner_curve
+
+    assert ner_curve.main(["--sizes", "8,16", "--configs", "1:1e-4", "--dev", "10", "--test", "10"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["sentences"] for r in rows] == [8, 16] and all(0 <= r["test_f1"] <= 1 for r in rows)
+
+
+@pytest.mark.slow
+def test_setfit_speed(capsys):
+    from benchmarks import setfit_speed
+
+    assert setfit_speed.main(["--data", "spam_assassin", "--n", "8", "--eval", "10", "--seeds", "2",
+                              "--configs", "a=num_iterations:1;b=num_iterations:1,freeze_layers:5"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert len(report["rows"]) == 4 and set(report["summary"]) == {"a", "b"}
+    assert report["summary"]["a"]["minus a"] == "+0.000 ± 0.000"
+
+
+def test_setfit_speed_configs_parse():
+    from benchmarks.setfit_speed import parse_configs
+
+    assert parse_configs("x=num_iterations:2,lr:3e-5;y=freeze_layers:3") == {
+        "x": {"num_iterations": 2, "lr": 3e-5}, "y": {"freeze_layers": 3}}
 
 
 @pytest.mark.slow

@@ -222,7 +222,7 @@ def test_ner_metrics_are_seqeval_entity_scores():
 
 @pytest.mark.slow
 def test_ner_contract(tmp_path):
-    adapter = get_adapter("ner", "ner", NER_LABELS, epochs=1, batch_size=8, device="cpu", lr=1e-4)
+    adapter = get_adapter("ner", "ner", NER_LABELS, epochs=1, batch_size=8, device="cpu", lr=1e-4, min_steps=0)
     adapter.fit(NER_TEXTS, NER_TARGETS)
     assert adapter.labels == bio_tags(NER_LABELS) and adapter.entity_labels == NER_LABELS
     texts = ["Alice went to Rome", "", "nobody here at all today"]

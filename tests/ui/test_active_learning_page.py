@@ -42,11 +42,14 @@ def test_page_without_a_model_shows_curves_and_saves_settings(db):
     form_boxes = [b for b in at.selectbox if b.label == "Query strategy"]
     form_boxes[0].set_value("entropy")
     [n for n in at.number_input if n.label.startswith("Retrain every")][0].set_value(5)
+    encoder_box = next(b for b in at.selectbox if b.label == "Encoder (sentence vectors)")
+    assert encoder_box.options == ["minilm", "minilm-int8"] and encoder_box.value == "minilm"
+    encoder_box.set_value("minilm-int8")
     next(b for b in at.button if b.label == "Save settings").click().run()
     assert not at.exception
     with Store(db) as s:
         settings = s.get_project("films").settings
-    assert settings.strategy == "entropy" and settings.retrain_every == 5
+    assert settings.strategy == "entropy" and settings.retrain_every == 5 and settings.encoder == "minilm-int8"
     assert any("Settings saved" in m.value for m in at.success)
 
 

@@ -66,7 +66,7 @@ def test_the_cold_start_model_explains_itself_by_label_name_similarity(db):
 
 
 def test_ner_suggestions_show_token_probabilities_and_similar_labelled_spans(db, tmp_path):
-    adapter = get_adapter("ner", "ner", NER_LABELS, epochs=3, batch_size=8, device="cpu", lr=5e-4)
+    adapter = get_adapter("ner", "ner", NER_LABELS, epochs=3, batch_size=8, device="cpu", lr=5e-4, min_steps=0)
     adapter.fit(NER_TEXTS, NER_TARGETS)
     adapter.save(tmp_path / "ner-model")
     with Store(db) as s:

@@ -26,7 +26,7 @@ def test_zero_shot_explanation_names_the_closest_label_and_the_words(store):
 
 @pytest.fixture(scope="module")
 def ner_adapter():
-    adapter = get_adapter("ner", "ner", NER_LABELS, epochs=3, batch_size=8, device="cpu", lr=5e-4)
+    adapter = get_adapter("ner", "ner", NER_LABELS, epochs=3, batch_size=8, device="cpu", lr=5e-4, min_steps=0)
     return adapter.fit(NER_TEXTS, NER_TARGETS)
 
 
