@@ -22,7 +22,8 @@ def test_epochs_grow_to_reach_the_step_floor(steps_per_epoch, epochs, min_steps,
 
 
 def test_ner_defaults_have_a_step_floor_and_bad_values_are_clear_errors():
-    assert NerConfig().min_steps == 300 and NerConfig().lr == 3e-4
+    c = NerConfig()
+    assert (c.epochs, c.lr, c.min_steps) == (8, 3e-4, 300)
     with pytest.raises(ValidationError, match="min_steps must be an integer >= 0"):
         get_adapter("ner", "ner", ["person"], min_steps=-5)
 
