@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from services.audit.config import CLEANLAB_JOBS
 from workbench.errors import ValidationError
 
+#: cleanlab's filter shares module globals between calls; two audit jobs in threads take turns
+_CLEANLAB_LOCK = threading.Lock()
+
+
+def find_issues(find: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call one of cleanlab's ``find_label_issues`` in this process (no fork), one call at a time."""
+    with _CLEANLAB_LOCK:
+        return find(*args, n_jobs=CLEANLAB_JOBS, **kwargs)
 
 @dataclass
 class ClassificationAudit:
@@ -48,7 +58,7 @@ def classification_issues(y: np.ndarray, pred_probs: np.ndarray, class_names: Se
     present = np.unique(y)
     if len(present) < 2:
         raise ValidationError("an audit needs labels of at least two classes")
-    is_issue = find_label_issues(y, pred_probs, filter_by="prune_by_noise_rate")
+    is_issue = find_issues(find_label_issues, y, pred_probs, filter_by="prune_by_noise_rate")
     noise_rate: dict[str, float] = {}
     overlapping: list[tuple[str, str, float]] = []
     try:
@@ -89,7 +99,7 @@ def multilabel_issues(given: Sequence[Sequence[int]], pred_probs: np.ndarray) ->
     p = np.clip(np.asarray(pred_probs, dtype=float), 1e-6, 1 - 1e-6)
     quality = get_label_quality_scores(given, p)
     try:
-        is_issue = np.asarray(find_label_issues(given, p), dtype=bool)
+        is_issue = np.asarray(find_issues(find_label_issues, given, p), dtype=bool)
     except (ValueError, IndexError):  # cleanlab needs every class seen both ways
         is_issue = quality < 0.5
     return quality, is_issue
@@ -126,5 +136,5 @@ def ner_issues(token_labels: Sequence[Sequence[int]], pred_probs: Sequence[np.nd
     for j, i in enumerate(keep):
         sentence_quality[i] = float(sq[j])
         token_quality[i] = np.asarray(token_info[j], dtype=float)
-    flagged = find_label_issues([labels[i] for i in keep], [probs[i] for i in keep])
+    flagged = find_issues(find_label_issues, [labels[i] for i in keep], [probs[i] for i in keep])
     return sentence_quality, token_quality, [(keep[s], int(t)) for s, t in flagged]

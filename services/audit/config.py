@@ -12,6 +12,11 @@ from workbench.registry import one_of
 #: where the audited labels come from
 AUDIT_SOURCES = ("annotations", "reference")
 DEFAULT_MODEL = "hybrid"
+#: cleanlab's ``find_label_issues`` forks a process pool when ``n_jobs`` > 1 (its default: the
+#: physical cores); forking a process that runs job, heartbeat and Streamlit threads can leave the
+#: child waiting on a lock forever (the likely cause of an audit job that hung once in the browser
+#: test, after its first pass). One process it is.
+CLEANLAB_JOBS = 1
 
 
 @dataclass

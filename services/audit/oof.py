@@ -202,7 +202,9 @@ def oof_embedding_probabilities(X: np.ndarray, y: np.ndarray, k: int, *, model: 
         return probs
     from cleanlab.filter import find_label_issues
 
-    keep = ~np.asarray(find_label_issues(y, probs, filter_by="prune_by_noise_rate"), dtype=bool)
+    from services.audit.cleanlab_issues import find_issues
+
+    keep = ~np.asarray(find_issues(find_label_issues, y, probs, filter_by="prune_by_noise_rate"), dtype=bool)
     second = progress and (lambda f, m: progress(0.5 + f / 2, f"{m} (second pass, without the flagged labels)"))
     return (probs + np.tensordot(weights, np.stack(each_view(second, keep)), axes=1)) / 2
 

@@ -291,3 +291,18 @@ def test_run_audit_with_a_registry_adapter(store):
     top = audit.issues(store, audit_id, limit=1)[0]
     assert top["record_id"] == ids[3] and top["suggested"] == "pos"
     assert "recording-test" in audit.get_audit(store, audit_id)["method"]
+
+
+def test_label_issues_never_fork_a_process_pool(monkeypatch):
+    # a fork from a process with job, heartbeat and Streamlit threads can hang the child on a lock
+    import cleanlab.filter
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("cleanlab forked a process pool")
+
+    monkeypatch.setattr(cleanlab.filter.multiprocessing, "Pool", no_pool)
+    X, y = _clusters(k=3)
+    noisy, flipped = _flip(y, 6, 3)
+    probs = audit.oof_embedding_probabilities(X, noisy, 3, model="logreg", refit=True)
+    res = audit.classification_issues(noisy, probs, ["a", "b", "c"])
+    assert set(np.flatnonzero(res.is_issue).tolist()) >= flipped
