@@ -82,7 +82,7 @@ bench-embed: samples
 	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.embeddings --n 300 --repeats 3 --accuracy
 
 bench-ner: samples
-	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.ner_curve --sizes 100,250,500,1000
+	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.ner_curve --sizes 100,250,500,1000 --configs default,3:1e-4:0
 
 bench-setfit: samples
 	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.setfit_speed --n 256 --seeds 3

@@ -119,8 +119,8 @@ def test_setfit_speed(capsys):
 def test_setfit_speed_configs_parse():
     from benchmarks.setfit_speed import parse_configs
 
-    assert parse_configs("x=num_iterations:2,lr:3e-5;y=freeze_layers:3") == {
-        "x": {"num_iterations": 2, "lr": 3e-5}, "y": {"freeze_layers": 3}}
+    assert parse_configs("x=num_iterations:2,lr:3e-5;y=freeze_layers:3;z=") == {
+        "x": {"num_iterations": 2, "lr": 3e-5}, "y": {"freeze_layers": 3}, "z": {}}
 
 
 @pytest.mark.slow
