@@ -74,7 +74,9 @@ def test_label_keys_keep_working_after_explain_words(start_app, browser_page, e2
     page.get_by_text("Why this suggestion?").click()
     toggle = page.get_by_text("Explain words")
     toggle.click()
-    page.get_by_text("Words for and against").wait_for()
+    # the first explanation in a fresh server imports torch and loads the model version: no .pyc on CI
+    # (PYTHONDONTWRITEBYTECODE), so allow more than the 20 s default, which it once exceeded on a fresh clone
+    page.get_by_text("Words for and against").wait_for(timeout=60_000)
     _idle(page)
     page.keyboard.press("2")
     rows = wait_for(lambda: decisions(db))
