@@ -56,6 +56,7 @@ def throughput(n: int, repeats: int, path) -> dict:
     report["cosine_int8_to_torch"] = {k: {"mean": round(float(c.mean()), 4), "min": round(float(c.min()), 4),
                                           "share_below_0.99": round(float((c < 0.99).mean()), 3)}
                                       for k, c in cosines.items()}
+    report["mean_chars"] = {k: round(sum(map(len, v[:n])) / max(len(v[:n]), 1)) for k, v in kinds.items()}
     report["corpus"] = {k: len(v) for k, v in kinds.items()}
     return report
 

@@ -1,7 +1,9 @@
 """Entity F1 of the ``ner`` adapter as the number of labelled WNUT-16 sentences grows.
 
     python -m benchmarks.ner_curve [--sizes 100,250,500,1000] [--configs default,3:1e-4:0]
-        [--dev 300] [--test 400] [--threads 2] [--json]
+        [--dev 300] [--test 400] [--threads 2]
+
+Rows go to stderr as they finish; the JSON list of all rows goes to stdout.
 
 The 2,394 WNUT-16 tweets are shuffled once (seed 0) into a test set (``--test``), a development set
 (``--dev``) and a training pool; every configuration trains on the same first N pool sentences for

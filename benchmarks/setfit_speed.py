@@ -1,6 +1,6 @@
 """SetFit retrain time against accuracy: today's settings and cheaper ones, side by side.
 
-    python -m benchmarks.setfit_speed [--data movie_reviews] [--n 256] [--seeds 3] [--eval 500]
+    python -m benchmarks.setfit_speed [--data fresh_rotten] [--n 256] [--seeds 3] [--eval 500]
         [--configs "old=num_iterations:5,lr:2e-5,freeze_layers:0;default="] [--first-seed 0] [--threads 2]
 
 Every configuration trains on the same ``n`` labelled examples per seed (a stratified draw from the

@@ -21,6 +21,7 @@ def find_issues(find: Any, *args: Any, **kwargs: Any) -> Any:
     with _CLEANLAB_LOCK:
         return find(*args, n_jobs=CLEANLAB_JOBS, **kwargs)
 
+
 @dataclass
 class ClassificationAudit:
     """Result of :func:`classification_issues` (N examples, K classes).
