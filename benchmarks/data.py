@@ -64,7 +64,10 @@ def wnut_sentences(limit: int | None = None, path: Path | None = None) -> tuple[
 
 def cached_embeddings(texts: Sequence[str], encoder: str = "minilm") -> np.ndarray:
     """(N, D) float32 sentence vectors, cached in ``data/cache/<encoder>-<digest>.npy``."""
-    digest = text_hash("\n".join(text_hash(t) for t in texts) + encoder)
+    from services.embeddings import model_key
+
+    # the model key, not the name: a new int8 conversion (a new key) never reads the old one's vectors
+    digest = text_hash("\n".join(text_hash(t) for t in texts) + model_key(encoder))
     path = CACHE_DIR / f"{encoder.replace('/', '_')}-{digest}.npy"
     if path.exists():
         return np.load(path)

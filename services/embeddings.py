@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from services.onnx_encoder import INT8_SUFFIX
+from services.onnx_encoder import INT8_FILE, INT8_SUFFIX
 from workbench.errors import MissingDependencyError, OfflineError, ValidationError
 from workbench.jobs import Meter
 from workbench.types import ProgressFn, text_hash
@@ -121,7 +121,7 @@ def _load_encoder(location: str, device: str):
         from services.onnx_encoder import OnnxSentenceEncoder
         from workbench.config import ENCODERS_DIR
 
-        return OnnxSentenceEncoder(location.removesuffix(INT8_SUFFIX), ENCODERS_DIR / "minilm-int8.onnx")
+        return OnnxSentenceEncoder(location.removesuffix(INT8_SUFFIX), ENCODERS_DIR / INT8_FILE)
     with quiet_transformers():  # no weight-loading bars in a job's or the CLI's output
         return SentenceTransformer(location, device=device)
 

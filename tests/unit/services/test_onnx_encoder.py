@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from services.embeddings import (
     resolve_model,
     torch_encoder,
 )
-from services.onnx_encoder import OnnxSentenceEncoder, build_int8
+from services.onnx_encoder import INT8_FILE, SHORT_TOKENS, OnnxSentenceEncoder, after_gelu, build_int8, float_copy
 from workbench.errors import ValidationError
 from workbench.types import text_hash
 
@@ -27,22 +28,48 @@ TEXTS = ["a gripping, beautifully shot thriller", "dull and far too long",
 
 @pytest.fixture(scope="module")
 def int8(tmp_path_factory):
-    path = tmp_path_factory.mktemp("encoders") / "minilm-int8.onnx"
+    path = tmp_path_factory.mktemp("encoders") / INT8_FILE
     return OnnxSentenceEncoder(resolve_model("minilm"), path, threads=1), path
 
 
 @pytest.mark.slow
 def test_int8_vectors_are_normalised_and_close_to_the_torch_ones(int8):
     encoder, path = int8
-    assert path.is_file()
+    assert path.is_file() and float_copy(path).is_file()
     got = encoder.encode(TEXTS, batch_size=2)
     want = load_encoder("minilm").encode(TEXTS, normalize_embeddings=True, convert_to_numpy=True)
     assert got.shape == (4, 384) and got.dtype == np.float32
     assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
     cosine = (got * want).sum(axis=1)
-    assert cosine.min() > 0.97, cosine
+    assert cosine.min() > 0.99, cosine
+    assert cosine[3] > 0.9999, "a one-word text takes the float graph"
     # rows stay in input order although batches are sorted by length
     assert np.argmax(got @ want.T, axis=1).tolist() == [0, 1, 2, 3]
+
+
+@pytest.mark.slow
+def test_a_texts_vector_does_not_depend_on_its_batch(int8):
+    encoder, _ = int8
+    words = "an unexpectedly tender and funny film about grief that never once turns to easy sentiment".split()
+    # lengths on both sides of the float/int8 boundary, alone and mixed in one call
+    texts = [" ".join(words[:k]) for k in range(1, len(words) + 1)]
+    lengths = [len(ids) for ids in encoder.tokenizer(texts)["input_ids"]]
+    assert min(lengths) <= SHORT_TOKENS < max(lengths)
+    together = encoder.encode(texts, batch_size=4)
+    alone = np.vstack([encoder.encode([t]) for t in texts])
+    assert np.allclose(together, alone, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_only_the_feed_forward_down_projections_stay_float(int8):
+    import onnx
+
+    model = onnx.load(str(int8[1]))
+    float_matmuls = [n.name for n in model.graph.node if n.op_type == "MatMul"]
+    layers = json.loads((Path(resolve_model("minilm")) / "config.json").read_text())["num_hidden_layers"]
+    assert sorted(float_matmuls) == sorted(after_gelu(model)) and len(float_matmuls) == layers
+    assert all("/output/dense/" in name and "attention" not in name for name in float_matmuls)
+    assert sum(n.op_type != "MatMul" and "MatMul" in n.op_type for n in model.graph.node) == 2 * layers
 
 
 @pytest.mark.slow
