@@ -6,7 +6,7 @@ conversion, nothing is downloaded), with ONNX Runtime's BERT fusions
 matrices (per output channel), except the feed-forward down-projections: their
 inputs come out of GELU with a few large outliers, which one per-tensor int8
 scale cannot hold (quantising them too took the worst cosine to the torch
-vectors from 0.991 to 0.983 for ~10% more speed). Texts of a few tokens run
+vectors from 0.991 to 0.983 for 25-40% more speed). Texts of a few tokens run
 through the fused float graph instead (see :class:`OnnxSentenceEncoder`). Its vectors are close to the
 torch ones but not equal (``benchmarks/embeddings.py`` measures the cosine and
 the speed side by side), so it has its own cache key and never mixes with
