@@ -67,22 +67,29 @@ def movie_project(store, movie_data):
     return project
 
 
-def test_margin_beats_random_on_average_over_seeds(store, movie_project):
-    areas = {"margin": [], "random": []}
-    for strategy in areas:
+def test_each_strategy_drives_the_real_queue_reproducibly(store, movie_project):
+    # Whether margin beats random is the benchmark suite's question, not this test's: on Movie reviews the
+    # suite finds them tied (README), and on 240 records the winner flipped with float noise between machines.
+    curves, areas = {"margin": [], "random": []}, {"margin": [], "random": []}
+    for strategy in curves:
         for seed in SEEDS:
             result = simulate(store, "movies", strategy=strategy, seed_size=12, batch=12, budget=96, seed=seed,
                               full_pool=(seed == 0 and strategy == "margin"))
             assert [p["labels"] for p in result["curve"]] == list(range(12, 97, 12))
             assert all(0 <= p["accuracy"] <= 1 and p["train_seconds"] >= 0 for p in result["curve"])
+            curves[strategy].append([p["accuracy"] for p in result["curve"]])
             areas[strategy].append(curve_area(result["curve"]))
             if result["full_pool"]:
                 full = result["full_pool"]["accuracy"]
-    assert statistics.mean(areas["margin"]) > statistics.mean(areas["random"]), areas
-    assert full >= max(statistics.mean(areas["margin"]), statistics.mean(areas["random"]))
+    for margin, random in zip(curves["margin"], curves["random"]):
+        assert margin[0] == random[0]  # one seed, one seed set and its model, whatever the strategy
+        assert margin[1:] != random[1:]  # then each strategy's own queue picks what gets labelled
+    again = simulate(store, "movies", strategy="margin", seed_size=12, batch=12, budget=96, seed=0, run="again")
+    assert [p["accuracy"] for p in again["curve"]] == curves["margin"][0]
+    assert full >= max(statistics.mean(v) for v in areas.values()), (full, areas)
     # the user's project got the curves (one run per strategy and seed) and nothing else
     runs = {r["run"] for r in store.rounds(movie_project)}
-    assert runs == {f"sim:{s}:logreg:seed{seed}" for s in areas for seed in SEEDS}
+    assert runs == {f"sim:{s}:logreg:seed{seed}" for s in curves for seed in SEEDS} | {"again"}
     assert store.scalar("SELECT COUNT(*) FROM annotations") == 0
     assert store.model_versions(movie_project) == []
 
