@@ -2,13 +2,13 @@
 
 ``python -m benchmarks.embeddings [--n 300] [--repeats 3] [--accuracy]`` encodes ``n`` short review
 snippets, ``n`` long plot summaries and ``n`` fragments (the first 1-3 words of other snippets) of the
-Movie reviews sample with each encoder (model load and
-the one-time ONNX conversion are not timed; the encoders alternate per repeat, so load on the machine
-hits both alike) and prints texts per second (median of the repeats), the cosine of each int8 vector to
-its torch vector, and the time to embed the whole corpus once: the one-time cost of a project's first
-round. ``--accuracy`` adds the downstream check on data the int8 settings were not chosen on: per suite
-data set, the cosine of every text's int8 vector to its torch vector and the test accuracy of plain
-logistic regression on each encoder's vectors, the same 5 stratified splits (75/25) for both.
+Movie reviews sample with each encoder (model load and the one-time ONNX conversion are not timed; the
+encoders alternate per repeat, so load on the machine hits both alike) and prints texts per second
+(median of the repeats), the cosine of each int8 vector to its torch vector, and the time to embed the
+whole corpus once: the one-time cost of a project's first round. ``--accuracy`` adds the downstream
+check on data the int8 settings were not chosen on: per suite data set, the cosine of every text's int8
+vector to its torch vector and the test accuracy of plain logistic regression on each encoder's
+vectors, the same 5 stratified splits (75/25) for both.
 """
 
 from __future__ import annotations

@@ -82,12 +82,13 @@ def _mean_of(*makers):
     return make
 
 
-def _adapter_probs(name: str):
-    """A registered adapter exactly as the product trains it (ReadsWords adapters get the texts too)."""
+def _adapter_probs(name: str, **config):
+    """A registered adapter exactly as the product trains it (ReadsWords adapters get the texts too);
+    ``config`` overrides its defaults."""
     def make(ctx, labelled, y_lab, k):
         from services.models import ReadsWords, get_adapter, supports
 
-        model = get_adapter(name, "classification", [str(i) for i in range(k)])
+        model = get_adapter(name, "classification", [str(i) for i in range(k)], **config)
         pool_texts = [ctx.texts[i] for i in ctx.pool_idx]
         test_texts = [ctx.texts[i] for i in ctx.test_idx]
         if supports(model, ReadsWords):
@@ -104,6 +105,8 @@ MODELS: dict[str, Callable] = {
     "logreg": _logreg_probs,
     "logreg_c10": lambda ctx, lab, y, k: _logreg_probs(ctx, lab, y, k, C=10.0),
     "hybrid": _adapter_probs("hybrid"),
+    # the two heads half and half (the default before the out-of-fold mix)
+    "hybrid_mean": _adapter_probs("hybrid", mix="mean"),
     # vocabulary and IDF from every text of the data set (the product sees only the labelled ones)
     "hybrid_transductive": _mean_of(_logreg_probs, _tfidf_probs),
 }
@@ -176,6 +179,7 @@ AL_METHODS: dict[str, ALMethod] = {
     "cluster_margin": ALMethod("random", "logreg", "cluster_margin"),
     "hybrid+margin": ALMethod("random", "hybrid", "margin"),
     "cold+hybrid+margin": ALMethod("cold", "hybrid", "margin"),
+    "cold+hybrid_mean+margin": ALMethod("cold", "hybrid_mean", "margin"),
     "cold+hybrid_transductive+margin": ALMethod("cold", "hybrid_transductive", "margin"),
     # leaves the cold start once every label has one example instead of two
     "cold1+hybrid+margin": ALMethod("cold1", "hybrid", "margin"),

@@ -7,11 +7,13 @@ matrices (per output channel), except the feed-forward down-projections: their
 inputs come out of GELU with a few large outliers, which one per-tensor int8
 scale cannot hold (quantising them too took the worst cosine to the torch
 vectors from 0.991 to 0.983 for 25-40% more speed). Texts of a few tokens run
-through the fused float graph instead (see :class:`OnnxSentenceEncoder`). Its vectors are close to the
-torch ones but not equal (``benchmarks/embeddings.py`` measures the cosine and
-the speed side by side), so it has its own cache key and never mixes with
-``minilm`` vectors; the key and the file name carry :data:`GRAPH_VERSION`, so a
-changed conversion never meets vectors or files of an earlier one.
+through the fused float graph instead (see :class:`OnnxSentenceEncoder`).
+
+Its vectors are close to the torch ones but not equal (``benchmarks/embeddings.py``
+measures the cosine and the speed side by side), so it has its own cache key and
+never mixes with ``minilm`` vectors; the key and the file name carry
+:data:`GRAPH_VERSION`, so a changed conversion never meets vectors or files of an
+earlier one.
 """
 
 from __future__ import annotations

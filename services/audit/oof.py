@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from services.audit.config import DEFAULT_MODEL
+from services.models.common import mixing_weights
 from workbench.errors import ValidationError
 from workbench.jobs import Meter
 from workbench.registry import Registry
@@ -207,27 +208,6 @@ def oof_embedding_probabilities(X: np.ndarray, y: np.ndarray, k: int, *, model: 
     keep = ~np.asarray(find_issues(find_label_issues, y, probs, filter_by="prune_by_noise_rate"), dtype=bool)
     second = progress and (lambda f, m: progress(0.5 + f / 2, f"{m} (second pass, without the flagged labels)"))
     return (probs + np.tensordot(weights, np.stack(each_view(second, keep)), axes=1)) / 2
-
-
-#: candidate weights of the first view when two views are mixed
-MIX_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
-
-
-def mixing_weights(views_probs: Sequence[np.ndarray], y: np.ndarray) -> np.ndarray:
-    """(V,) weights of the views' out-of-fold probabilities: for two views, the grid point of
-    :data:`MIX_GRID` whose mixture has the lowest log-loss on the given labels (noisy as they are,
-    random flips cost every mixture alike, so the view that predicts the rest better wins); the
-    plain mean for one view or more than two."""
-    if len(views_probs) != 2:
-        return np.full(len(views_probs), 1 / len(views_probs))
-    a, b = views_probs
-    rows = np.arange(len(y))
-
-    def loss(w: float) -> float:
-        return float(-np.log(np.clip(w * a[rows, y] + (1 - w) * b[rows, y], 1e-12, None)).mean())
-
-    best = min(MIX_GRID, key=lambda w: (loss(w), abs(w - 0.5)))  # ties: the even mix
-    return np.array([best, 1 - best])
 
 
 def oof_adapter_probabilities(name: str, task: str, labels: Sequence[str], texts: Sequence[str],

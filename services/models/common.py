@@ -239,3 +239,24 @@ class LinearHead:
         active = s["active"].astype(bool)
         bias = np.where(active, s["bias"], -np.inf) if task == "classification" else s["bias"]
         return cls(task, n_labels, s["weights"], bias, active)
+
+
+#: candidate weights of the first view when two views are mixed
+MIX_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def mixing_weights(views_probs: Sequence[np.ndarray], y: np.ndarray) -> np.ndarray:
+    """(V,) weights of the views' out-of-fold probabilities: for two views, the grid point of
+    :data:`MIX_GRID` whose mixture has the lowest log-loss on the given labels (noisy as they are,
+    random flips cost every mixture alike, so the view that predicts the rest better wins); the
+    plain mean for one view or more than two."""
+    if len(views_probs) != 2:
+        return np.full(len(views_probs), 1 / len(views_probs))
+    a, b = views_probs
+    rows = np.arange(len(y))
+
+    def loss(w: float) -> float:
+        return float(-np.log(np.clip(w * a[rows, y] + (1 - w) * b[rows, y], 1e-12, None)).mean())
+
+    best = min(MIX_GRID, key=lambda w: (loss(w), abs(w - 0.5)))  # ties: the even mix
+    return np.array([best, 1 - best])

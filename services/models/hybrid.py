@@ -21,9 +21,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from services.models.base import ReadsWords, register
-from services.models.common import LinearHead, ProgressFn, check_texts
+from services.models.common import LinearHead, ProgressFn, check_texts, mixing_weights
 from services.models.logreg import LogRegAdapter, LogRegConfig
 from workbench.errors import ValidationError
+from workbench.registry import one_of
 
 WORDS_FILE = "words.safetensors"
 VOCABULARY_FILE = "vocabulary.json"
@@ -44,12 +45,22 @@ class HybridConfig(LogRegConfig):
     max_chars : int
         Only the first ``max_chars`` characters of a text are read for words, so a 300 kB e-mail
         costs what a long one does (the encoder reads its first 256 tokens only anyway).
+    mix : {"cv", "mean"}
+        How the two heads are mixed: ``"mean"`` half and half; ``"cv"`` by the weight of
+        :data:`~services.models.common.MIX_GRID` whose out-of-fold mixture (``mix_folds``-fold,
+        stratified) has the lowest log-loss on the labels, so a word view that does not help on
+        this project's texts fades out. Single-label classification only; half and half below
+        ``2 * mix_folds`` labels.
+    mix_folds : int
+        Folds of that check.
     """
 
     word_C: float = 4.0
     ngram_max: int = 2
     max_features: int = 50_000
     max_chars: int = 2_000
+    mix: str = "cv"
+    mix_folds: int = 5
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -58,6 +69,9 @@ class HybridConfig(LogRegConfig):
         for name in ("ngram_max", "max_features", "max_chars"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValidationError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        one_of(self.mix, ("cv", "mean"), "mix")
+        if not isinstance(self.mix_folds, int) or self.mix_folds < 2:
+            raise ValidationError(f"mix_folds must be an integer of at least 2, got {self.mix_folds!r}")
 
 
 @register("hybrid")
@@ -72,6 +86,7 @@ class HybridAdapter(LogRegAdapter, ReadsWords):
         super().__init__(task, labels, store=store, **config)
         self.vectorizer = None
         self.word_head: LinearHead | None = None
+        self.vector_weight = 0.5  # of the vector head in the mixture; the word head gets the rest
 
     def _new_vectorizer(self, vocabulary=None):
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -88,18 +103,53 @@ class HybridAdapter(LogRegAdapter, ReadsWords):
                   progress: ProgressFn | None = None) -> HybridAdapter:
         """Fit both heads: on (N, D) vectors ``X`` and on the words of the N ``texts`` (targets encoded)."""
         self.fit_embeddings(X, y)
-        c = self.config
         self.vectorizer = self._new_vectorizer()
         try:
             T = self.vectorizer.fit_transform(list(texts))
         except ValueError:  # no word of two letters or more in any text: the vectors alone
             self.vectorizer, self.word_head = None, None
         else:
-            self.word_head = LinearHead.fit(T, y, self.task, len(self.labels), C=c.word_C, max_iter=c.max_iter,
-                                            class_weight=c.class_weight, seed=c.seed)
+            self.word_head = self._word_head(T, y)
+            self.vector_weight = self._chosen_weight(list(texts), X, y)
         if progress:
             progress(1.0, "fitted")
         return self
+
+    def _word_head(self, T, y: np.ndarray) -> LinearHead:
+        c = self.config
+        return LinearHead.fit(T, y, self.task, len(self.labels), C=c.word_C, max_iter=c.max_iter,
+                              class_weight=c.class_weight, seed=c.seed)
+
+    def _chosen_weight(self, texts: list[str], X: np.ndarray, y: np.ndarray) -> float:
+        """The vector head's weight: out-of-fold, both heads refitted (vocabulary too) on each fold."""
+        c = self.config
+        if c.mix != "cv" or self.task != "classification" or len(np.unique(y)) < 2 or len(y) < 2 * c.mix_folds:
+            return 0.5
+        folds = min(c.mix_folds, int(np.bincount(y).max()))  # stratified folds need a class that fills them
+        if folds < 2:
+            return 0.5
+        import warnings
+
+        from sklearn.model_selection import StratifiedKFold
+
+        k = len(self.labels)
+        vec, words = np.zeros((len(y), k)), np.zeros((len(y), k))
+        with warnings.catch_warnings():
+            # a class with fewer labels than folds is missing from some training folds: both heads then give
+            # its held-out labels probability 0, which costs every mixture alike
+            warnings.simplefilter("ignore", UserWarning)
+            splits = list(StratifiedKFold(folds, shuffle=True, random_state=c.seed).split(X, y))
+        for train, test in splits:
+            vec[test] = LinearHead.fit(X[train], y[train], self.task, k, C=c.C, max_iter=c.max_iter,
+                                       class_weight=c.class_weight, seed=c.seed).predict_proba(X[test])
+            vectorizer = self._new_vectorizer()
+            try:
+                T = vectorizer.fit_transform([texts[i] for i in train])
+            except ValueError:  # no usable word in this fold: the vectors alone predict it
+                words[test] = vec[test]
+                continue
+            words[test] = self._word_head(T, y[train]).predict_proba(vectorizer.transform([texts[i] for i in test]))
+        return float(mixing_weights([vec, words], y)[0])
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """(N, K) probabilities, columns in ``labels`` order."""
@@ -107,12 +157,14 @@ class HybridAdapter(LogRegAdapter, ReadsWords):
         return self.predict_proba_mixed(texts, self.embed(texts))
 
     def predict_proba_mixed(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
-        """(N, K): the mean of the vector head on ``embeddings`` (N, D) and the word head on ``texts``."""
+        """(N, K): the vector head on ``embeddings`` (N, D) and the word head on ``texts``, mixed by
+        ``vector_weight``."""
         probs = super().predict_proba_embeddings(embeddings)
         if self.word_head is None or not len(probs):
             return probs
         words = self.word_head.predict_proba(self.vectorizer.transform(list(texts)))
-        return ((probs + words) / 2).astype(np.float32)
+        w = self.vector_weight
+        return (w * probs + (1 - w) * words).astype(np.float32)
 
     def predict_proba_embeddings(self, embeddings: np.ndarray) -> np.ndarray:
         raise ValidationError("the hybrid model also reads the words: call predict_proba_mixed(texts, embeddings)")
@@ -123,7 +175,8 @@ class HybridAdapter(LogRegAdapter, ReadsWords):
             self.word_head.save(Path(path) / WORDS_FILE)
             terms = self.vectorizer.get_feature_names_out().tolist()
             (Path(path) / VOCABULARY_FILE).write_text(
-                json.dumps({"terms": terms, "idf": self.vectorizer.idf_.tolist()}), encoding="utf-8")
+                json.dumps({"terms": terms, "idf": self.vectorizer.idf_.tolist(), "vector_weight": self.vector_weight}),
+                encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path, store: Any = None) -> HybridAdapter:
@@ -134,4 +187,5 @@ class HybridAdapter(LogRegAdapter, ReadsWords):
             adapter.vectorizer = adapter._new_vectorizer(vocabulary=vocab["terms"])
             adapter.vectorizer.idf_ = np.asarray(vocab["idf"])
             adapter.word_head = LinearHead.load(words, adapter.task, len(adapter.labels))
+            adapter.vector_weight = float(vocab.get("vector_weight", 0.5))  # versions saved before the mix: even
         return adapter

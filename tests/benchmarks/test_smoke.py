@@ -87,7 +87,6 @@ def test_audit_benchmark(reviews_csv, capsys):
 @pytest.mark.slow
 def test_embedding_throughput(reviews_csv, tmp_path, monkeypatch, capsys):
     import workbench.config
-
     from services.embeddings import _load_encoder
 
     monkeypatch.setattr(workbench.config, "ENCODERS_DIR", tmp_path / "encoders")  # the int8 copy is built there
