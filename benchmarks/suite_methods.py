@@ -105,8 +105,9 @@ MODELS: dict[str, Callable] = {
     "logreg": _logreg_probs,
     "logreg_c10": lambda ctx, lab, y, k: _logreg_probs(ctx, lab, y, k, C=10.0),
     "hybrid": _adapter_probs("hybrid"),
-    # the two heads half and half (the default before the out-of-fold mix)
+    # the two heads half and half (the default), and mixed by the out-of-fold weight (opt-in)
     "hybrid_mean": _adapter_probs("hybrid", mix="mean"),
+    "hybrid_cv": _adapter_probs("hybrid", mix="cv"),
     # vocabulary and IDF from every text of the data set (the product sees only the labelled ones)
     "hybrid_transductive": _mean_of(_logreg_probs, _tfidf_probs),
 }
@@ -180,6 +181,7 @@ AL_METHODS: dict[str, ALMethod] = {
     "hybrid+margin": ALMethod("random", "hybrid", "margin"),
     "cold+hybrid+margin": ALMethod("cold", "hybrid", "margin"),
     "cold+hybrid_mean+margin": ALMethod("cold", "hybrid_mean", "margin"),
+    "cold+hybrid_cv+margin": ALMethod("cold", "hybrid_cv", "margin"),
     "cold+hybrid_transductive+margin": ALMethod("cold", "hybrid_transductive", "margin"),
     # leaves the cold start once every label has one example instead of two
     "cold1+hybrid+margin": ALMethod("cold1", "hybrid", "margin"),

@@ -46,7 +46,7 @@ class HybridConfig(LogRegConfig):
         Only the first ``max_chars`` characters of a text are read for words, so a 300 kB e-mail
         costs what a long one does (the encoder reads its first 256 tokens only anyway).
     mix : {"cv", "mean"}
-        How the two heads are mixed: ``"mean"`` half and half; ``"cv"`` by the weight of
+        How the two heads are mixed: ``"mean"`` half and half (the default); ``"cv"`` by the weight of
         :data:`~services.models.common.MIX_GRID` whose out-of-fold mixture (``mix_folds``-fold,
         stratified) has the lowest log-loss on the labels, so a word view that does not help on
         this project's texts fades out. Single-label classification only; half and half below
@@ -59,7 +59,7 @@ class HybridConfig(LogRegConfig):
     ngram_max: int = 2
     max_features: int = 50_000
     max_chars: int = 2_000
-    mix: str = "cv"
+    mix: str = "mean"
     mix_folds: int = 5
 
     def __post_init__(self) -> None:

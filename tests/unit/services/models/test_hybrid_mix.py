@@ -23,14 +23,14 @@ def _data(n: int = 40):
 
 def test_the_head_that_predicts_held_out_labels_gets_the_weight():
     y, noise, signal, word_texts = _data()
-    hybrid = get_adapter("hybrid", "classification", LABELS)
+    hybrid = get_adapter("hybrid", "classification", LABELS, mix="cv")
     assert hybrid.fit_mixed(word_texts, noise, y).vector_weight == 0.0  # only the words tell
     assert hybrid.fit_mixed(["the same words"] * len(y), signal, y).vector_weight == 1.0  # only the vectors
 
 
 def test_even_mix_below_two_labels_per_fold_or_when_asked():
     y, noise, _, word_texts = _data()
-    assert get_adapter("hybrid", "classification", LABELS).fit_mixed(word_texts[:9], noise[:9], y[:9]) \
+    assert get_adapter("hybrid", "classification", LABELS, mix="cv").fit_mixed(word_texts[:9], noise[:9], y[:9]) \
         .vector_weight == 0.5
     mean = get_adapter("hybrid", "classification", LABELS, mix="mean").fit_mixed(word_texts, noise, y)
     assert mean.vector_weight == 0.5
@@ -41,12 +41,17 @@ def test_even_mix_below_two_labels_per_fold_or_when_asked():
 
 def test_the_weight_is_saved_with_the_version(tmp_path):
     y, noise, _, word_texts = _data()
-    hybrid = get_adapter("hybrid", "classification", LABELS).fit_mixed(word_texts, noise, y)
+    hybrid = get_adapter("hybrid", "classification", LABELS, mix="cv").fit_mixed(word_texts, noise, y)
     hybrid.save(tmp_path / "v1")
     loaded = load_adapter("hybrid", tmp_path / "v1")
     assert loaded.vector_weight == hybrid.vector_weight == 0.0
     assert np.allclose(loaded.predict_proba_mixed(word_texts[:6], noise[:6]),
                        hybrid.predict_proba_mixed(word_texts[:6], noise[:6]), atol=1e-6)
+
+
+def test_the_default_is_still_half_and_half():
+    y, noise, _, word_texts = _data()
+    assert get_adapter("hybrid", "classification", LABELS).fit_mixed(word_texts, noise, y).vector_weight == 0.5
 
 
 @pytest.mark.parametrize("option", [{"mix": "median"}, {"mix_folds": 1}])
@@ -59,5 +64,5 @@ def test_classes_smaller_than_the_folds_get_fewer_folds_not_an_error():
     _, noise, _, _ = _data(12)
     three = np.arange(12) % 3  # 4 labels per class, 5 folds asked
     texts = [f"{('alpha', 'beta', 'gamma')[label]} {i}" for i, label in enumerate(three)]
-    hybrid = get_adapter("hybrid", "classification", ["a", "b", "c"]).fit_mixed(texts, noise, three)
+    hybrid = get_adapter("hybrid", "classification", ["a", "b", "c"], mix="cv").fit_mixed(texts, noise, three)
     assert hybrid.vector_weight == 0.0  # 4 folds still found that the words tell
