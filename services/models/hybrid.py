@@ -140,8 +140,7 @@ class HybridAdapter(LogRegAdapter, ReadsWords):
             warnings.simplefilter("ignore", UserWarning)
             splits = list(StratifiedKFold(folds, shuffle=True, random_state=c.seed).split(X, y))
         for train, test in splits:
-            vec[test] = LinearHead.fit(X[train], y[train], self.task, k, C=c.C, max_iter=c.max_iter,
-                                       class_weight=c.class_weight, seed=c.seed).predict_proba(X[test])
+            vec[test] = self._vector_head(X[train], y[train]).predict_proba(X[test])
             vectorizer = self._new_vectorizer()
             try:
                 T = vectorizer.fit_transform([texts[i] for i in train])

@@ -122,12 +122,16 @@ class LogRegAdapter(EmbeddingAware):
 
     def fit_embeddings(self, X: np.ndarray, y: np.ndarray, progress: ProgressFn | None = None) -> LogRegAdapter:
         """Fit on precomputed (N, D) embeddings and encoded targets (see ``encode_targets``)."""
-        c = self.config
-        self.head = LinearHead.fit(X, y, self.task, len(self.labels), C=c.C, max_iter=c.max_iter,
-                                   class_weight=c.class_weight, seed=c.seed)
+        self.head = self._vector_head(X, y)
         if progress:
             progress(1.0, "fitted")
         return self
+
+    def _vector_head(self, X: np.ndarray, y: np.ndarray) -> LinearHead:
+        """A head fitted with this adapter's options (also the hybrid's out-of-fold check refits it per fold)."""
+        c = self.config
+        return LinearHead.fit(X, y, self.task, len(self.labels), C=c.C, max_iter=c.max_iter,
+                              class_weight=c.class_weight, seed=c.seed)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """(N, K) probabilities, columns in ``labels`` order."""
