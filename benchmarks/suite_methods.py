@@ -32,13 +32,22 @@ def flip_any(y: np.ndarray, k: int, rate: float, seed: int) -> tuple[np.ndarray,
     return noisy, mask
 
 
+def encoder_vectors(texts, X: np.ndarray, encoder: str) -> np.ndarray:
+    """The vectors a method reads: ``X`` (MiniLM, what the suite passes) for ``minilm``, else the cached
+    vectors of ``encoder``; ``a+b`` joins two encoders' unit vectors (scaled so the rows stay unit length)."""
+    if encoder == "minilm":
+        return X
+    parts = [X if e == "minilm" else cached_embeddings(list(texts), e) for e in encoder.split("+")]
+    return np.hstack(parts).astype(np.float32) / np.sqrt(len(parts)).astype(np.float32)
+
+
 # -- active learning --------------------------------------------------------------
 
 class _Context:
     """Per split: pool / test vectors, and the TF-IDF views and label-name vectors when a method needs them."""
 
-    def __init__(self, texts, X, names, pool_idx, test_idx):
-        self.texts, self.X, self.names = texts, X, names
+    def __init__(self, texts, X, names, pool_idx, test_idx, encoder: str = "minilm"):
+        self.texts, self.X, self.names, self.encoder = texts, X, names, encoder
         self.Xp, self.Xt = X[pool_idx], X[test_idx]
         self.pool_idx, self.test_idx = pool_idx, test_idx
         self._tfidf = None
@@ -53,7 +62,7 @@ class _Context:
         return self._tfidf
 
     def label_vectors(self) -> np.ndarray:
-        return cached_embeddings(list(self.names))
+        return encoder_vectors(list(self.names), cached_embeddings(list(self.names)), self.encoder)
 
 
 def _logreg_probs(ctx, labelled, y_lab, k, C: float = 1.0):
@@ -148,14 +157,15 @@ def cold_picks(Xp: np.ndarray, candidates: np.ndarray, n: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ALMethod:
-    """seeding ("random" | "cold"), model (a key of :data:`MODELS`) and strategy."""
+    """seeding ("random" | "cold"), model (a key of :data:`MODELS`), strategy, and the vectors they read."""
 
     seeding: str
     model: str
     strategy: str
+    encoder: str = "minilm"
 
     def context(self, texts, X, names, pool_idx, test_idx) -> _Context:
-        return _Context(texts, X, names, pool_idx, test_idx)
+        return _Context(texts, encoder_vectors(texts, X, self.encoder), names, pool_idx, test_idx, self.encoder)
 
     def first_batch(self, ctx, yp, seed_size: int, seed: int) -> np.ndarray:
         if self.seeding == "random":
@@ -187,6 +197,10 @@ AL_METHODS: dict[str, ALMethod] = {
     "cold1+hybrid+margin": ALMethod("cold1", "hybrid", "margin"),
     "cold+hybrid+power_entropy": ALMethod("cold", "hybrid", "power_entropy"),
     "logreg_c10+margin": ALMethod("random", "logreg_c10", "margin"),
+    # better features: all-mpnet-base-v2 (``python -m workbench models fetch mpnet``), alone or joined to MiniLM
+    "margin@mpnet": ALMethod("random", "logreg", "margin", "mpnet"),
+    "cold+hybrid+margin@mpnet": ALMethod("cold", "hybrid", "margin", "mpnet"),
+    "cold+hybrid+margin@minilm+mpnet": ALMethod("cold", "hybrid", "margin", "minilm+mpnet"),
 }
 
 
@@ -196,18 +210,22 @@ def _cleanlab_quality(noisy, probs, names) -> np.ndarray:
     return audit.classification_issues(noisy, probs, names).quality
 
 
-def _audit_model(model: str, folds: int = 5, refit: bool = False, weighted: bool = False, seed: int = 0):
+def _audit_model(model: str, folds: int = 5, refit: bool = False, weighted: bool = False, seed: int = 0,
+                 encoder: str = "minilm"):
     def run(texts, X, noisy, names):
-        probs = audit.oof_embedding_probabilities(X, noisy, len(names), model=model, folds=folds, seed=seed,
+        probs = audit.oof_embedding_probabilities(encoder_vectors(texts, X, encoder), noisy, len(names), model=model, folds=folds, seed=seed,
                                                   texts=texts, refit=refit, weighted=weighted)
         return _cleanlab_quality(noisy, probs, names)
     return run
 
 
-def _default_audit(texts, X, noisy, names):
-    """The product's audit as ``AuditConfig()`` sets it up, read at call time."""
-    cfg = audit.AuditConfig()
-    return _audit_model(cfg.model, cfg.folds, cfg.refit, cfg.weighted, cfg.seed)(texts, X, noisy, names)
+def _default_audit(encoder: str | None = None):
+    """The product's audit as ``AuditConfig()`` sets it up, read at call time (on ``encoder``'s vectors)."""
+    def run(texts, X, noisy, names):
+        cfg = audit.AuditConfig()
+        return _audit_model(cfg.model, cfg.folds, cfg.refit, cfg.weighted, cfg.seed,
+                            encoder or cfg.encoder)(texts, X, noisy, names)
+    return run
 
 
 def _views(views: Sequence[tuple[str, float]], folds: int = 5):
@@ -226,7 +244,10 @@ def _views(views: Sequence[tuple[str, float]], folds: int = 5):
 
 AUDIT_METHODS: dict[str, Callable] = {
     "plain": _audit_model("logreg"),
-    "default": _default_audit,
+    "default": _default_audit(),
+    "plain@mpnet": _audit_model("logreg", encoder="mpnet"),
+    "default@mpnet": _default_audit("mpnet"),
+    "default@minilm+mpnet": _default_audit("minilm+mpnet"),
     "hybrid": _audit_model("hybrid"),
     "hybrid_refit": _audit_model("hybrid", refit=True),
     "hybrid_weighted_refit": _audit_model("hybrid", refit=True, weighted=True),

@@ -9,7 +9,7 @@ from pages.ui import auth, charts, components, loaders, state
 from pages.ui.job_panel import ended_job_id, job_panel
 from services import evaluation, training
 from services.active_learning import STRATEGIES, ZERO_SHOT_MIN_CHECK
-from services.embeddings import ENCODER_CHOICES
+from services.embeddings import ENCODER_CHOICES, resolve_model
 from services.models import adapters_for
 from workbench.config import ProjectSettings
 from workbench.errors import WorkbenchError
@@ -105,13 +105,16 @@ with loaders.ui_store() as store:
         encoder = st.selectbox("Encoder (sentence vectors)", encoders, index=encoders.index(settings.encoder),
                                help="minilm-int8: the same MiniLM through ONNX Runtime with int8 weights, about 2.5x "
                                     "faster on CPU, vectors at cosine 0.996 to minilm's on average (0.985 at "
-                                    "worst in the benchmark). A change re-encodes "
+                                    "worst in the benchmark). mpnet: all-mpnet-base-v2, better vectors on some "
+                                    "data, about 8x slower to encode on CPU (fetch it once: python -m workbench "
+                                    "models fetch mpnet). A change re-encodes "
                                     "the records at the next training (each encoder has its own cache).")
         every = st.number_input("Retrain every N new labels (0 = only on demand)", min_value=0, max_value=10_000,
                                 value=int(settings.retrain_every), step=1)
         if st.form_submit_button("Save settings"):
             try:
                 auth.require(store, "settings", project)
+                resolve_model(encoder)  # an encoder that is not fetched is refused now, not at the next training
                 new = ProjectSettings.from_dict({**settings.to_dict(), "strategy": strategy, "adapter": adapter,
                                                  "encoder": encoder, "retrain_every": int(every)})
                 store.update_project(project, settings=new)

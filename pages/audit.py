@@ -17,6 +17,7 @@ from pages.ui.state import AUDIT_NOTICE as NOTICE
 from pages.ui.state import AUDIT_OFFSET as OFFSET
 from services import agreement
 from services import audit as audit_service
+from services.embeddings import ENCODER_CHOICES
 from services.models import adapters_for
 from workbench.errors import WorkbenchError
 
@@ -64,10 +65,13 @@ def _press(project_id: int, audit_id: int, key: str) -> None:
         _decide(project_id, issue["id"], "relabel", label)
 
 
-def _start(project_id: int, source: str, folds: int, model: str) -> None:
+def _start(project_id: int, source: str, folds: int, model: str, encoder: str) -> None:
+    from services.embeddings import resolve_model
+
     with loaders.ui_store() as s:
         try:
-            config = audit_service.AuditConfig(source=source, folds=folds, model=model)
+            config = audit_service.AuditConfig(source=source, folds=folds, model=model, encoder=encoder)
+            resolve_model(encoder)  # not fetched: said here, before a job starts
             project = s.get_project(project_id)
             auth.require(s, "audit", project)
             audit_service.start_audit(s, project, config)
@@ -97,7 +101,7 @@ with loaders.ui_store() as store:
     project = loaders.require_project(store)
     components.show_notice(NOTICE)
     with st.expander("Run a new audit", expanded=audit_service.latest_audit(store, project) is None):
-        c1, c2, c3 = st.columns(3)
+        c1, c2, c3, c4 = st.columns(4)
         source = c1.selectbox("Labels to audit", audit_service.AUDIT_SOURCES, key=state.AUDIT_SOURCE,
                               help="annotations: current human labels; reference: labels imported with the data")
         folds = c2.number_input("Folds", min_value=2, max_value=20, value=5, key=state.AUDIT_FOLDS)
@@ -106,8 +110,13 @@ with loaders.ui_store() as store:
                              index=audit_models.index(audit_service.DEFAULT_MODEL),
                              key=state.AUDIT_MODEL, help=f"{' / '.join(audit_models)} work on cached embeddings (fast); "
                                                      "adapters retrain a model per fold (slow on CPU)")
+        encoder = c4.selectbox("Encoder", ENCODER_CHOICES, index=ENCODER_CHOICES.index(audit_service.DEFAULT_ENCODER),
+                               key=state.AUDIT_ENCODER,
+                               help="the sentence vectors the audit models read; mpnet (fetch it once: python -m "
+                                    "workbench models fetch mpnet) finds more of the wrong labels on some data "
+                                    "sets but encodes about 8x slower on CPU (see the README's benchmarks)")
         st.button("Run audit", key=state.AUDIT_RUN, type="primary", on_click=_start,
-                  args=(project.id, source, int(folds), model))
+                  args=(project.id, source, int(folds), model, encoder))
     job_panel(project.id, audit_service.JOB_KIND, "Audit", ended_job_id(store, project, audit_service.JOB_KIND))
     latest = audit_service.latest_audit(store, project)
     if latest is None:

@@ -12,6 +12,8 @@ from workbench.registry import one_of
 #: where the audited labels come from
 AUDIT_SOURCES = ("annotations", "reference")
 DEFAULT_MODEL = "hybrid"
+#: the sentence vectors the audit reads (``mpnet`` is opt-in: README, "How the defaults were chosen")
+DEFAULT_ENCODER = "minilm"
 #: cleanlab's ``find_label_issues`` forks a process pool when ``n_jobs`` > 1 (its default: the
 #: physical cores); forking a process that runs job, heartbeat and Streamlit threads can leave the
 #: child waiting on a lock forever (the likely cause of an audit job that hung once in the browser
@@ -42,7 +44,7 @@ class AuditConfig(ConfigMixin):
     source: str = "annotations"
     folds: int = 5
     model: str = DEFAULT_MODEL
-    encoder: str = "minilm"
+    encoder: str = DEFAULT_ENCODER
     seed: int = 0
     neighbours: int = 3
     refit: bool = True

