@@ -43,7 +43,7 @@ def test_page_without_a_model_shows_curves_and_saves_settings(db):
     form_boxes[0].set_value("entropy")
     [n for n in at.number_input if n.label.startswith("Retrain every")][0].set_value(5)
     encoder_box = next(b for b in at.selectbox if b.label == "Encoder (sentence vectors)")
-    assert encoder_box.options == ["minilm", "minilm-int8"] and encoder_box.value == "minilm"
+    assert encoder_box.options == ["minilm", "minilm-int8", "mpnet"] and encoder_box.value == "minilm"
     encoder_box.set_value("minilm-int8")
     next(b for b in at.button if b.label == "Save settings").click().run()
     assert not at.exception
@@ -51,6 +51,20 @@ def test_page_without_a_model_shows_curves_and_saves_settings(db):
         settings = s.get_project("films").settings
     assert settings.strategy == "entropy" and settings.retrain_every == 5 and settings.encoder == "minilm-int8"
     assert any("Settings saved" in m.value for m in at.success)
+
+
+def test_an_encoder_that_is_not_fetched_is_refused_when_saved(db, monkeypatch, tmp_path):
+    from workbench import config
+
+    monkeypatch.setattr(config, "ENCODERS_DIR", tmp_path / "no-encoders")
+    _project(db, trained=False)
+    at = start(PAGE)
+    next(b for b in at.selectbox if b.label == "Encoder (sentence vectors)").set_value("mpnet")
+    next(b for b in at.button if b.label == "Save settings").click().run()
+    assert not at.exception
+    assert any("models fetch mpnet" in m.value for m in at.error), [m.value for m in at.error]
+    with Store(db) as s:
+        assert s.get_project("films").settings.encoder == "minilm"
 
 
 def test_page_with_a_model_shows_version_staleness_per_class_and_retrains(db):
