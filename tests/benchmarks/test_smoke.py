@@ -189,3 +189,20 @@ def test_first_round_benchmark(reviews_csv, monkeypatch, capsys):
     report = json.loads(capsys.readouterr().out)["sampled"]
     assert report["records"] == 120 and 0 < report["first_suggestions_s"] <= report["job_s"]
     assert report["next_round_s"] > 0
+
+
+def test_suite_methods_join_encoders_and_ensemble_across_them(reviews_csv):
+    import numpy as np
+
+    from benchmarks.suite_methods import _audit_model, encoder_vectors, flip_any
+
+    texts, y, names = data.movie_reviews("3class", reviews_csv)
+    X = data.cached_embeddings(texts)
+    assert encoder_vectors(texts, X, "minilm") is X
+    joined = encoder_vectors(texts, X, "minilm+minilm")  # rows stay unit length, as each part's are
+    assert joined.shape == (len(texts), 2 * X.shape[1])
+    assert np.allclose(np.linalg.norm(joined, axis=1), 1.0, atol=1e-5)
+    noisy, _ = flip_any(y, len(names), 0.1, 0)
+    single = _audit_model("logreg")(texts, X, noisy, names)
+    # the mean of two identical members is that member: the ensemble averages probabilities, nothing else
+    assert np.allclose(_audit_model("logreg", encoder="minilm|minilm")(texts, X, noisy, names), single)
