@@ -41,21 +41,23 @@ def _cosine_summary(cosine: np.ndarray) -> dict:
             "share_below_0.99": round(float((cosine < 0.99).mean()), 4)}
 
 
-def throughput(n: int, repeats: int, path) -> dict:
+def throughput(n: int, repeats: int, path, extra: tuple[str, ...] = ()) -> dict:
+    """texts/s of each encoder (``extra`` ones timed in the same loop, reported relative to ``minilm``)."""
+    encoders = (*ENCODERS, *extra)
     rows = list(csv.DictReader(open(path, encoding="utf-8")))
     snippets = [r["text"] for r in rows if r["label"] != "plot"]
     # 1-3 words (titles, replies, SMS): the texts int8 rounding moves most; from snippets not timed above
     fragments = [" ".join(t.split()[: 1 + i % 3]) for i, t in enumerate(snippets[n: 2 * n])]
     kinds = {"snippets": snippets, "plot_summaries": [r["text"] for r in rows if r["label"] == "plot"],
              "fragments": fragments}
-    for name in ENCODERS:
+    for name in encoders:
         load_encoder(name)
-    rates: dict[str, dict[str, list[float]]] = {e: {k: [] for k in kinds} for e in ENCODERS}
+    rates: dict[str, dict[str, list[float]]] = {e: {k: [] for k in kinds} for e in encoders}
     cosines: dict[str, np.ndarray] = {}
     for _ in range(repeats):
         for kind, texts in kinds.items():
             got = {}
-            for name in ENCODERS:
+            for name in encoders:
                 got[name], rate = _vectors(name, texts[:n])
                 rates[name][kind].append(rate)
             cosines[kind] = (got["minilm"] * got["minilm-int8"]).sum(axis=1)
@@ -64,6 +66,8 @@ def throughput(n: int, repeats: int, path) -> dict:
                   "corpus_seconds": round(sum(len(kinds[k]) / m[k] for k in CORPUS))}
               for e, m in median.items()}
     report["speed-up"] = {k: round(median["minilm-int8"][k] / median["minilm"][k], 2) for k in kinds}
+    for e in extra:
+        report[f"{e} / minilm"] = {k: round(median[e][k] / median["minilm"][k], 3) for k in kinds}
     report["cosine_int8_to_torch"] = {k: _cosine_summary(c) for k, c in cosines.items()}
     report["mean_chars"] = {k: round(sum(map(len, v[:n])) / max(len(v[:n]), 1)) for k, v in kinds.items()}
     report["corpus"] = {k: len(kinds[k]) for k in CORPUS}
@@ -99,9 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=300, help="texts per kind (short snippets, long plot summaries)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--accuracy", action="store_true", help="also the downstream logistic-regression check")
+    parser.add_argument("--with", dest="extra", default="", help="more encoders timed in the same loop, e.g. mpnet")
     parser.add_argument("--csv", default=str(SAMPLES_DIR / "rotten_tomatoes.csv"))
     args = parser.parse_args(argv)
-    report = throughput(args.n, args.repeats, args.csv)
+    report = throughput(args.n, args.repeats, args.csv, tuple(e for e in args.extra.split(",") if e))
     if args.accuracy:
         report["logreg_accuracy"] = accuracy()
     print(json.dumps(report, indent=2))

@@ -106,7 +106,7 @@ with loaders.ui_store() as store:
                                help="minilm-int8: the same MiniLM through ONNX Runtime with int8 weights, about 2.5x "
                                     "faster on CPU, vectors at cosine 0.996 to minilm's on average (0.985 at "
                                     "worst in the benchmark). mpnet: all-mpnet-base-v2, better vectors on some "
-                                    "data, about 8x slower to encode on CPU (fetch it once: python -m workbench "
+                                    "data, 6-14x slower to encode on CPU (fetch it once: python -m workbench "
                                     "models fetch mpnet). A change re-encodes "
                                     "the records at the next training (each encoder has its own cache).")
         every = st.number_input("Retrain every N new labels (0 = only on demand)", min_value=0, max_value=10_000,

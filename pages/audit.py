@@ -114,7 +114,7 @@ with loaders.ui_store() as store:
                                key=state.AUDIT_ENCODER,
                                help="the sentence vectors the audit models read; mpnet (fetch it once: python -m "
                                     "workbench models fetch mpnet) finds more of the wrong labels on some data "
-                                    "sets but encodes about 8x slower on CPU (see the README's benchmarks)")
+                                    "sets but encodes 6-14x slower on CPU (see the README's benchmarks)")
         st.button("Run audit", key=state.AUDIT_RUN, type="primary", on_click=_start,
                   args=(project.id, source, int(folds), model, encoder))
     job_panel(project.id, audit_service.JOB_KIND, "Audit", ended_job_id(store, project, audit_service.JOB_KIND))

