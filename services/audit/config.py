@@ -39,6 +39,10 @@ class AuditConfig(ConfigMixin):
         averaged with the first (fixed-feature models only; ``benchmarks/suite.py`` measures it).
     weighted : mix the two views of ``hybrid`` by the weight whose out-of-fold log-loss on the given
         labels is lowest (``services.audit.oof.mixing_weights``) instead of half and half.
+    also_encoders : more encoders (e.g. ``["mpnet"]``): the model's out-of-fold probabilities on each
+        one's vectors are averaged with those on ``encoder``'s, an ensemble across encoders
+        (classification and multi-label audits with a model of ``AUDIT_MODELS``; neighbours and
+        duplicates still come from ``encoder``).
     """
 
     source: str = "annotations"
@@ -50,6 +54,7 @@ class AuditConfig(ConfigMixin):
     refit: bool = True
     weighted: bool = True
     adapter_config: dict[str, Any] = field(default_factory=dict)
+    also_encoders: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         check_source(self.source)
@@ -59,6 +64,13 @@ class AuditConfig(ConfigMixin):
             raise ValidationError("model must be a name, e.g. 'logreg'")
         if self.neighbours < 0:
             raise ValidationError("neighbours must be >= 0")
+        if not isinstance(self.also_encoders, (list, tuple)) or \
+                not all(isinstance(e, str) and e.strip() for e in self.also_encoders):
+            raise ValidationError(f"also_encoders must be a list of encoder names, got {self.also_encoders!r}")
+        self.also_encoders = [e.strip() for e in self.also_encoders]
+        if len(set(self.also_encoders) | {self.encoder}) != len(self.also_encoders) + 1:
+            raise ValidationError(f"also_encoders {self.also_encoders!r} repeats an encoder (encoder is "
+                                  f"{self.encoder!r}); name each one once")
         for name in ("refit", "weighted"):
             if not isinstance(getattr(self, name), bool):
                 raise ValidationError(f"{name} must be true or false, got {getattr(self, name)!r}")

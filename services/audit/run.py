@@ -41,20 +41,37 @@ def run_audit(store, project, config: AuditConfig | None = None, progress: Progr
         hint = ("label some records first" if config.source == "annotations"
                 else "import a file with a label column first")
         raise ValidationError(f"project {project.name!r} has no {config.source} labels to audit; {hint}")
+    if config.also_encoders and (project.task == "ner" or config.model not in AUDIT_MODELS):
+        raise ValidationError(f"also_encoders averages the probabilities of an embedding model "
+                              f"({', '.join(AUDIT_MODELS.names())}) in a classification or multi-label audit; "
+                              f"drop it for {'NER' if project.task == 'ner' else f'the adapter {config.model!r}'}")
     result = (audit_ner if project.task == "ner" else audit_classes)(store, project, items, config, report)
     report(0.95, "saving")
-    method = f"{config.model}@{config.encoder}/{config.folds}-fold/seed{config.seed}"
+    encoders = "|".join([config.encoder, *config.also_encoders])
+    method = f"{config.model}@{encoders}/{config.folds}-fold/seed{config.seed}"
     return store.save_audit(project, config.source, config.to_dict(), result["summary"], method, result["rows"])
 
 
-def _embed(store, texts: list[str], config: AuditConfig, report: ProgressFn) -> np.ndarray:
+def _embed(store, texts: list[str], config: AuditConfig, report: ProgressFn) -> list[np.ndarray]:
+    """``(N, D)`` vectors of ``config.encoder``, then of each of ``config.also_encoders`` (its own D)."""
     from services.embeddings import embed
 
-    vectors = embed(texts, encoder=config.encoder, store=store, progress=scaled(report, 0.05, 0.4))
-    return np.asarray(vectors, dtype=np.float32)
+    encoders = [config.encoder, *config.also_encoders]
+    share = 0.35 / len(encoders)
+    return [np.asarray(embed(texts, encoder=e, store=store, progress=scaled(report, 0.05 + i * share,
+                                                                            0.05 + (i + 1) * share)),
+                       dtype=np.float32) for i, e in enumerate(encoders)]
 
 
-def _class_probabilities(project, items, X: np.ndarray, config: AuditConfig, report: ProgressFn):
+def _oof_mean(views: list[np.ndarray], y: np.ndarray, k: int, config: AuditConfig, texts: list[str],
+              progress: ProgressFn | None = None) -> np.ndarray:
+    """``(N, k)`` out-of-fold probabilities of ``config.model``, averaged over the encoders' vectors."""
+    return np.mean([oof_embedding_probabilities(X, y, k, model=config.model, folds=config.folds, seed=config.seed,
+                                                texts=texts, progress=progress, refit=config.refit,
+                                                weighted=config.weighted) for X in views], axis=0)
+
+
+def _class_probabilities(project, items, views: list[np.ndarray], config: AuditConfig, report: ProgressFn):
     """(N, K) out-of-fold probabilities, (N,) quality, (N,) flagged, suggested values, noise rates, overlaps."""
     labels, k = list(project.labels), len(project.labels)
     index = {name: i for i, name in enumerate(labels)}
@@ -67,11 +84,7 @@ def _class_probabilities(project, items, X: np.ndarray, config: AuditConfig, rep
         for i, g in enumerate(given_sets):
             Y[i, g] = 1
         if embedding_model:
-            probs = np.stack([oof_embedding_probabilities(X, Y[:, c], 2, model=config.model, folds=config.folds,
-                                                          seed=config.seed, texts=texts,
-                                                          refit=config.refit, weighted=config.weighted)[:, 1]
-                              for c in range(k)],
-                             axis=1)
+            probs = np.stack([_oof_mean(views, Y[:, c], 2, config, texts)[:, 1] for c in range(k)], axis=1)
         else:
             strat = Y.argmax(axis=1) + Y.sum(axis=1) * k  # first label and count: a rough stratum
             probs, _ = oof_adapter_probabilities(config.model, project.task, labels, texts, values, strat,
@@ -83,9 +96,7 @@ def _class_probabilities(project, items, X: np.ndarray, config: AuditConfig, rep
         return probs, quality, is_issue, suggested, noise, [], None
     y = np.array([index[v] for v in values], dtype=int)
     if embedding_model:
-        probs = oof_embedding_probabilities(X, y, k, model=config.model, folds=config.folds, seed=config.seed,
-                                            texts=texts, progress=fold_report, refit=config.refit,
-                                            weighted=config.weighted)
+        probs = _oof_mean(views, y, k, config, texts, fold_report)
     else:
         probs, _ = oof_adapter_probabilities(config.model, project.task, labels, texts, values, y,
                                              folds=config.folds, seed=config.seed, progress=fold_report,
@@ -96,9 +107,10 @@ def _class_probabilities(project, items, X: np.ndarray, config: AuditConfig, rep
 
 def audit_classes(store, project, items, config: AuditConfig, report: ProgressFn) -> dict[str, Any]:
     """Classification / multi-label audit: rows (one per record) and a summary."""
-    X = _embed(store, [rec.text for rec, _ in items], config, report)
-    probs, quality, is_issue, suggested, noise_rate, overlapping, y = _class_probabilities(project, items, X, config,
-                                                                                          report)
+    views = _embed(store, [rec.text for rec, _ in items], config, report)
+    X = views[0]  # neighbours, duplicates and outliers: the main encoder's vectors
+    probs, quality, is_issue, suggested, noise_rate, overlapping, y = _class_probabilities(project, items, views,
+                                                                                          config, report)
     report(0.88, "duplicates and outliers")
     checks = data_checks(X, y)
     given_values = [v for _, v in items]

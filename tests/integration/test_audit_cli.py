@@ -10,6 +10,7 @@ from services import audit
 from tests.conftest import add_texts
 from workbench import jobs
 from workbench.api.cli import main
+from workbench.errors import ValidationError
 
 POS = ["a wonderful, moving film", "brilliant acting and a great story", "I loved every minute of it",
        "a delightful and charming movie", "superb direction, beautiful to watch", "funny, warm and touching",
@@ -130,3 +131,46 @@ def test_cli_encoder_that_is_not_fetched_is_one_clear_line_and_saves_nothing(sto
 
     with Store(store.path) as s:
         assert audit.latest_audit(s, s.get_project("films")) is None
+
+
+def test_also_encoders_average_the_probabilities_and_are_named_in_the_method(store, noisy_project):
+    project, ids, texts = noisy_project
+    single = audit.run_audit(store, project, audit.AuditConfig(source="reference", model="logreg"))
+    both = audit.run_audit(store, project, audit.AuditConfig(source="reference", model="logreg",
+                                                             also_encoders=["minilm-int8"]))
+    meta = audit.get_audit(store, both)
+    assert meta["method"].startswith("logreg@minilm|minilm-int8/") and meta["config"]["also_encoders"] == ["minilm-int8"]
+    a = {r["record_id"]: r["details"]["probs"] for r in audit.issues(store, single, flagged_only=False, limit=100)}
+    b = {r["record_id"]: r["details"]["probs"] for r in audit.issues(store, both, flagged_only=False, limit=100)}
+    # texts this short go through int8's float graph: the two encoders agree, and so do the audits
+    assert max(abs(a[i]["pos"] - b[i]["pos"]) for i in a) < 0.01
+    top = audit.issues(store, both, flagged_only=False, limit=2)
+    assert {r["record_id"] for r in top} == {ids[i] for i in FLIPPED}
+
+
+def test_the_ensemble_is_the_mean_of_each_encoders_out_of_fold_probabilities(noisy_project):
+    import numpy as np
+
+    from services.audit.run import _oof_mean
+    from services.embeddings import embed
+
+    project, ids, texts = noisy_project
+    y = np.array([0] * len(POS) + [1] * len(NEG))
+    X = embed(texts)
+    other = embed([t.upper() + " !!" for t in texts])  # different vectors of the same records
+    config = audit.AuditConfig(model="logreg")
+    each = [_oof_mean([V], y, 2, config, texts) for V in (X, other)]
+    assert not np.allclose(each[0], each[1])
+    assert np.allclose(_oof_mean([X, other], y, 2, config, texts), np.mean(each, axis=0))
+
+
+@pytest.mark.parametrize("options, match", [
+    ({"model": "logreg", "also_encoders": ["minilm"]}, "repeats an encoder"),
+    ({"model": "logreg", "also_encoders": "mpnet"}, "must be a list"),
+    ({"model": "transformer", "also_encoders": ["minilm-int8"]}, "drop it for the adapter 'transformer'"),
+])
+def test_also_encoders_bad_options_are_clear(store, noisy_project, options, match):
+    project, ids, texts = noisy_project
+    with pytest.raises(ValidationError, match=match):
+        audit.run_audit(store, project, audit.AuditConfig(source="reference", **options))
+    assert audit.latest_audit(store, project) is None

@@ -18,6 +18,9 @@ def register(sub) -> None:
     p.add_argument("--encoder", default=None,
                    help="sentence vectors the audit reads: minilm (default), minilm-int8, mpnet "
                         "(`python -m workbench models fetch mpnet` first), a local folder")
+    p.add_argument("--also-encoder", action="append", default=[], metavar="ENCODER",
+                   help="average the model's out-of-fold probabilities over this encoder's vectors too "
+                        "(repeatable; e.g. --also-encoder mpnet)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--single-pass", action="store_true",
                    help="skip the second out-of-fold pass without the first pass's flags (faster)")
@@ -78,7 +81,8 @@ def _audit(args, store) -> int:
     report = api.connect(store.path).audit(project.name, source=args.source, folds=args.folds, seed=args.seed,
                                            refit=not args.single_pass, weighted=not args.even_mix,
                                            **({"model": args.model} if args.model else {}),
-                                           **({"encoder": args.encoder} if args.encoder else {}))
+                                           **({"encoder": args.encoder} if args.encoder else {}),
+                                           also_encoders=args.also_encoder)
     audit_id = report["audit_id"]
     if args.push_argilla:
         report["argilla"] = _push_flagged(store, project)
