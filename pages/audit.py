@@ -68,10 +68,13 @@ def _press(project_id: int, audit_id: int, key: str) -> None:
 def _start(project_id: int, source: str, folds: int, model: str, encoder: str) -> None:
     from services.embeddings import resolve_model
 
+    also = [e for e in st.session_state.get(state.AUDIT_ALSO_ENCODERS, []) if e != encoder]
     with loaders.ui_store() as s:
         try:
-            config = audit_service.AuditConfig(source=source, folds=folds, model=model, encoder=encoder)
-            resolve_model(encoder)  # not fetched: said here, before a job starts
+            config = audit_service.AuditConfig(source=source, folds=folds, model=model, encoder=encoder,
+                                               also_encoders=also)
+            for name in (encoder, *also):
+                resolve_model(name)  # not fetched: said here, before a job starts
             project = s.get_project(project_id)
             auth.require(s, "audit", project)
             audit_service.start_audit(s, project, config)
@@ -115,6 +118,10 @@ with loaders.ui_store() as store:
                                help="the sentence vectors the audit models read; mpnet (fetch it once: python -m "
                                     "workbench models fetch mpnet) finds more of the wrong labels on some data "
                                     "sets but encodes 6-14x slower on CPU (see the README's benchmarks)")
+        st.multiselect("Also average over", ENCODER_CHOICES, key=state.AUDIT_ALSO_ENCODERS,
+                       help="an ensemble across encoders: the model's out-of-fold probabilities on each chosen "
+                            "encoder's vectors are averaged with the main encoder's (embedding models only; "
+                            "the main encoder itself is skipped). The README's benchmarks say when it helps")
         st.button("Run audit", key=state.AUDIT_RUN, type="primary", on_click=_start,
                   args=(project.id, source, int(folds), model, encoder))
     job_panel(project.id, audit_service.JOB_KIND, "Audit", ended_job_id(store, project, audit_service.JOB_KIND))

@@ -99,3 +99,10 @@ def test_an_encoder_that_is_not_fetched_is_refused_before_any_job(db, audited, m
     assert any("models fetch mpnet" in e.value for e in at.error), [e.value for e in at.error]
     with Store(db) as s:
         assert s.query("SELECT COUNT(*) AS n FROM jobs")[0]["n"] == 0
+    # the same for an encoder the ensemble would add
+    at.selectbox(key="audit.encoder").set_value("minilm").run()
+    at.multiselect(key="audit.also_encoders").set_value(["mpnet"]).run()
+    at.button(key="audit.run").click().run()
+    assert any("models fetch mpnet" in e.value for e in at.error), [e.value for e in at.error]
+    with Store(db) as s:
+        assert s.query("SELECT COUNT(*) AS n FROM jobs")[0]["n"] == 0
