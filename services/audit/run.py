@@ -65,10 +65,13 @@ def _embed(store, texts: list[str], config: AuditConfig, report: ProgressFn) -> 
 
 def _oof_mean(views: list[np.ndarray], y: np.ndarray, k: int, config: AuditConfig, texts: list[str],
               progress: ProgressFn | None = None) -> np.ndarray:
-    """``(N, k)`` out-of-fold probabilities of ``config.model``, averaged over the encoders' vectors."""
+    """``(N, k)`` out-of-fold probabilities of ``config.model``, averaged over the encoders' vectors;
+    ``progress`` runs once from 0 to 1 over all of them."""
+    n = len(views)
     return np.mean([oof_embedding_probabilities(X, y, k, model=config.model, folds=config.folds, seed=config.seed,
-                                                texts=texts, progress=progress, refit=config.refit,
-                                                weighted=config.weighted) for X in views], axis=0)
+                                                texts=texts, refit=config.refit, weighted=config.weighted,
+                                                progress=progress and scaled(progress, i / n, (i + 1) / n))
+                    for i, X in enumerate(views)], axis=0)
 
 
 def _class_probabilities(project, items, views: list[np.ndarray], config: AuditConfig, report: ProgressFn):
