@@ -199,6 +199,7 @@ AL_METHODS: dict[str, ALMethod] = {
     "logreg_c10+margin": ALMethod("random", "logreg_c10", "margin"),
     # better features: all-mpnet-base-v2 (``python -m workbench models fetch mpnet``), alone or joined to MiniLM
     "margin@mpnet": ALMethod("random", "logreg", "margin", "mpnet"),
+    "cold+margin@mpnet": ALMethod("cold", "logreg", "margin", "mpnet"),
     "cold+hybrid+margin@mpnet": ALMethod("cold", "hybrid", "margin", "mpnet"),
     "cold+hybrid+margin@minilm+mpnet": ALMethod("cold", "hybrid", "margin", "minilm+mpnet"),
 }
