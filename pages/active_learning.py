@@ -114,7 +114,8 @@ with loaders.ui_store() as store:
         if st.form_submit_button("Save settings"):
             try:
                 auth.require(store, "settings", project)
-                resolve_model(encoder)  # an encoder that is not fetched is refused now, not at the next training
+                if encoder != settings.encoder:  # a new encoder that is not fetched: refused now, not at training
+                    resolve_model(encoder)
                 new = ProjectSettings.from_dict({**settings.to_dict(), "strategy": strategy, "adapter": adapter,
                                                  "encoder": encoder, "retrain_every": int(every)})
                 store.update_project(project, settings=new)
