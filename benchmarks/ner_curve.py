@@ -41,14 +41,19 @@ def _configs(spec: str) -> list[dict]:
     return out
 
 
+def split(n: int, n_dev: int, n_test: int, seed: int = 0) -> tuple[list[int], list[int], list[int]]:
+    """(test, dev, pool) indices of ``n`` sentences, shuffled once by ``seed``."""
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    return order[:n_test], order[n_test:n_test + n_dev], order[n_test + n_dev:]
+
+
 def run(sizes: list[int], configs: list[dict], n_dev: int, n_test: int, seed: int = 0) -> list[dict]:
     from services.evaluation import ner_metrics
     from services.models import get_adapter
 
     texts, spans, labels = wnut_sentences()
-    order = list(range(len(texts)))
-    random.Random(seed).shuffle(order)
-    test, dev, pool = order[:n_test], order[n_test:n_test + n_dev], order[n_test + n_dev:]
+    test, dev, pool = split(len(texts), n_dev, n_test, seed)
     if max(sizes) > len(pool):
         raise SystemExit(f"only {len(pool)} training sentences after dev and test; use --sizes up to {len(pool)}")
     rows = []

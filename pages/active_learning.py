@@ -8,10 +8,10 @@ import streamlit as st
 from pages.ui import auth, charts, components, loaders, state
 from pages.ui.job_panel import ended_job_id, job_panel
 from services import evaluation, training
-from services.active_learning import STRATEGIES, ZERO_SHOT_MIN_CHECK
+from services.active_learning import NER_UNCERTAINTY_HELP, STRATEGIES, ZERO_SHOT_MIN_CHECK
 from services.embeddings import ENCODER_CHOICES, resolve_model
 from services.models import adapters_for
-from workbench.config import ProjectSettings
+from workbench.config import NER_UNCERTAINTIES, ProjectSettings
 from workbench.errors import WorkbenchError
 from workbench.store import Store
 
@@ -109,6 +109,13 @@ with loaders.ui_store() as store:
                                     "data, 6-14x slower to encode on CPU (fetch it once: python -m workbench "
                                     "models fetch mpnet). A change re-encodes "
                                     "the records at the next training (each encoder has its own cache).")
+        ner_uncertainty = settings.ner_uncertainty
+        if project.task == "ner":
+            ner_uncertainty = st.selectbox(
+                "NER: sentence uncertainty from its tokens", list(NER_UNCERTAINTIES),
+                index=list(NER_UNCERTAINTIES).index(settings.ner_uncertainty), format_func=NER_UNCERTAINTY_HELP.get,
+                help="what the query strategy ranks sentences by; the README's NER active-learning benchmark "
+                     "compares them")
         every = st.number_input("Retrain every N new labels (0 = only on demand)", min_value=0, max_value=10_000,
                                 value=int(settings.retrain_every), step=1)
         if st.form_submit_button("Save settings"):
@@ -117,7 +124,8 @@ with loaders.ui_store() as store:
                 if encoder != settings.encoder:  # a new encoder that is not fetched: refused now, not at training
                     resolve_model(encoder)
                 new = ProjectSettings.from_dict({**settings.to_dict(), "strategy": strategy, "adapter": adapter,
-                                                 "encoder": encoder, "retrain_every": int(every)})
+                                                 "encoder": encoder, "retrain_every": int(every),
+                                                 "ner_uncertainty": ner_uncertainty})
                 store.update_project(project, settings=new)
                 _notice("success", "Settings saved; they apply from the next training.")
             except WorkbenchError as exc:

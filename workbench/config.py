@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from workbench.errors import ValidationError
+from workbench.registry import one_of
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("WORKBENCH_DATA", ROOT / "data"))
@@ -24,6 +25,11 @@ DEFAULT_ENCODER = "minilm"  # alias for the packaged sentence-transformers/all-M
 DEFAULT_ADAPTERS: dict[str, str] = {"classification": "hybrid", "multilabel": "logreg", "ner": "ner"}
 #: with the cold-start queue and ``hybrid``, ``margin`` beat ``power_entropy`` on both tuning sets of the suite
 DEFAULT_STRATEGY = "margin"
+#: how an NER round scores a sentence from its tokens' tag distributions
+#: (``services.active_learning.sentence_probs``): its least sure token, the mean over its tokens, or the
+#: mean entropy over its (possible) predicted spans; `make bench-ner-al` compares them
+NER_UNCERTAINTIES = ("max", "mean", "span_entropy")
+DEFAULT_NER_UNCERTAINTY = "max"
 
 
 def db_path() -> Path:
@@ -103,6 +109,8 @@ class ProjectSettings(ConfigMixin):
     show_reference : bool
         Show imported reference labels and their audit to annotators while they label (off: an
         annotator never sees them, so they cannot copy them; reviewers see them on the Audit page).
+    ner_uncertainty : str
+        NER projects: how a sentence's uncertainty comes from its tokens (:data:`NER_UNCERTAINTIES`).
     """
 
     renamed_keys: ClassVar[dict[str, str]] = {"model": "adapter"}
@@ -116,6 +124,7 @@ class ProjectSettings(ConfigMixin):
     annotators_per_record: int = 1
     label_keys: dict[str, str] = field(default_factory=dict)
     show_reference: bool = False
+    ner_uncertainty: str = DEFAULT_NER_UNCERTAINTY
 
     @classmethod
     def for_task(cls, task: str, **options: Any) -> ProjectSettings:
@@ -135,5 +144,6 @@ class ProjectSettings(ConfigMixin):
         per_record = self.annotators_per_record
         if isinstance(per_record, bool) or not isinstance(per_record, int) or not 1 <= per_record <= MAX_OVERLAP:
             raise ValidationError(f"annotators_per_record must be an integer from 1 to {MAX_OVERLAP}, got {per_record!r}")
+        one_of(self.ner_uncertainty, NER_UNCERTAINTIES, "ner_uncertainty")
         if not self.adapter or not self.strategy or not self.encoder or not self.base_model:
             raise ValidationError("adapter, strategy, encoder and base_model must be non-empty names")

@@ -34,7 +34,10 @@ from services.active_learning.scores import (
     least_confidence_scores,
     margin_scores,
     random_scores,
+    NER_UNCERTAINTY_HELP,
+    SPAN_MASS,
     sentence_probs,
+    span_entropy,
     uncertainty_scores,
 )
 from services.active_learning.strategies import (
@@ -48,8 +51,8 @@ from services.active_learning.strategies import (
 )
 
 __all__ = [
-    "COLD_START_SAMPLE", "POWER_BETA", "STRATEGIES", "Pick", "Strategy", "cold_start", "cold_start_sample",
+    "COLD_START_SAMPLE", "NER_UNCERTAINTY_HELP", "POWER_BETA", "SPAN_MASS", "STRATEGIES", "Pick", "Strategy", "cold_start", "cold_start_sample",
     "entropy_scores", "get_strategy",
     "least_confidence_scores", "margin_scores", "needs_cold_start", "queue_scores", "random_scores", "select",
-    "sentence_probs", "uncertainty_scores", "zero_shot", "zero_shot_check", "ZERO_SHOT_MIN_CHECK",
+    "sentence_probs", "span_entropy", "uncertainty_scores", "zero_shot", "zero_shot_check", "ZERO_SHOT_MIN_CHECK",
 ]

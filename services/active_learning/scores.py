@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from workbench.config import DEFAULT_NER_UNCERTAINTY, NER_UNCERTAINTIES
 from workbench.errors import EmptyPoolError, ValidationError
 from workbench.registry import one_of
 
@@ -86,28 +87,57 @@ def uncertainty_scores(strategy: str, probs: Any, *, multilabel: bool = False, s
     return _SCORERS[spec.base](p, multilabel)
 
 
-def sentence_probs(token_probs: Sequence[Any], aggregate: str = "max") -> np.ndarray:
-    """NER: turn per-token distributions into per-sentence margin uncertainty.
+#: span_entropy: a token belongs to a (possible) predicted span once the model gives it this much
+#: probability of being some entity (``1 - P(O)``)
+SPAN_MASS = 0.1
+#: one line per :data:`workbench.config.NER_UNCERTAINTIES` choice, for settings forms
+NER_UNCERTAINTY_HELP = {
+    "max": "max - the sentence's least sure token (margin)",
+    "mean": "mean - token margin uncertainty averaged over the sentence",
+    "span_entropy": "span_entropy - mean tag entropy over the tokens that may be entities",
+}
+
+
+def span_entropy(tp: np.ndarray) -> float:
+    """Mean normalised tag entropy over the tokens the model thinks may be entities (0 if none).
+
+    Parameters
+    ----------
+    tp : (T, K) array
+        BIO-tag distribution per token, column 0 = ``O``.
+    """
+    candidates = (1.0 - tp[:, 0]) >= SPAN_MASS
+    return float(entropy_scores(tp[candidates]).mean()) if candidates.any() else 0.0
+
+
+def sentence_probs(token_probs: Sequence[Any], aggregate: str = DEFAULT_NER_UNCERTAINTY) -> np.ndarray:
+    """NER: turn per-token distributions into per-sentence uncertainty.
 
     Parameters
     ----------
     token_probs : list of (T_i, K) arrays
-        One BIO-tag distribution per token.
-    aggregate : {"max", "mean"}
-        ``max`` asks about the sentence with the single least sure token,
-        ``mean`` about the one that is unsure throughout.
+        One BIO-tag distribution per token, in the ``O, B-x, I-x, ...`` column order.
+    aggregate : {"max", "mean", "span_entropy"}
+        ``max`` asks about the sentence with the single least sure token (margin), ``mean`` about
+        the one that is unsure throughout; ``span_entropy`` is the mean tag entropy over the tokens
+        the model gives at least :data:`SPAN_MASS` probability of being an entity (its predicted
+        spans and near-misses), so long runs of sure ``O`` tokens do not dilute it and sentences
+        with no possible entity come last.
 
     Returns
     -------
     (N, 2) array ``[[1 - u/2, u/2], ...]`` whose margin uncertainty equals the
-    aggregated token margin uncertainty ``u``, so every strategy above applies.
+    aggregated token uncertainty ``u``, so every strategy above applies.
     """
-    one_of(aggregate, ("max", "mean"), "aggregate")
+    one_of(aggregate, NER_UNCERTAINTIES, "NER uncertainty")
     out = np.zeros(len(token_probs))
     for i, tp in enumerate(token_probs):
         tp = np.asarray(tp, dtype=np.float64)
         if tp.ndim != 2 or tp.shape[0] == 0:
             continue  # empty sentence: nothing to learn from it, lowest priority
+        if aggregate == "span_entropy":
+            out[i] = span_entropy(tp)
+            continue
         u = margin_scores(tp)
         out[i] = u.max() if aggregate == "max" else u.mean()
     return np.stack([1.0 - out / 2.0, out / 2.0], axis=1)

@@ -66,7 +66,7 @@ def predict(adapter, project, texts: list[str], emb: np.ndarray | None = None):
     if project.task == "ner":
         token_probs = adapter.predict_proba(texts)
         spans = adapter.predict_spans(texts) if supports(adapter, SpanPredictor) else [[] for _ in texts]
-        probs = al.sentence_probs(token_probs)
+        probs = al.sentence_probs(token_probs, project.settings.ner_uncertainty)
         return probs, spans, probs[:, 0]
     if emb is not None and supports(adapter, ReadsWords):
         probs = np.asarray(adapter.predict_proba_mixed(texts, emb))

@@ -206,3 +206,24 @@ def test_suite_methods_join_encoders_and_ensemble_across_them(reviews_csv):
     single = _audit_model("logreg")(texts, X, noisy, names)
     # the mean of two identical members is that member: the ensemble averages probabilities, nothing else
     assert np.allclose(_audit_model("logreg", encoder="minilm|minilm")(texts, X, noisy, names), single)
+
+
+@pytest.mark.slow
+def test_ner_al(capsys):
+    from benchmarks import ner_al
+
+    assert ner_al.main(["--seeds", "1", "--seed-size", "8", "--batch", "4", "--budget", "12", "--dev", "10",
+                        "--test", "10", "--config", "1:1e-4", "--methods", "random,max,span_entropy"]) == 0
+    out = capsys.readouterr()
+    report = json.loads(out.out)
+    runs = report["runs"][0]
+    assert set(runs) == {"random", "max", "span_entropy"}
+    assert [r["labels"] for r in runs["span_entropy"]] == [8, 12] and runs["max"][0] == runs["random"][0]
+    assert "| span_entropy | " in out.err and "| max (reference) | " in out.err
+
+
+def test_ner_al_refuses_unknown_methods():
+    from benchmarks import ner_al
+
+    with pytest.raises(SystemExit, match="methods are random or one of max, mean, span_entropy"):
+        ner_al.main(["--methods", "max,bald"])

@@ -177,7 +177,8 @@ def test_cli_train_wait_and_queue(store, project, capsys):
 def test_ner_project_trains_with_a_diversity_aware_strategy(store):
     # diversity strategies need pool sentence vectors for NER too (this used to fail)
     p = store.create_project("tweets", "ner", ["person", "location"],
-                             settings=ProjectSettings(adapter="ner", strategy="margin_kcenter"))
+                             settings=ProjectSettings(adapter="ner", strategy="margin_kcenter",
+                                                      ner_uncertainty="span_entropy"))
     texts = ["Alice went to Paris", "Bob lives in Rome", "Carol likes Berlin", "Dave saw Madrid",
              "Eve flew to Oslo", "nothing to see here", "Frank met Grace in Vienna", "just a tweet"]
     ids = add_texts(store, p, texts)
@@ -191,6 +192,14 @@ def test_ner_project_trains_with_a_diversity_aware_strategy(store):
     p = store.get_project(p.id)
     unlabelled = [i for i in ids[3:] if store.suggestion(p, i) is not None]
     assert unlabelled, "the pool got no suggestions"
+    # the project's ner_uncertainty scored the pool: a suggestion's score is 1 - u/2 (sentence_probs)
+    from services.active_learning import span_entropy
+    from services.models import load_adapter
+
+    version = store.model_versions(p)[-1]
+    token_probs = load_adapter("ner", version["path"]).predict_proba([texts[ids.index(i)] for i in unlabelled])
+    expected = [1 - span_entropy(np.asarray(tp, dtype=np.float64)) / 2 for tp in token_probs]
+    assert [store.suggestion(p, i)["score"] for i in unlabelled] == pytest.approx(expected, abs=2e-3)
 
 
 def test_round_reports_embedding_progress_then_uses_the_cache(store, project):

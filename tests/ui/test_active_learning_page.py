@@ -123,3 +123,25 @@ def test_hidden_zero_shot_suggestions_are_explained(db):
     assert any("Its suggestions are hidden" in i.value and "at least 4 labels" in i.value for i in at.info)
     at.switch_page("pages/annotate.py").run()
     assert not any("Model suggests" in c.value for c in at.caption)
+
+
+def test_ner_projects_choose_how_sentence_uncertainty_is_scored(db):
+    with Store(db) as s:
+        p = s.create_project("tweets", "ner", ["PER", "LOC"])
+        add_texts(s, p, ["alice went to paris", "bob stayed home"])
+    at = start(PAGE)
+    box = next(b for b in at.selectbox if b.label.startswith("NER: sentence uncertainty"))
+    assert box.options == ["max - the sentence's least sure token (margin)",
+                           "mean - token margin uncertainty averaged over the sentence",
+                           "span_entropy - mean tag entropy over the tokens that may be entities"]
+    box.set_value("span_entropy")
+    next(b for b in at.button if b.label == "Save settings").click().run()
+    assert not at.exception
+    with Store(db) as s:
+        assert s.get_project("tweets").settings.ner_uncertainty == "span_entropy"
+
+
+def test_classification_projects_have_no_ner_setting(db):
+    _project(db, trained=False)
+    at = start(PAGE)
+    assert not [b for b in at.selectbox if b.label.startswith("NER:")]

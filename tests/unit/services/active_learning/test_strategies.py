@@ -9,6 +9,7 @@ from services.active_learning import (
     STRATEGIES,
     cold_start,
     cold_start_sample,
+    entropy_scores,
     needs_cold_start,
     queue_scores,
     select,
@@ -75,6 +76,30 @@ def test_ner_sentence_aggregation_max_and_mean():
     assert select("margin", probs_max, 4).tolist() == [1, 2, 0, 3]
     probs_mean = sentence_probs([sure, one_unsure, all_meh], "mean")
     assert select("margin", probs_mean, 3).tolist() == [2, 1, 0]
+
+
+def test_ner_span_entropy_reads_only_the_tokens_that_may_be_entities():
+    # columns O, B-x, I-x
+    no_entity = np.array([[0.95, 0.03, 0.02]] * 6)  # fairly unsure O everywhere, but no candidate span
+    sure_entity = np.array([[0.99, 0.005, 0.005], [0.01, 0.98, 0.01], [0.01, 0.01, 0.98]])
+    unsure_entity = np.array([[0.99, 0.005, 0.005]] * 20 + [[0.4, 0.35, 0.25]])  # long, one unsure candidate
+    probs = sentence_probs([no_entity, sure_entity, unsure_entity], "span_entropy")
+    assert probs[0].tolist() == [1.0, 0.0]  # nothing may be an entity: asked last
+    assert select("margin", probs, 3).tolist() == [2, 1, 0]
+    # the 20 sure O tokens do not dilute the unsure candidate: its own normalised entropy
+    assert probs[2, 1] * 2 == pytest.approx(entropy_scores(unsure_entity[-1:])[0])
+    # "mean" is diluted by them
+    assert sentence_probs([unsure_entity], "mean")[0, 1] < probs[2, 1]
+
+
+def test_ner_uncertainty_names_are_checked_and_the_setting_validates():
+    from workbench.config import ProjectSettings
+
+    with pytest.raises(ValidationError, match="unknown NER uncertainty 'entropy'; valid: max, mean, span_entropy"):
+        sentence_probs([np.array([[0.5, 0.5]])], "entropy")
+    with pytest.raises(ValidationError, match="unknown ner_uncertainty 'min'"):
+        ProjectSettings.from_dict({"ner_uncertainty": "min"})
+    assert ProjectSettings().ner_uncertainty == "max"
 
 
 def test_empty_pool_and_exhausted_pool_errors():
