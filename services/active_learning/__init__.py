@@ -30,12 +30,12 @@ from services.active_learning.cold_start import (
     zero_shot_check,
 )
 from services.active_learning.scores import (
+    NER_UNCERTAINTY_HELP,
+    SPAN_MASS,
     entropy_scores,
     least_confidence_scores,
     margin_scores,
     random_scores,
-    NER_UNCERTAINTY_HELP,
-    SPAN_MASS,
     sentence_probs,
     span_entropy,
     uncertainty_scores,
