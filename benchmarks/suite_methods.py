@@ -225,11 +225,13 @@ def _audit_model(model: str, folds: int = 5, refit: bool = False, weighted: bool
 
 
 def _default_audit(encoder: str | None = None):
-    """The product's audit as ``AuditConfig()`` sets it up, read at call time (on ``encoder``'s vectors)."""
+    """The product's audit as ``AuditConfig()`` sets it up, read at call time (on ``encoder``'s vectors; by
+    default the config's encoder with the recommended ``also_encoders`` that are fetched, ``a|b``)."""
     def run(texts, X, noisy, names):
         cfg = audit.AuditConfig()
-        return _audit_model(cfg.model, cfg.folds, cfg.refit, cfg.weighted, cfg.seed,
-                            encoder or cfg.encoder)(texts, X, noisy, names)
+        views = encoder or "|".join([cfg.encoder, *audit.recommended_also_encoders(cfg.encoder, "classification",
+                                                                                   cfg.model)])
+        return _audit_model(cfg.model, cfg.folds, cfg.refit, cfg.weighted, cfg.seed, views)(texts, X, noisy, names)
     return run
 
 
@@ -251,6 +253,7 @@ AUDIT_METHODS: dict[str, Callable] = {
     "plain": _audit_model("logreg"),
     "default": _default_audit(),
     "plain@mpnet": _audit_model("logreg", encoder="mpnet"),
+    "default@minilm": _default_audit("minilm"),  # MiniLM alone: a default audit where mpnet is not fetched
     "default@mpnet": _default_audit("mpnet"),
     "default@minilm+mpnet": _default_audit("minilm+mpnet"),
     "plain@minilm|mpnet": _audit_model("logreg", encoder="minilm|mpnet"),

@@ -71,6 +71,8 @@ def _start(project_id: int, source: str, folds: int, model: str, encoder: str) -
     also = [e for e in st.session_state.get(state.AUDIT_ALSO_ENCODERS, []) if e != encoder]
     with loaders.ui_store() as s:
         try:
+            if not audit_service.ensemble_applies(s.get_project(project_id).task, model):
+                also = []  # the ensemble averages embedding models' probabilities (the box's help says so)
             config = audit_service.AuditConfig(source=source, folds=folds, model=model, encoder=encoder,
                                                also_encoders=also)
             for name in (encoder, *also):
@@ -118,10 +120,15 @@ with loaders.ui_store() as store:
                                help="the sentence vectors the audit models read; mpnet (fetch it once: python -m "
                                     "workbench models fetch mpnet) finds more of the wrong labels on some data "
                                     "sets but encodes 6-14x slower on CPU (see the README's benchmarks)")
-        st.multiselect("Also average over", ENCODER_CHOICES, key=state.AUDIT_ALSO_ENCODERS,
-                       help="an ensemble across encoders: the model's out-of-fold probabilities on each chosen "
-                            "encoder's vectors are averaged with the main encoder's (embedding models only; "
-                            "the main encoder itself is skipped). The README's benchmarks say when it helps")
+        if project.task != "ner":
+            st.multiselect("Also average over", ENCODER_CHOICES, key=state.AUDIT_ALSO_ENCODERS,
+                           default=audit_service.recommended_also_encoders(audit_service.DEFAULT_ENCODER, project.task,
+                                                                           audit_service.DEFAULT_MODEL),
+                           help="an ensemble across encoders: the model's out-of-fold probabilities on each chosen "
+                                "encoder's vectors are averaged with the main encoder's (logreg, hybrid, knn and "
+                                "ensemble only; adapters ignore it; the main encoder itself is skipped). mpnet is "
+                                "chosen when it is fetched: it found more wrong labels on every benchmark data set "
+                                "(README)")
         st.button("Run audit", key=state.AUDIT_RUN, type="primary", on_click=_start,
                   args=(project.id, source, int(folds), model, encoder))
     job_panel(project.id, audit_service.JOB_KIND, "Audit", ended_job_id(store, project, audit_service.JOB_KIND))

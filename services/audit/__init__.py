@@ -19,7 +19,15 @@ module              concern
 
 from services.audit.checks import data_checks, neighbour_table
 from services.audit.cleanlab_issues import ClassificationAudit, classification_issues, multilabel_issues, ner_issues
-from services.audit.config import AUDIT_SOURCES, DEFAULT_ENCODER, DEFAULT_MODEL, AuditConfig
+from services.audit.config import (
+    AUDIT_SOURCES,
+    DEFAULT_ENCODER,
+    DEFAULT_MODEL,
+    RECOMMENDED_ALSO_ENCODERS,
+    AuditConfig,
+    ensemble_applies,
+    recommended_also_encoders,
+)
 from services.audit.job import JOB_KIND, start_audit
 from services.audit.ner import oof_token_probabilities, token_features
 from services.audit.oof import (
@@ -45,7 +53,7 @@ from services.audit.results import (
 from services.audit.run import labelled_records, run_audit
 
 __all__ = [
-    "AUDIT_MODELS", "DECISIONS", "DEFAULT_ENCODER", "DEFAULT_MODEL", "HYBRID_MIN_TEXTS", "JOB_KIND", "AUDIT_SOURCES", "AuditConfig",
+    "AUDIT_MODELS", "DECISIONS", "RECOMMENDED_ALSO_ENCODERS", "ensemble_applies", "recommended_also_encoders", "DEFAULT_ENCODER", "DEFAULT_MODEL", "HYBRID_MIN_TEXTS", "JOB_KIND", "AUDIT_SOURCES", "AuditConfig",
     "ClassificationAudit", "classification_issues", "data_checks", "decide", "fold_assignment", "get_audit",
     "issue_confusion", "issues", "labelled_records", "latest_audit", "multilabel_issues", "neighbour_table",
     "ner_issues", "oof_adapter_probabilities", "oof_embedding_probabilities", "oof_probabilities",

@@ -12,8 +12,11 @@ from workbench.registry import one_of
 #: where the audited labels come from
 AUDIT_SOURCES = ("annotations", "reference")
 DEFAULT_MODEL = "hybrid"
-#: the sentence vectors the audit reads (``mpnet`` is opt-in: README, "How the defaults were chosen")
+#: the sentence vectors the audit reads (neighbours and duplicates come from these alone)
 DEFAULT_ENCODER = "minilm"
+#: encoders a default audit also averages over when they are fetched (README, "How the defaults were
+#: chosen": the MiniLM|mpnet ensemble beat MiniLM alone on every suite data set it was measured on)
+RECOMMENDED_ALSO_ENCODERS = ("mpnet",)
 #: cleanlab's ``find_label_issues`` forks a process pool when ``n_jobs`` > 1 (its default: the
 #: physical cores); forking a process that runs job, heartbeat and Streamlit threads can leave the
 #: child waiting on a lock forever (the likely cause of an audit job that hung once in the browser
@@ -42,7 +45,8 @@ class AuditConfig(ConfigMixin):
     also_encoders : more encoders (e.g. ``["mpnet"]``): the model's out-of-fold probabilities on each
         one's vectors are averaged with those on ``encoder``'s, an ensemble across encoders
         (classification and multi-label audits with a model of ``AUDIT_MODELS``; neighbours and
-        duplicates still come from ``encoder``).
+        duplicates still come from ``encoder``). ``None`` (the default): :func:`recommended_also_encoders`,
+        decided when the audit runs and stored as the list it became; ``[]``: ``encoder`` alone.
     """
 
     source: str = "annotations"
@@ -54,7 +58,7 @@ class AuditConfig(ConfigMixin):
     refit: bool = True
     weighted: bool = True
     adapter_config: dict[str, Any] = field(default_factory=dict)
-    also_encoders: list[str] = field(default_factory=list)
+    also_encoders: list[str] | None = None
 
     def __post_init__(self) -> None:
         check_source(self.source)
@@ -64,16 +68,40 @@ class AuditConfig(ConfigMixin):
             raise ValidationError("model must be a name, e.g. 'logreg'")
         if self.neighbours < 0:
             raise ValidationError("neighbours must be >= 0")
-        if not isinstance(self.also_encoders, (list, tuple)) or \
-                not all(isinstance(e, str) and e.strip() for e in self.also_encoders):
-            raise ValidationError(f"also_encoders must be a list of encoder names, got {self.also_encoders!r}")
-        self.also_encoders = [e.strip() for e in self.also_encoders]
-        if len(set(self.also_encoders) | {self.encoder}) != len(self.also_encoders) + 1:
-            raise ValidationError(f"also_encoders {self.also_encoders!r} repeats an encoder (encoder is "
-                                  f"{self.encoder!r}); name each one once")
+        if self.also_encoders is not None:
+            self.also_encoders = _encoder_list(self.also_encoders, self.encoder)
         for name in ("refit", "weighted"):
             if not isinstance(getattr(self, name), bool):
                 raise ValidationError(f"{name} must be true or false, got {getattr(self, name)!r}")
+
+
+def _encoder_list(names: Any, encoder: str) -> list[str]:
+    if not isinstance(names, (list, tuple)) or not all(isinstance(e, str) and e.strip() for e in names):
+        raise ValidationError(f"also_encoders must be a list of encoder names, got {names!r}")
+    names = [e.strip() for e in names]
+    if len(set(names) | {encoder}) != len(names) + 1:
+        raise ValidationError(f"also_encoders {names!r} repeats an encoder (encoder is {encoder!r}); "
+                              f"name each one once")
+    return names
+
+
+def ensemble_applies(task: str, model: str) -> bool:
+    """Whether ``also_encoders`` can average ``model``'s probabilities: an embedding model of ``AUDIT_MODELS``
+    (not an adapter retrained per fold) in a classification or multi-label audit."""
+    from services.audit.oof import AUDIT_MODELS
+
+    return task != "ner" and model in AUDIT_MODELS
+
+
+def recommended_also_encoders(encoder: str, task: str, model: str) -> list[str]:
+    """What a default audit (``also_encoders=None``) averages over: :data:`RECOMMENDED_ALSO_ENCODERS` that
+    are fetched, for an embedding-model (``model`` of ``AUDIT_MODELS``) classification or multi-label audit
+    on the default encoder; else none (the ensemble was measured only there)."""
+    from workbench.samples.encoders import is_fetched
+
+    if encoder != DEFAULT_ENCODER or not ensemble_applies(task, model):
+        return []
+    return [name for name in RECOMMENDED_ALSO_ENCODERS if is_fetched(name)]
 
 
 def check_source(source: str) -> str:

@@ -58,7 +58,8 @@ def decide(store, project, issue_id: int, annotator: str, decision: str, value: 
 
 
 def report(store, audit_id: int) -> dict[str, Any]:
-    """JSON-ready audit report: flagged issues (most suspicious first), noise rates, duplicates, all scores."""
+    """JSON-ready audit report: its method (model@encoders/folds/seed), flagged issues (most suspicious first),
+    noise rates, duplicates, all scores."""
     meta = store.get_audit(audit_id)
     out_issues, scores = [], []
     for r in store.audit_report_rows(audit_id):
@@ -67,7 +68,7 @@ def report(store, audit_id: int) -> dict[str, Any]:
             out_issues.append({"record_id": r["record_id"], "external_id": r["external_id"], "text": r["text"],
                                "given": r["given"], "suggested": r["suggested"], "quality": r["quality"],
                                "reason": r["details"].get("reason", "")})
-    return {"audit_id": audit_id, "issues": out_issues, "noise_rate": meta["summary"].get("noise_rate", {}),
+    return {"audit_id": audit_id, "method": meta["method"], "issues": out_issues, "noise_rate": meta["summary"].get("noise_rate", {}),
             "duplicates": meta["summary"].get("duplicates", []), "scores": scores}
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from services.audit.checks import data_checks, neighbour_table
 from services.audit.cleanlab_issues import classification_issues, multilabel_issues
-from services.audit.config import AuditConfig, check_source
+from services.audit.config import AuditConfig, check_source, ensemble_applies, recommended_also_encoders
 from services.audit.oof import AUDIT_MODELS, oof_adapter_probabilities, oof_embedding_probabilities
 from workbench.errors import ValidationError
 from workbench.jobs import scaled
@@ -34,14 +35,14 @@ def run_audit(store, project, config: AuditConfig | None = None, progress: Progr
     """
     from services.audit.ner import audit_ner
 
-    config = config or AuditConfig()
+    config = with_recommended(config or AuditConfig(), project.task)
     report = progress or (lambda fraction, message: None)
     items = labelled_records(store, project, config.source)
     if not items:
         hint = ("label some records first" if config.source == "annotations"
                 else "import a file with a label column first")
         raise ValidationError(f"project {project.name!r} has no {config.source} labels to audit; {hint}")
-    if config.also_encoders and (project.task == "ner" or config.model not in AUDIT_MODELS):
+    if config.also_encoders and not ensemble_applies(project.task, config.model):
         raise ValidationError(f"also_encoders averages the probabilities of an embedding model "
                               f"({', '.join(AUDIT_MODELS.names())}) in a classification or multi-label audit; "
                               f"drop it for {'NER' if project.task == 'ner' else f'the adapter {config.model!r}'}")
@@ -50,6 +51,13 @@ def run_audit(store, project, config: AuditConfig | None = None, progress: Progr
     encoders = "|".join([config.encoder, *config.also_encoders])
     method = f"{config.model}@{encoders}/{config.folds}-fold/seed{config.seed}"
     return store.save_audit(project, config.source, config.to_dict(), result["summary"], method, result["rows"])
+
+
+def with_recommended(config: AuditConfig, task: str) -> AuditConfig:
+    """``config`` with ``also_encoders=None`` turned into the list a default audit uses (stored as such)."""
+    if config.also_encoders is not None:
+        return config
+    return replace(config, also_encoders=recommended_also_encoders(config.encoder, task, config.model))
 
 
 def _embed(store, texts: list[str], config: AuditConfig, report: ProgressFn) -> list[np.ndarray]:

@@ -227,3 +227,22 @@ def test_ner_al_refuses_unknown_methods():
 
     with pytest.raises(SystemExit, match="methods are random or one of max, mean, span_entropy"):
         ner_al.main(["--methods", "max,bald"])
+
+
+def test_suite_default_audit_follows_the_products_recommended_encoders(reviews_csv, monkeypatch, tmp_path):
+    import numpy as np
+
+    from benchmarks.suite_methods import AUDIT_METHODS, flip_any
+    from services import audit
+    from workbench import config
+
+    texts, y, names = data.movie_reviews("3class", reviews_csv)
+    X = data.cached_embeddings(texts)
+    noisy, _ = flip_any(y, len(names), 0.1, 0)
+    fetched = bool(audit.recommended_also_encoders("minilm", "classification", "hybrid"))
+    if fetched:  # the default is the MiniLM|mpnet ensemble, as in the product
+        assert np.allclose(AUDIT_METHODS["default"](texts, X, noisy, names),
+                           AUDIT_METHODS["default@minilm|mpnet"](texts, X, noisy, names))
+    monkeypatch.setattr(config, "ENCODERS_DIR", tmp_path / "no-encoders")
+    assert np.allclose(AUDIT_METHODS["default"](texts, X, noisy, names),
+                       AUDIT_METHODS["default@minilm"](texts, X, noisy, names))

@@ -135,7 +135,7 @@ def test_cli_encoder_that_is_not_fetched_is_one_clear_line_and_saves_nothing(sto
 
 def test_also_encoders_average_the_probabilities_and_are_named_in_the_method(store, noisy_project):
     project, ids, texts = noisy_project
-    single = audit.run_audit(store, project, audit.AuditConfig(source="reference", model="logreg"))
+    single = audit.run_audit(store, project, audit.AuditConfig(source="reference", model="logreg", also_encoders=[]))
     both = audit.run_audit(store, project, audit.AuditConfig(source="reference", model="logreg",
                                                              also_encoders=["minilm-int8"]))
     meta = audit.get_audit(store, both)
@@ -174,3 +174,44 @@ def test_also_encoders_bad_options_are_clear(store, noisy_project, options, matc
     with pytest.raises(ValidationError, match=match):
         audit.run_audit(store, project, audit.AuditConfig(source="reference", **options))
     assert audit.latest_audit(store, project) is None
+
+
+def test_recommended_ensemble_needs_mpnet_fetched_and_an_embedding_audit_on_minilm(monkeypatch, tmp_path):
+    from workbench import config
+
+    monkeypatch.setattr(config, "ENCODERS_DIR", tmp_path / "encoders")
+    assert audit.recommended_also_encoders("minilm", "classification", "hybrid") == []  # not fetched
+    (tmp_path / "encoders" / "all-mpnet-base-v2").mkdir(parents=True)
+    (tmp_path / "encoders" / "all-mpnet-base-v2" / "model.safetensors").write_bytes(b"")
+    assert audit.recommended_also_encoders("minilm", "classification", "hybrid") == ["mpnet"]
+    assert audit.recommended_also_encoders("minilm", "multilabel", "logreg") == ["mpnet"]
+    assert audit.recommended_also_encoders("minilm", "ner", "hybrid") == []
+    assert audit.recommended_also_encoders("minilm", "classification", "setfit") == []
+    assert audit.recommended_also_encoders("minilm-int8", "classification", "hybrid") == []
+    assert audit.ensemble_applies("multilabel", "knn") and not audit.ensemble_applies("classification", "ner")
+
+
+def test_a_default_audit_without_mpnet_runs_on_minilm_alone_and_stores_that(store, noisy_project, monkeypatch,
+                                                                           tmp_path):
+    from workbench import config
+
+    monkeypatch.setattr(config, "ENCODERS_DIR", tmp_path / "no-encoders")
+    project, ids, texts = noisy_project
+    meta = audit.get_audit(store, audit.run_audit(store, project, audit.AuditConfig(source="reference")))
+    assert meta["config"]["also_encoders"] == [] and meta["method"].startswith("hybrid@minilm/")
+
+
+@pytest.mark.skipif(not audit.recommended_also_encoders("minilm", "classification", "hybrid"),
+                    reason="mpnet is not fetched (make encoders; make test fetches it)")
+def test_a_default_audit_with_mpnet_fetched_is_the_minilm_mpnet_ensemble(store, noisy_project, capsys):
+    project, ids, texts = noisy_project
+    meta = audit.get_audit(store, audit.run_audit(store, project, audit.AuditConfig(source="reference")))
+    assert meta["config"]["also_encoders"] == ["mpnet"] and meta["method"].startswith("hybrid@minilm|mpnet/")
+    top = audit.issues(store, meta["id"], flagged_only=False, limit=2)
+    assert {r["record_id"] for r in top} == {ids[i] for i in FLIPPED}
+    # --one-encoder turns it off; contradicting options are refused before anything runs
+    store.close()
+    assert main(["--db", str(store.path), "audit", "films", "--source", "reference", "--one-encoder", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["method"].startswith("hybrid@minilm/")
+    assert main(["--db", str(store.path), "audit", "films", "--one-encoder", "--also-encoder", "mpnet"]) == 2
+    assert "contradict" in capsys.readouterr().err

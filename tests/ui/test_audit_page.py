@@ -106,3 +106,13 @@ def test_an_encoder_that_is_not_fetched_is_refused_before_any_job(db, audited, m
     assert any("models fetch mpnet" in e.value for e in at.error), [e.value for e in at.error]
     with Store(db) as s:
         assert s.query("SELECT COUNT(*) AS n FROM jobs")[0]["n"] == 0
+
+
+def test_the_ensemble_box_starts_with_mpnet_only_when_it_is_fetched(db, audited, monkeypatch, tmp_path):
+    from workbench import config
+
+    monkeypatch.setattr(config, "ENCODERS_DIR", tmp_path / "encoders")
+    assert start("pages/audit.py", annotator="alice").multiselect(key="audit.also_encoders").value == []
+    (tmp_path / "encoders" / "all-mpnet-base-v2").mkdir(parents=True)
+    (tmp_path / "encoders" / "all-mpnet-base-v2" / "model.safetensors").write_bytes(b"")  # looks fetched
+    assert start("pages/audit.py", annotator="alice").multiselect(key="audit.also_encoders").value == ["mpnet"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from workbench.errors import ValidationError
+
 TOP = 10
 
 
@@ -18,9 +20,12 @@ def register(sub) -> None:
     p.add_argument("--encoder", default=None,
                    help="sentence vectors the audit reads: minilm (default), minilm-int8, mpnet "
                         "(`python -m workbench models fetch mpnet` first), a local folder")
-    p.add_argument("--also-encoder", action="append", default=[], metavar="ENCODER",
+    p.add_argument("--also-encoder", action="append", default=None, metavar="ENCODER",
                    help="average the model's out-of-fold probabilities over this encoder's vectors too "
-                        "(repeatable; e.g. --also-encoder mpnet)")
+                        "(repeatable; default: mpnet when it is fetched and the audit runs logreg/hybrid on "
+                        "minilm vectors)")
+    p.add_argument("--one-encoder", action="store_true",
+                   help="no ensemble across encoders: only --encoder's vectors (faster)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--single-pass", action="store_true",
                    help="skip the second out-of-fold pass without the first pass's flags (faster)")
@@ -70,6 +75,8 @@ def _audit(args, store) -> int:
     from services import audit
 
     project = store.get_project(args.name)
+    if args.one_encoder and args.also_encoder:
+        raise ValidationError("--one-encoder and --also-encoder contradict each other; drop one of them")
     if args.agreement:
         return _agreement(args, store, project)
     if args.push_argilla:
@@ -82,7 +89,7 @@ def _audit(args, store) -> int:
                                            refit=not args.single_pass, weighted=not args.even_mix,
                                            **({"model": args.model} if args.model else {}),
                                            **({"encoder": args.encoder} if args.encoder else {}),
-                                           also_encoders=args.also_encoder)
+                                           also_encoders=[] if args.one_encoder else args.also_encoder)
     audit_id = report["audit_id"]
     if args.push_argilla:
         report["argilla"] = _push_flagged(store, project)
