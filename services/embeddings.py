@@ -39,6 +39,9 @@ ALIASES: dict[str, str] = {"minilm": MINILM_HUB_ID, "all-minilm-l6-v2": MINILM_H
                            "mpnet": MPNET_HUB_ID, "all-mpnet-base-v2": MPNET_HUB_ID}
 #: what the Active learning page offers (a project may also name a local folder or hub id)
 ENCODER_CHOICES = ("minilm", "minilm-int8", "mpnet")
+#: encoding time per text relative to ``minilm`` on CPU, for progress bars that split a job between
+#: encoders (README, Benchmarks: int8 about 2.5x faster, mpnet 6-14x slower); others count as 1
+ENCODE_COST: dict[str, float] = {"minilm": 1.0, "minilm-int8": 0.4, "mpnet": 6.0}
 HUB_PROBE = ("huggingface.co", 443)
 PROBE_TIMEOUT_S = 3.0
 
@@ -264,6 +267,12 @@ def uncached_share(texts: Sequence[str], encoder: str, store: Any) -> float:
     if not unique or store is None:
         return 0.0 if not unique else 1.0
     return 1.0 - store.count_vectors(model_key(encoder), unique) / len(unique)
+
+
+def encoding_work(texts: Sequence[str], encoder: str, store: Any) -> float:
+    """Encoding still to do for ``texts`` with ``encoder``, in MiniLM-text units per text of ``texts``
+    (0 when every vector is cached; :data:`ENCODE_COST` for a corpus none of which is)."""
+    return uncached_share(texts, encoder, store) * ENCODE_COST.get(encoder, 1.0)
 
 
 def embed_records(store, project, records, batch_size: int = 64, progress: ProgressFn | None = None) -> np.ndarray:

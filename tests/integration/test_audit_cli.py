@@ -215,3 +215,36 @@ def test_a_default_audit_with_mpnet_fetched_is_the_minilm_mpnet_ensemble(store, 
     assert json.loads(capsys.readouterr().out)["method"].startswith("hybrid@minilm/")
     assert main(["--db", str(store.path), "audit", "films", "--one-encoder", "--also-encoder", "mpnet"]) == 2
     assert "contradict" in capsys.readouterr().err
+
+
+def test_the_bar_is_split_by_the_encoding_and_model_work_left():
+    from services.audit.run import BAR_MODELS_END, BAR_START, bar_plan
+
+    ends = bar_plan([1.0, 6.0], 0.34)  # nothing cached: MiniLM, then mpnet at 6x its cost
+    assert BAR_START < ends[0] < ends[1] < ends[2] == BAR_MODELS_END
+    assert (ends[1] - ends[0]) == pytest.approx(6 * (ends[0] - BAR_START))
+    assert bar_plan([0.0, 0.0], 0.34)[:2] == [BAR_START, BAR_START]  # all cached: the bar is the models'
+
+
+def test_a_first_audit_reports_encoding_then_models_and_a_cached_one_skips_to_the_models(store, noisy_project):
+    from services.audit.run import BAR_START
+
+    project, _, _ = noisy_project
+    config = audit.AuditConfig(source="reference", model="logreg", also_encoders=["minilm-int8"])
+
+    def run() -> list[tuple[float, str]]:
+        seen: list[tuple[float, str]] = []
+        audit.run_audit(store, project, config, progress=lambda f, m: seen.append((f, m)))
+        fractions = [f for f, _ in seen]
+        assert fractions == sorted(fractions) and 0 <= fractions[0] and fractions[-1] <= 1
+        return seen
+
+    def first_model_step(seen) -> float:
+        return min(f for f, m in seen if m.startswith("out-of-fold models"))
+
+    first = run()
+    encoding = [f for f, m in first if m.startswith("embedding texts")]
+    assert len(encoding) == 2 and first_model_step(first) > 0.5  # nothing cached: encoding is most of the work
+    again = run()  # every vector is cached now: no encoding, the bar is the models'
+    assert not [m for _, m in again if m.startswith("embedding texts")]
+    assert first_model_step(again) < BAR_START + 0.1
