@@ -14,7 +14,9 @@ one run, on the same splits, seed sets, flips and seeds:
 - **audit**: random label flips (10% and 20%, to a uniformly drawn other
   class); precision@k (k = flips) of the label-quality ranking. Reference
   ``plain``: cleanlab on 5-fold out-of-fold plain logistic regression on the
-  MiniLM vectors; ``default``: the product's audit (``AuditConfig()``).
+  MiniLM vectors; ``default``: the product's audit (``AuditConfig()``, averaged
+  over mpnet's vectors too when mpnet is fetched); ``default@minilm``: the same
+  on MiniLM alone (what runs without mpnet, and the audit table's column).
 
 Each table cell is mean ± std over seeds; "Δ" is the mean ± std of the paired
 per-seed difference to the reference, with the count of seeds it won.
