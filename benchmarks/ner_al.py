@@ -1,7 +1,10 @@
 """NER active learning on WNUT-16: which sentence uncertainty picks the tweets that teach the ``ner`` adapter most.
 
-    python -m benchmarks.ner_al [--seeds 2] [--seed-size 100] [--batch 100] [--budget 300]
+    python -m benchmarks.ner_al [--seeds 2] [--first-seed 0] [--seed-size 100] [--batch 100] [--budget 300]
         [--methods random,max,mean,span_entropy] [--dev 300] [--test 400] [--config default] [--threads 2]
+    python -m benchmarks.ner_al --merge RUN.json [RUN.json ...]
+
+``--merge`` renders the table of runs saved from stdout (e.g. one process per seed with ``--first-seed``).
 
 The split is :mod:`benchmarks.ner_curve`'s (seed 0: 400 test, 300 development, 1,694 pool tweets).
 Per seed, one random seed set (``--seed-size`` pool tweets) is trained once and shared by every method;
@@ -107,6 +110,26 @@ def render(per_seed: list[dict[str, list[dict]]], seeds: list[int]) -> str:
     return "\n".join(lines)
 
 
+def _merge(paths: list[str]) -> int:
+    """Print the table (stderr) and the joined JSON (stdout) of runs saved by earlier invocations."""
+    seeds, runs = [], []
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                saved = json.load(handle)
+            seeds += [int(s) for s in saved["seeds"]]
+            runs += list(saved["runs"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise SystemExit(f"{path}: not a saved ner_al run ({exc}); save one with "
+                             f"python -m benchmarks.ner_al ... > RUN.json") from None
+    methods = [set(r) for r in runs]
+    if len(set(seeds)) != len(seeds) or any(m != methods[0] for m in methods):
+        raise SystemExit(f"{', '.join(paths)}: the runs must have distinct seeds (got {seeds}) and the same methods")
+    print(render(runs, seeds), file=sys.stderr)
+    print(json.dumps({"seeds": seeds, "runs": runs}, indent=1))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=2)
@@ -120,7 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default="default",
                         help="the ner adapter's settings: default, or epochs:lr[:min_steps] (smoke tests)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--merge", nargs="+", metavar="RUN.json", help="render the table of saved runs and stop")
     args = parser.parse_args(argv)
+    if args.merge:
+        return _merge(args.merge)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     from workbench.config import NER_UNCERTAINTIES
 

@@ -222,6 +222,30 @@ def test_ner_al(capsys):
     assert "| span_entropy | " in out.err and "| max (reference) | " in out.err
 
 
+def _saved_ner_al_run(seed: int, offset: float) -> dict:
+    row = {"labels": 8, "dev_f1": 0.2 + offset, "test_f1": 0.1 + offset, "train_seconds": 1.0}
+    return {"seeds": [seed], "runs": [{m: [row, {**row, "labels": 12, "test_f1": 0.3 + offset}]
+                                       for m in ("random", "max")}]}
+
+
+def test_ner_al_merges_saved_runs(tmp_path, capsys):
+    from benchmarks import ner_al
+
+    paths = []
+    for seed, offset in ((0, 0.0), (1, 0.1)):
+        paths.append(tmp_path / f"s{seed}.json")
+        paths[-1].write_text(json.dumps(_saved_ner_al_run(seed, offset)))
+    assert ner_al.main(["--merge", *map(str, paths)]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["seeds"] == [0, 1]
+    assert "| max (reference) | 0.250 ± 0.050 |" in out.err and "2 seeds (0, 1)" in out.err
+    with pytest.raises(SystemExit, match="distinct seeds"):
+        ner_al.main(["--merge", str(paths[0]), str(paths[0])])
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(SystemExit, match="bad.json: not a saved ner_al run"):
+        ner_al.main(["--merge", str(tmp_path / "bad.json")])
+
+
 def test_ner_al_refuses_unknown_methods():
     from benchmarks import ner_al
 
