@@ -90,7 +90,7 @@ bench-ner: samples
 	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.ner_curve --sizes 100,250,500,1000 --configs default,3:1e-4:0
 
 bench-ner-al: samples
-	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.ner_al --seeds 2 --methods random,max,span_entropy
+	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.ner_al --seeds 5 --methods random,max,span_entropy
 
 bench-setfit: samples
 	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.setfit_speed --n 256 --seeds 3
