@@ -110,6 +110,13 @@ def render(per_seed: list[dict[str, list[dict]]], seeds: list[int]) -> str:
     return "\n".join(lines)
 
 
+def _emit(per_seed: list[dict[str, list[dict]]], seeds: list[int]) -> int:
+    """The table to stderr and the run JSON (what ``--merge`` reads back) to stdout."""
+    print(render(per_seed, seeds), file=sys.stderr)
+    print(json.dumps({"seeds": seeds, "runs": per_seed}, indent=1))
+    return 0
+
+
 def _merge(paths: list[str]) -> int:
     """Print the table (stderr) and the joined JSON (stdout) of runs saved by earlier invocations."""
     seeds, runs = [], []
@@ -125,9 +132,7 @@ def _merge(paths: list[str]) -> int:
     methods = [set(r) for r in runs]
     if len(set(seeds)) != len(seeds) or any(m != methods[0] for m in methods):
         raise SystemExit(f"{', '.join(paths)}: the runs must have distinct seeds (got {seeds}) and the same methods")
-    print(render(runs, seeds), file=sys.stderr)
-    print(json.dumps({"seeds": seeds, "runs": runs}, indent=1))
-    return 0
+    return _emit(runs, seeds)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,9 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     per_seed = [run_seed(s, methods, seed_size=args.seed_size, batch=args.batch, budget=args.budget,
                          n_dev=args.dev, n_test=args.test, config=config) for s in seeds]
-    print(render(per_seed, seeds), file=sys.stderr)
-    print(json.dumps({"seeds": seeds, "runs": per_seed}, indent=1))
-    return 0
+    return _emit(per_seed, seeds)
 
 
 if __name__ == "__main__":
