@@ -86,6 +86,14 @@ class Db:
 
 
 def _idle(page) -> None:
+    """Wait until the page's script has finished drawing it.
+
+    A server's first request runs the page twice (``loaders.require_router``): the first run draws nothing
+    and the app is "notRunning" for a moment before the routed run starts. A click in that gap can land
+    while the real page is still being drawn (CI once lost an "Explain words" click so), so wait for the
+    routed page's title (every page has one) before waiting for the script to stop.
+    """
+    page.locator('[data-testid="stMain"] h1').first.wait_for(state="attached")
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
 
 

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import add_texts
-from tests.e2e.test_browser import Db
+from tests.e2e.test_browser import Db, _idle
 from workbench import accounts, api
 from workbench.config import ProjectSettings
 from workbench.store import Store
@@ -21,10 +21,6 @@ pytestmark = pytest.mark.e2e
 PASSWORD = "team-pass-1"
 TEXTS = ["a warm and funny film", "two hours I will not get back"]
 STEP = 30.0
-
-
-def _idle(page) -> None:
-    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
 
 
 def _sign_in(page, url: str, name: str, password: str = PASSWORD) -> None:
