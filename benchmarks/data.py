@@ -83,6 +83,7 @@ def cached_embeddings(texts: Sequence[str], encoder: str = "minilm") -> np.ndarr
 #: sets are the converters' own (``workbench/samples/suite_parsers.py``)
 SUITE = {
     "movie_reviews": ("rotten_tomatoes.csv", "film reviews and plot summaries", tuple(MOVIE_TASKS["3class"])),
+    "movie_polarity": ("rotten_tomatoes.csv", "film review sentiment", tuple(MOVIE_TASKS["binary"])),
     "spam_assassin": ("spam_assassin.jsonl", "e-mail spam", ("ham", "spam")),
     "fortunes": ("fortunes.jsonl", "quotations and jokes by topic", FORTUNE_TOPICS),
     "wordnet_nouns": ("wordnet_nouns.jsonl", "dictionary definitions by semantic field",
@@ -97,8 +98,8 @@ def suite_dataset(name: str) -> tuple[list[str], np.ndarray, list[str]]:
 
     Empty texts and repeated texts (first kept) are dropped, as in :func:`movie_reviews`.
     """
-    if name == "movie_reviews":
-        return movie_reviews("3class")
+    if name in ("movie_reviews", "movie_polarity"):
+        return movie_reviews("3class" if name == "movie_reviews" else "binary")
     import json
 
     filename, _, names = SUITE[name]

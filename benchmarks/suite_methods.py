@@ -44,11 +44,15 @@ def encoder_vectors(texts, X: np.ndarray, encoder: str) -> np.ndarray:
 # -- active learning --------------------------------------------------------------
 
 class _Context:
-    """Per split: pool / test vectors, and the TF-IDF views and label-name vectors when a method needs them."""
+    """Per split: the model's pool / test vectors (``Xp``, ``Xt``), the project encoder's (``Cp``, ``Ct``: cold
+    start, zero-shot and diversity read them, as in the product), and the TF-IDF views and label-name vectors
+    when a method needs them."""
 
-    def __init__(self, texts, X, names, pool_idx, test_idx, encoder: str = "minilm"):
+    def __init__(self, texts, X, names, pool_idx, test_idx, encoder: str = "minilm", model_X=None):
         self.texts, self.X, self.names, self.encoder = texts, X, names, encoder
-        self.Xp, self.Xt = X[pool_idx], X[test_idx]
+        self.Cp, self.Ct = X[pool_idx], X[test_idx]
+        M = X if model_X is None else model_X
+        self.Xp, self.Xt = M[pool_idx], M[test_idx]
         self.pool_idx, self.test_idx = pool_idx, test_idx
         self._tfidf = None
 
@@ -130,8 +134,8 @@ class _Fitted:
         return self.test_probs().argmax(axis=1)
 
     def pick(self, unl, n, labelled, seed) -> np.ndarray:
-        return al.select(self.strategy, self.pool_probs(unl), n, embeddings=self.ctx.Xp[unl],
-                         labelled_embeddings=self.ctx.Xp[labelled], seed=seed)
+        return al.select(self.strategy, self.pool_probs(unl), n, embeddings=self.ctx.Cp[unl],
+                         labelled_embeddings=self.ctx.Cp[labelled], seed=seed)
 
 
 class _ZeroShot:
@@ -141,10 +145,10 @@ class _ZeroShot:
         self.ctx = ctx
 
     def predict_test(self) -> np.ndarray:
-        return al.zero_shot(self.ctx.Xt, self.ctx.label_vectors()).argmax(axis=1)
+        return al.zero_shot(self.ctx.Ct, self.ctx.label_vectors()).argmax(axis=1)
 
     def pick(self, unl, n, labelled, seed) -> np.ndarray:
-        return cold_picks(self.ctx.Xp, unl, n)
+        return cold_picks(self.ctx.Cp, unl, n)
 
 
 def cold_picks(Xp: np.ndarray, candidates: np.ndarray, n: int) -> np.ndarray:
@@ -155,22 +159,36 @@ def cold_picks(Xp: np.ndarray, candidates: np.ndarray, n: int) -> np.ndarray:
     return sample[al.cold_start(Xp[candidates[sample]], min(n, len(sample)), seed=0)]
 
 
+#: a method's ``model_encoder``: what the product's ``model_encoder: auto`` reads (the stronger encoder when it
+#: is fetched, ``services.training.features``), decided when the method runs
+AUTO = "auto"
+
+
 @dataclass(frozen=True)
 class ALMethod:
-    """seeding ("random" | "cold"), model (a key of :data:`MODELS`), strategy, and the vectors they read."""
+    """seeding ("random" | "cold"), model (a key of :data:`MODELS`), strategy, the project encoder (cold start,
+    zero-shot, diversity) and the encoder whose vectors the model reads (default: the same; :data:`AUTO`)."""
 
     seeding: str
     model: str
     strategy: str
     encoder: str = "minilm"
+    model_encoder: str | None = None
 
     def context(self, texts, X, names, pool_idx, test_idx) -> _Context:
-        return _Context(texts, encoder_vectors(texts, X, self.encoder), names, pool_idx, test_idx, self.encoder)
+        own = encoder_vectors(texts, X, self.encoder)
+        model = self.model_encoder
+        if model == AUTO:
+            from services.embeddings import stronger_encoder
+
+            model = stronger_encoder(self.encoder) or self.encoder
+        model_X = None if model in (None, self.encoder) else encoder_vectors(texts, X, model)
+        return _Context(texts, own, names, pool_idx, test_idx, self.encoder, model_X)
 
     def first_batch(self, ctx, yp, seed_size: int, seed: int) -> np.ndarray:
         if self.seeding == "random":
             return _seed_set(yp, seed_size, seed)
-        return cold_picks(ctx.Xp, np.arange(len(ctx.Xp)), seed_size)
+        return cold_picks(ctx.Cp, np.arange(len(ctx.Cp)), seed_size)
 
     def fit(self, ctx, labelled, y_lab, k: int):
         counts = {str(c): int((y_lab == c).sum()) for c in range(k)}
@@ -184,7 +202,10 @@ class ALMethod:
 AL_METHODS: dict[str, ALMethod] = {
     "random": ALMethod("random", "logreg", "random"),
     "margin": ALMethod("random", "logreg", "margin"),
-    "default": ALMethod("cold", DEFAULT_ADAPTERS["classification"], DEFAULT_STRATEGY),
+    # the product's pipeline: cold start on MiniLM, the default adapter on the vectors ``model_encoder: auto``
+    # gives it (mpnet when it is fetched), the default strategy; ``default@minilm`` without mpnet
+    "default": ALMethod("cold", DEFAULT_ADAPTERS["classification"], DEFAULT_STRATEGY, model_encoder=AUTO),
+    "default@minilm": ALMethod("cold", DEFAULT_ADAPTERS["classification"], DEFAULT_STRATEGY),
     "cold+margin": ALMethod("cold", "logreg", "margin"),
     "power_entropy": ALMethod("random", "logreg", "power_entropy"),
     "cluster_margin": ALMethod("random", "logreg", "cluster_margin"),

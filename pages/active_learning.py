@@ -11,7 +11,8 @@ from services import evaluation, training
 from services.active_learning import NER_UNCERTAINTY_HELP, STRATEGIES, ZERO_SHOT_MIN_CHECK
 from services.embeddings import ENCODER_CHOICES, resolve_model
 from services.models import adapters_for
-from workbench.config import NER_UNCERTAINTIES, ProjectSettings
+from services.training.features import MODEL_ENCODER_HELP
+from workbench.config import MODEL_ENCODERS, NER_UNCERTAINTIES, ProjectSettings
 from workbench.errors import WorkbenchError
 from workbench.store import Store
 
@@ -39,6 +40,9 @@ with loaders.ui_store() as store:
               help=f"A retrain starts after {status['retrain_every']} new labels (0 = only on demand).")
     c4.metric(primary.replace("_", " "), f"{metrics[primary]:.3f}" if primary in metrics else "-",
               help="On held-out reference labels (records with split 'test', else a fixed 20%).")
+    reads = ((active or {}).get("config") or {}).get("model_encoder")
+    if active and reads and active["adapter"] != training.ZERO_SHOT:
+        st.caption(components.md(f"Version #{active['id']} reads {reads} sentence vectors."))
 
     if status["cold_start"]:
         still = "The model is still zero-shot" if active and active["adapter"] == training.ZERO_SHOT else \
@@ -109,6 +113,15 @@ with loaders.ui_store() as store:
                                     "data, 6-14x slower to encode on CPU (fetch it once: python -m workbench "
                                     "models fetch mpnet). A change re-encodes "
                                     "the records at the next training (each encoder has its own cache).")
+        model_encoder = settings.model_encoder
+        if project.task != "ner":
+            model_encoder = st.selectbox(
+                "Model vectors", list(MODEL_ENCODERS), index=list(MODEL_ENCODERS).index(settings.model_encoder),
+                format_func=MODEL_ENCODER_HELP.get,
+                help="auto: the default adapter (hybrid) reads mpnet's vectors once mpnet is fetched and every "
+                     "text of a round has one; each retrain encodes about a minute ahead on a CPU (all at once "
+                     "on a GPU) and trains on the encoder's vectors until then. It beat the encoder's vectors "
+                     "by several points on every benchmark data set (README). project: always the encoder's.")
         ner_uncertainty = settings.ner_uncertainty
         if project.task == "ner":
             ner_uncertainty = st.selectbox(
@@ -125,7 +138,8 @@ with loaders.ui_store() as store:
                     resolve_model(encoder)
                 new = ProjectSettings.from_dict({**settings.to_dict(), "strategy": strategy, "adapter": adapter,
                                                  "encoder": encoder, "retrain_every": int(every),
-                                                 "ner_uncertainty": ner_uncertainty})
+                                                 "ner_uncertainty": ner_uncertainty,
+                                                 "model_encoder": model_encoder})
                 store.update_project(project, settings=new)
                 _notice("success", "Settings saved; they apply from the next training.")
             except WorkbenchError as exc:

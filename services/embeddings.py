@@ -42,6 +42,11 @@ ENCODER_CHOICES = ("minilm", "minilm-int8", "mpnet")
 #: encoding time per text relative to ``minilm`` on CPU, for progress bars that split a job between
 #: encoders (README, Benchmarks: int8 about 2.5x faster, mpnet 6-14x slower); others count as 1
 ENCODE_COST: dict[str, float] = {"minilm": 1.0, "minilm-int8": 0.4, "mpnet": 6.0}
+#: the encoder the defaults read for a project on the packaged MiniLM once it is fetched: the default model
+#: (``model_encoder: auto``) and the default audit (README, "How the defaults were chosen");
+#: ``$WORKBENCH_STRONGER_ENCODER=none`` keeps MiniLM alone on a machine
+STRONGER_ENCODER = "mpnet"
+STRONGER_ENCODER_ENV = "WORKBENCH_STRONGER_ENCODER"
 HUB_PROBE = ("huggingface.co", 443)
 PROBE_TIMEOUT_S = 3.0
 
@@ -64,6 +69,23 @@ def _fetched_mpnet() -> str:
         raise MissingDependencyError(f"the encoder 'mpnet' is not fetched yet ({encoder_folder('mpnet')} is "
                                      f"missing): {FETCH_ENCODER_HINT}")
     return str(encoder_folder("mpnet"))
+
+
+def stronger_encoder(encoder: str) -> str | None:
+    """The fetched encoder that default models and audits read for a project on ``encoder``.
+
+    :data:`STRONGER_ENCODER` (mpnet) for the packaged MiniLM when it is fetched and
+    ``$WORKBENCH_STRONGER_ENCODER`` does not say ``none``; None otherwise: a project that chose another
+    encoder keeps it (``minilm-int8`` is chosen for speed, which mpnet would undo).
+    """
+    from workbench.registry import one_of
+    from workbench.samples.encoders import is_fetched
+
+    wanted = one_of(os.environ.get(STRONGER_ENCODER_ENV, STRONGER_ENCODER).strip().lower() or "none",
+                    (STRONGER_ENCODER, "none"), f"${STRONGER_ENCODER_ENV}")
+    if wanted == "none" or model_key(encoder) != MINILM_HUB_ID:
+        return None
+    return wanted if is_fetched(wanted) else None
 
 
 def _offline_by_env() -> bool:

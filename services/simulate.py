@@ -1,12 +1,15 @@
 """Simulated active learning: reference labels play the annotator.
 
 :func:`simulate` copies a project's reference-labelled records into a scratch
-database, labels a random seed set, then repeats exactly what a live project
-does — a training job (:func:`services.training.start_training`) followed by
-the annotate queue (:func:`workbench.queue.queue_preview`) — answering each
-queued record with its reference label, until the label budget is spent. The
-user's project only receives the resulting rounds (``run`` = the simulation's
-name), so its labels and model versions are untouched.
+database and chooses the first labels the way ``seeding`` says: ``"cold"`` as a
+live project does (the cold-start round before any label, then the head of its
+queue) or ``"random"`` (a random seed set, the reference of the benchmarks). Then
+it repeats exactly what a live project does — a training job
+(:func:`services.training.start_training`) followed by the annotate queue
+(:func:`workbench.queue.queue_preview`) — answering each queued record with its
+reference label, until the label budget is spent. The user's project only
+receives the resulting rounds (``run`` = the simulation's name), so its labels
+and model versions are untouched.
 """
 
 from __future__ import annotations
@@ -22,13 +25,19 @@ import numpy as np
 
 from services.active_learning import get_strategy
 from services.evaluation import evaluate
-from services.training import build_adapter, eval_split, predict, start_training
+from services.training import build_adapter, eval_split, predict, start_first_order, start_training
 from workbench.config import ProjectSettings
 from workbench.errors import ValidationError
 from workbench.queue import queue_preview
+from workbench.registry import one_of
 from workbench.store import NewRecord, Store
 
 ORACLE = "oracle"
+#: how the first labels are chosen: as the live queue does (the cold-start round), or at random
+SEEDINGS = ("cold", "random")
+#: what a comparison run takes for each part of the pipeline it does not name: the yardstick of the
+#: benchmarks (a random seed set, margin, plain ``logreg``); a run that names none simulates the project
+REFERENCE = {"seeding": "random", "strategy": "margin", "adapter": "logreg"}
 
 
 def _check(seed_size: int, batch: int, budget: int, test_split: float) -> None:
@@ -41,12 +50,28 @@ def _check(seed_size: int, batch: int, budget: int, test_split: float) -> None:
         raise ValidationError(f"test_split must be between 0 and 1, got {test_split!r}")
 
 
-def run_name(strategy: str, adapter: str, seed: int) -> str:
-    return f"sim:{strategy}:{adapter}:seed{seed}"
+def run_name(strategy: str, adapter: str, seed: int, seeding: str = "random") -> str:
+    return f"sim:{strategy}:{adapter}:seed{seed}" + ("" if seeding == "random" else f":{seeding}")
 
 
-def _scratch_copy(store, source, workdir: Path, *, adapter: str, strategy: str, batch: int, seed: int,
-                  test_split: float) -> tuple[Store, Any, dict[int, Any], list[int]]:
+def pipeline(project, *, seeding: str | None = None, strategy: str | None = None,
+             adapter: str | None = None) -> dict[str, str]:
+    """What a simulation runs: with no part named, the project's own pipeline (the live cold start, its
+    adapter and strategy); with any part named, a comparison run whose other parts are :data:`REFERENCE`'s.
+
+    So ``simulate NAME`` measures what the project does, ``--strategy random`` the random yardstick and
+    ``--strategy margin`` margin with plain ``logreg`` from a random seed set, the same in every project.
+    """
+    named = {"seeding": seeding, "strategy": strategy, "adapter": adapter}
+    if all(v is None for v in named.values()):
+        return {"seeding": "cold", "strategy": project.settings.strategy, "adapter": project.settings.adapter}
+    out = {k: v if v is not None else REFERENCE[k] for k, v in named.items()}
+    one_of(out["seeding"], SEEDINGS, "seeding")
+    return out
+
+
+def _scratch_copy(store, source, workdir: Path, *, adapter: str, strategy: str, seed: int,
+                  test_split: float, say: Callable[[str], None]) -> tuple[Store, Any, dict[int, Any], list[int]]:
     """Copy reference-labelled records, their references and cached embeddings into a scratch DB."""
     refs = store.reference_labels(source.id)
     if len(refs) < 4:
@@ -59,8 +84,12 @@ def _scratch_copy(store, source, workdir: Path, *, adapter: str, strategy: str, 
         test_mask = np.zeros(len(records), dtype=bool)
         test_mask[rng.permutation(len(records))[: int(round(test_split * len(records)))]] = True
     scratch = Store(workdir / "simulation.db")
-    settings = ProjectSettings(retrain_every=batch, adapter=adapter, strategy=strategy,
-                               encoder=source.settings.encoder, base_model=source.settings.base_model)
+    # the source's retrain_every until the first labels: a cold-start round then leads the queue with as many
+    # picks as the live one (``_Rounds.run`` switches to ``batch`` labels per round)
+    settings = ProjectSettings(retrain_every=source.settings.retrain_every, adapter=adapter, strategy=strategy,
+                               encoder=source.settings.encoder, base_model=source.settings.base_model,
+                               model_encoder=source.settings.model_encoder,
+                               ner_uncertainty=source.settings.ner_uncertainty)
     project = scratch.create_project(source.name, source.task, source.labels, settings=settings)
     new = [NewRecord(uid=r.uid, text=r.text, external_id=str(r.id),
                      split=r.split if has_test else ("test" if test_mask[i] else "train"))
@@ -69,11 +98,16 @@ def _scratch_copy(store, source, workdir: Path, *, adapter: str, strategy: str, 
         ids = scratch.insert_records(project.id, new)
         scratch.set_reference_labels(project.id, [(i, refs[r.id]) for i, r in zip(ids, records)])
     if source.task != "ner":
-        # Encode once in the user's store (cached there for good), then share the vectors.
+        # Encode once in the user's store (cached there for good), then share the vectors: the project
+        # encoder's, and the stronger encoder's when the model reads it (every text has its vector from the
+        # start, as in a live project once its first rounds have encoded ahead: services.training.features)
         from services.embeddings import embed, model_key
+        from services.training.features import wanted_encoder
 
-        embed([r.text for r in records] + list(source.labels), encoder=source.settings.encoder, store=store)
-        scratch.copy_vectors_from(store.path, model_key(source.settings.encoder))
+        for encoder in filter(None, (source.settings.encoder, wanted_encoder(project, adapter))):
+            embed([r.text for r in records] + list(source.labels), encoder=encoder, store=store,
+                  progress=lambda fraction, message, encoder=encoder: say(f"{encoder}: {message}"))
+            scratch.copy_vectors_from(store.path, model_key(encoder))
     pool = [i for i, rec in zip(ids, new) if rec.split != "test"]
     oracle = {i: refs[r.id] for i, r in zip(ids, records)}
     return scratch, project, oracle, pool
@@ -102,17 +136,20 @@ def _full_pool(scratch, project, oracle: dict[int, Any], pool: list[int]) -> dic
     return {k: v for k, v in m.items() if k not in ("per_class", "primary")}
 
 
-def simulate(store, name: str, *, strategy: str = "margin", adapter: str = "logreg", seed_size: int = 20,
-             batch: int = 20, budget: int = 500, seed: int = 0, test_split: float = 0.25, run: str | None = None,
-             full_pool: bool = True, log: Callable[[str], None] | None = None) -> dict[str, Any]:
+def simulate(store, name: str, *, strategy: str | None = None, adapter: str | None = None,
+             seeding: str | None = None, seed_size: int = 20, batch: int = 20, budget: int = 500, seed: int = 0,
+             test_split: float = 0.25, run: str | None = None, full_pool: bool = True,
+             log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run one simulated active-learning loop on project ``name``.
 
     Parameters
     ----------
-    strategy, adapter : str
-        Query strategy and what is trained, as a live project would use them.
+    strategy, adapter, seeding : str or None
+        Query strategy, what is trained, and how the first ``seed_size`` labels are chosen (``"cold"``:
+        the live cold-start queue; ``"random"``: a random draw). All None: the project's own pipeline;
+        else the ones not given take :data:`REFERENCE`'s values (see :func:`pipeline`).
     seed_size : int
-        Randomly chosen labels before the first model.
+        Labels before the first model: the cold-start queue's first records, or random ones.
     batch : int
         Labels per round (the project's ``retrain_every`` in the simulation).
     budget : int
@@ -124,61 +161,86 @@ def simulate(store, name: str, *, strategy: str = "margin", adapter: str = "logr
     Returns
     -------
     dict
-        ``{"run", "strategy", "adapter", "seed", "curve": [{"labels", "accuracy",
-        "macro_f1", "train_seconds"}...], "full_pool": {...}, "seconds"}``; NER
-        curves carry ``f1`` / ``precision`` / ``recall`` instead.
+        ``{"run", "strategy", "adapter", "seeding", "seed", "curve": [{"labels", "accuracy",
+        "macro_f1", "train_seconds"}...], "full_pool": {...}, "first", "model_encoder", "seconds"}``; NER
+        curves carry ``f1`` / ``precision`` / ``recall`` instead. The curve starts at ``seed_size`` labels;
+        ``first`` are the project's record ids labelled first, ``model_encoder`` whose vectors the last
+        model read.
     """
     _check(seed_size, batch, budget, test_split)
-    get_strategy(strategy)
     source = store.get_project(name)
-    run = run or run_name(strategy, adapter, seed)
+    chosen = pipeline(source, seeding=seeding, strategy=strategy, adapter=adapter)
+    get_strategy(chosen["strategy"])
+    run = run or run_name(chosen["strategy"], chosen["adapter"], seed, chosen["seeding"])
     say = log or (lambda msg: None)
     t0 = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="workbench-sim-"))
     try:
-        scratch, project, oracle, pool = _scratch_copy(store, source, workdir, adapter=adapter, strategy=strategy,
-                                                       batch=batch, seed=seed, test_split=test_split)
+        scratch, project, oracle, pool = _scratch_copy(store, source, workdir, adapter=chosen["adapter"],
+                                                       strategy=chosen["strategy"], seed=seed,
+                                                       test_split=test_split, say=say)
         budget = min(budget, len(pool))
-        curve, rounds = _run_rounds(scratch, project, oracle, pool, run=run, seed=seed, seed_size=seed_size,
-                                    batch=batch, budget=budget, models_dir=workdir / "models", say=say)
+        rounds = _Rounds(scratch, oracle, run=run, models_dir=workdir / "models", say=say)
+        first = (rounds.cold_start_picks(project, min(seed_size, budget)) if chosen["seeding"] == "cold" else
+                 [pool[i] for i in np.random.default_rng(seed + 1000).permutation(len(pool))[: min(seed_size, budget)]])
+        curve, done = rounds.run(project, first, batch=batch, budget=budget)
+        first_ids = [int(r.external_id) for r in scratch.get_records(first)]
         ceiling = _full_pool(scratch, project, oracle, pool) if full_pool else None
         scratch.close()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     with store.atomic():
         store.delete_rounds(source, run)
-        for n, metrics in rounds:
-            store.add_round(source, strategy, n, metrics, run=run)
-    return {"run": run, "strategy": strategy, "adapter": adapter, "seed": seed, "curve": curve, "full_pool": ceiling,
-            "seconds": round(time.perf_counter() - t0, 2)}
+        for n, metrics in done:
+            store.add_round(source, chosen["strategy"], n, metrics, run=run)
+    return {"run": run, **chosen, "seed": seed, "curve": curve, "full_pool": ceiling, "first": first_ids,
+            "model_encoder": rounds.model_encoder, "seconds": round(time.perf_counter() - t0, 2)}
 
 
-def _run_rounds(scratch, project, oracle: dict[int, Any], pool: list[int], *, run: str, seed: int, seed_size: int,
-                batch: int, budget: int, models_dir: Path, say: Callable[[str], None]):
-    """Label a random seed set, then train -> queue -> answer with the oracle until the budget is spent."""
-    rng = np.random.default_rng(seed + 1000)
-    first = [pool[i] for i in rng.permutation(len(pool))[: min(seed_size, budget)]]
-    with scratch.atomic():
-        for rid in first:
-            scratch.annotate(project, rid, ORACLE, "label", oracle[rid])
-    n_labels, curve, rounds = len(first), [], []
-    while True:
-        job_id = start_training(scratch, project, wait=True, run=run, models_dir=models_dir)
-        result = scratch.job(job_id)["result"]
-        curve.append(_point(project.task, n_labels, result["metrics"], result["train_seconds"]))
-        rounds.append((n_labels, result["metrics"]))
-        say(f"{run}: {n_labels} labels -> {curve[-1]}")
-        if n_labels >= budget:
-            break
-        project = scratch.get_project(project.id)
-        todo = queue_preview(scratch, project, ORACLE, min(batch, budget - n_labels))
-        if not todo:
-            break
-        with scratch.atomic():
-            for rec in todo:
-                scratch.annotate(project, rec.id, ORACLE, "label", oracle[rec.id])
-        n_labels += len(todo)
-    return curve, rounds
+class _Rounds:
+    """The loop of a simulation: label, train (a real job), queue, answer with the oracle."""
+
+    def __init__(self, scratch, oracle: dict[int, Any], *, run: str, models_dir: Path, say: Callable[[str], None]):
+        self.scratch, self.oracle, self.run_name, self.models_dir, self.say = scratch, oracle, run, models_dir, say
+        self.model_encoder: str | None = None  # whose vectors the last round's model read
+
+    def _train(self, project) -> dict[str, Any]:
+        job_id = start_training(self.scratch, project, wait=True, run=self.run_name, models_dir=self.models_dir)
+        return self.scratch.job(job_id)["result"]
+
+    def cold_start_picks(self, project, n: int) -> list[int]:
+        """The first ``n`` records of the queue a live project serves before its first label: the cold-start
+        round's (one record per cluster of a sample) where the live queue runs one
+        (:func:`services.training.start_first_order`), else import order. Not a point of the curve."""
+        start_first_order(self.scratch, project, wait=True, run=self.run_name, models_dir=self.models_dir)
+        return [rec.id for rec in queue_preview(self.scratch, self.scratch.get_project(project.id), ORACLE, n)]
+
+    def _answer(self, project, ids: list[int]) -> None:
+        with self.scratch.atomic():
+            for rid in ids:
+                self.scratch.annotate(project, rid, ORACLE, "label", self.oracle[rid])
+
+    def run(self, project, first: list[int], *, batch: int, budget: int):
+        """Label ``first``, then train -> queue -> answer until ``budget`` labels; (curve, [(labels, metrics)])."""
+        settings = ProjectSettings.from_dict({**project.settings.to_dict(), "retrain_every": batch})
+        project = self.scratch.update_project(project, settings=settings)
+        self._answer(project, first)
+        n_labels, curve, rounds = len(first), [], []
+        while True:
+            result = self._train(project)
+            self.model_encoder = result.get("model_encoder")
+            curve.append(_point(project.task, n_labels, result["metrics"], result["train_seconds"]))
+            rounds.append((n_labels, result["metrics"]))
+            self.say(f"{self.run_name}: {n_labels} labels -> {curve[-1]}")
+            if n_labels >= budget:
+                break
+            project = self.scratch.get_project(project.id)
+            todo = queue_preview(self.scratch, project, ORACLE, min(batch, budget - n_labels))
+            if not todo:
+                break
+            self._answer(project, [rec.id for rec in todo])
+            n_labels += len(todo)
+        return curve, rounds
 
 
 def curve_area(curve: list[dict[str, Any]], metric: str = "accuracy") -> float:

@@ -9,11 +9,24 @@ import pytest
 # Tests never touch the network or the user's default database.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# mpnet (fetched by `make test`) encodes 6-14x slower than MiniLM on a CPU: the tests of the stronger encoder
+# (default model and audit) switch it on for themselves (`stronger_on`); everything else runs on MiniLM
+os.environ.setdefault("WORKBENCH_STRONGER_ENCODER", "none")
 
 # the real Argilla server, started once per run by the tests that ask for it
 from tests.argilla_server import argilla_env, argilla_people, argilla_server  # noqa: E402,F401
 from workbench.store import NewRecord, Store  # noqa: E402
 from workbench.types import text_hash  # noqa: E402
+
+
+@pytest.fixture
+def stronger_on(monkeypatch):
+    """mpnet as the stronger encoder of the defaults for this test; skipped where it is not fetched."""
+    from workbench.samples.encoders import FETCH_ENCODER_HINT, is_fetched
+
+    if not is_fetched("mpnet"):
+        pytest.skip(f"mpnet is not fetched ({FETCH_ENCODER_HINT}; make test fetches it)")
+    monkeypatch.setenv("WORKBENCH_STRONGER_ENCODER", "mpnet")
 
 
 @pytest.fixture

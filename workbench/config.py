@@ -30,6 +30,9 @@ DEFAULT_STRATEGY = "margin"
 #: mean entropy over its (possible) predicted spans; `make bench-ner-al` compares them
 NER_UNCERTAINTIES = ("max", "mean", "span_entropy")
 DEFAULT_NER_UNCERTAINTY = "max"
+#: whose vectors a project's model reads: "auto" (the stronger fetched encoder where the adapter can) or
+#: "project" (always the project's ``encoder``)
+MODEL_ENCODERS = ("auto", "project")
 
 
 def db_path() -> Path:
@@ -111,6 +114,10 @@ class ProjectSettings(ConfigMixin):
         annotator never sees them, so they cannot copy them; reviewers see them on the Audit page).
     ner_uncertainty : str
         NER projects: how a sentence's uncertainty comes from its tokens (:data:`NER_UNCERTAINTIES`).
+    model_encoder : str
+        Whose sentence vectors the model reads (:data:`MODEL_ENCODERS`): ``"auto"`` lets an adapter that
+        can (the default ``hybrid``) read the stronger encoder's (mpnet, when it is fetched) once they are
+        cached, encoding ahead a little at every retrain; ``"project"`` keeps ``encoder``'s.
     """
 
     renamed_keys: ClassVar[dict[str, str]] = {"model": "adapter"}
@@ -125,6 +132,7 @@ class ProjectSettings(ConfigMixin):
     label_keys: dict[str, str] = field(default_factory=dict)
     show_reference: bool = False
     ner_uncertainty: str = DEFAULT_NER_UNCERTAINTY
+    model_encoder: str = "auto"
 
     @classmethod
     def for_task(cls, task: str, **options: Any) -> ProjectSettings:
@@ -145,5 +153,6 @@ class ProjectSettings(ConfigMixin):
         if isinstance(per_record, bool) or not isinstance(per_record, int) or not 1 <= per_record <= MAX_OVERLAP:
             raise ValidationError(f"annotators_per_record must be an integer from 1 to {MAX_OVERLAP}, got {per_record!r}")
         one_of(self.ner_uncertainty, NER_UNCERTAINTIES, "ner_uncertainty")
+        one_of(self.model_encoder, MODEL_ENCODERS, "model_encoder")
         if not self.adapter or not self.strategy or not self.encoder or not self.base_model:
             raise ValidationError("adapter, strategy, encoder and base_model must be non-empty names")

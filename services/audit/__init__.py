@@ -23,7 +23,6 @@ from services.audit.config import (
     AUDIT_SOURCES,
     DEFAULT_ENCODER,
     DEFAULT_MODEL,
-    RECOMMENDED_ALSO_ENCODERS,
     AuditConfig,
     ensemble_applies,
     recommended_also_encoders,
@@ -53,7 +52,7 @@ from services.audit.results import (
 from services.audit.run import labelled_records, run_audit
 
 __all__ = [
-    "AUDIT_MODELS", "DECISIONS", "RECOMMENDED_ALSO_ENCODERS", "ensemble_applies", "recommended_also_encoders", "DEFAULT_ENCODER", "DEFAULT_MODEL", "HYBRID_MIN_TEXTS", "JOB_KIND", "AUDIT_SOURCES", "AuditConfig",
+    "AUDIT_MODELS", "DECISIONS", "ensemble_applies", "recommended_also_encoders", "DEFAULT_ENCODER", "DEFAULT_MODEL", "HYBRID_MIN_TEXTS", "JOB_KIND", "AUDIT_SOURCES", "AuditConfig",
     "ClassificationAudit", "classification_issues", "data_checks", "decide", "fold_assignment", "get_audit",
     "issue_confusion", "issues", "labelled_records", "latest_audit", "multilabel_issues", "neighbour_table",
     "ner_issues", "oof_adapter_probabilities", "oof_embedding_probabilities", "oof_probabilities",

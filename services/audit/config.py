@@ -14,9 +14,6 @@ AUDIT_SOURCES = ("annotations", "reference")
 DEFAULT_MODEL = "hybrid"
 #: the sentence vectors the audit reads (neighbours and duplicates come from these alone)
 DEFAULT_ENCODER = "minilm"
-#: encoders a default audit also averages over when they are fetched (README, "How the defaults were
-#: chosen": the MiniLM|mpnet ensemble beat MiniLM alone on every suite data set it was measured on)
-RECOMMENDED_ALSO_ENCODERS = ("mpnet",)
 #: cleanlab's ``find_label_issues`` forks a process pool when ``n_jobs`` > 1 (its default: the
 #: physical cores); forking a process that runs job, heartbeat and Streamlit threads can leave the
 #: child waiting on a lock forever (the likely cause of an audit job that hung once in the browser
@@ -40,13 +37,16 @@ class AuditConfig(ConfigMixin):
     neighbours : nearest labelled neighbours kept per issue.
     refit : a second out-of-fold pass that trains without the labels the first pass flagged,
         averaged with the first (fixed-feature models only; ``benchmarks/suite.py`` measures it).
+        ``None`` (the default): on for the default ``model``, off for any other, so ``model="logreg"``
+        is plain cleanlab on out-of-fold logistic regression, the yardstick.
     weighted : mix the two views of ``hybrid`` by the weight whose out-of-fold log-loss on the given
         labels is lowest (``services.audit.oof.mixing_weights``) instead of half and half.
     also_encoders : more encoders (e.g. ``["mpnet"]``): the model's out-of-fold probabilities on each
         one's vectors are averaged with those on ``encoder``'s, an ensemble across encoders
         (classification and multi-label audits with a model of ``AUDIT_MODELS``; neighbours and
-        duplicates still come from ``encoder``). ``None`` (the default): :func:`recommended_also_encoders`,
-        decided when the audit runs and stored as the list it became; ``[]``: ``encoder`` alone.
+        duplicates still come from ``encoder``). ``None`` (the default): :func:`recommended_also_encoders`
+        (the stronger encoder for the default model), decided when the audit runs and stored as the list
+        it became; ``[]``: ``encoder`` alone.
     """
 
     source: str = "annotations"
@@ -55,7 +55,7 @@ class AuditConfig(ConfigMixin):
     encoder: str = DEFAULT_ENCODER
     seed: int = 0
     neighbours: int = 3
-    refit: bool = True
+    refit: bool | None = None
     weighted: bool = True
     adapter_config: dict[str, Any] = field(default_factory=dict)
     also_encoders: list[str] | None = None
@@ -70,6 +70,8 @@ class AuditConfig(ConfigMixin):
             raise ValidationError("neighbours must be >= 0")
         if self.also_encoders is not None:
             self.also_encoders = _encoder_list(self.also_encoders, self.encoder)
+        if self.refit is None:
+            self.refit = self.model == DEFAULT_MODEL
         for name in ("refit", "weighted"):
             if not isinstance(getattr(self, name), bool):
                 raise ValidationError(f"{name} must be true or false, got {getattr(self, name)!r}")
@@ -94,14 +96,16 @@ def ensemble_applies(task: str, model: str) -> bool:
 
 
 def recommended_also_encoders(encoder: str, task: str, model: str) -> list[str]:
-    """What a default audit (``also_encoders=None``) averages over: :data:`RECOMMENDED_ALSO_ENCODERS` that
-    are fetched, for an embedding-model (``model`` of ``AUDIT_MODELS``) classification or multi-label audit
-    on the default encoder; else none (the ensemble was measured only there)."""
-    from workbench.samples.encoders import is_fetched
+    """What a default audit (``also_encoders=None``) averages over: the stronger encoder of
+    :func:`services.embeddings.stronger_encoder` (mpnet, when it is fetched, for MiniLM) for the default
+    ``model`` in a classification or multi-label audit; else none. Any other model runs on ``encoder``
+    alone unless told otherwise, so ``logreg`` stays the plain yardstick."""
+    from services.embeddings import stronger_encoder
 
-    if encoder != DEFAULT_ENCODER or not ensemble_applies(task, model):
+    if model != DEFAULT_MODEL or not ensemble_applies(task, model):
         return []
-    return [name for name in RECOMMENDED_ALSO_ENCODERS if is_fetched(name)]
+    stronger = stronger_encoder(encoder)
+    return [stronger] if stronger else []
 
 
 def check_source(source: str) -> str:

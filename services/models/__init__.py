@@ -10,6 +10,7 @@ from services.models.base import (
     ReadsWords,
     SpanPredictor,
     TorchClassifier,
+    UpgradesVectors,
     adapters_for,
     get_adapter,
     load_adapter,
@@ -18,5 +19,5 @@ from services.models.base import (
 )
 
 __all__ = ["ADAPTERS", "EmbeddingAware", "FineTuned", "ModelAdapter", "ReadsWords", "SpanPredictor", "TorchClassifier",
-           "adapters_for", "get_adapter",
+           "UpgradesVectors",            "adapters_for", "get_adapter",
            "load_adapter", "register", "supports"]

@@ -55,6 +55,12 @@ class ReadsWords(Protocol):
     def predict_proba_mixed(self, texts: Sequence[str], embeddings: Any) -> Any: ...
 
 
+class UpgradesVectors(Protocol):
+    """Reads the stronger fetched encoder's vectors instead of the project encoder's where the project allows
+    it (``model_encoder: auto``) and they are cached: each round builds it with the ``encoder=`` that
+    :func:`services.training.features.model_encoder` chose."""
+
+
 class FineTuned(Protocol):
     """Fine-tunes a pretrained network: built with ``base_model=`` (what the weights start from)."""
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from services import active_learning as al
-from services.embeddings import uncached_share
+from services.embeddings import embed, uncached_share
 from services.evaluation import evaluate
 from services.models.base import (
     ADAPTERS,
@@ -27,6 +27,7 @@ from services.models.base import (
     get_adapter,
     supports,
 )
+from services.training import features
 from services.training.data import Rows, eval_ids, eval_split, in_cold_start, pool_rows, training_rows
 from workbench.config import models_dir_for
 from workbench.errors import ValidationError
@@ -39,12 +40,13 @@ COLD_EVAL_SAMPLE = 500
 PROBS_DECIMALS = 4
 
 
-def build_adapter(name: str, project, store):
-    """A fresh adapter of registry ``name`` for the project, given what it declares it needs."""
+def build_adapter(name: str, project, store, encoder: str | None = None):
+    """A fresh adapter of registry ``name`` for the project, given what it declares it needs; an embedding-aware
+    one reads ``encoder``'s vectors (default: the project's)."""
     cls = ADAPTERS.get(name)
     config: dict[str, Any] = {}
     if supports(cls, EmbeddingAware):
-        config.update(store=store, encoder=project.settings.encoder)  # the cached sentence vectors
+        config.update(store=store, encoder=encoder or project.settings.encoder)  # the cached sentence vectors
     if supports(cls, FineTuned):
         config["base_model"] = project.settings.base_model
     return get_adapter(name, project.task, project.labels, **config)
@@ -198,15 +200,18 @@ def _sample(rows: Rows, limit: int | None = None) -> tuple[Rows, Rows]:
 
 def _fit_and_score(store, project, adapter_name: str, spec, train: Rows, pool: Rows, pool_emb, evalset: Rows,
                    head: int, report: ProgressFn) -> tuple[Outcome, list[Any]]:
+    encoder = _model_encoder(store, project, adapter_name, train, pool, evalset, scaled(report, 0.0, 0.1))
     report(0.1, f"training {adapter_name} on {len(train)} labels")
-    adapter = build_adapter(adapter_name, project, store)
+    adapter = build_adapter(adapter_name, project, store, encoder)
     t = time.perf_counter()
     adapter.fit(train.texts, train.values, progress=scaled(report, 0.1, 0.6))
     train_seconds = time.perf_counter() - t
     report(0.65, "evaluating")
     eval_pred = predict(adapter, project, evalset.texts)[1] if len(evalset) else []
     report(0.75, f"predicting {len(pool)} pool records")
-    probs, values, conf = predict(adapter, project, pool.texts, pool_emb)
+    model_emb = pool_emb if encoder == project.settings.encoder or pool_emb is None else \
+        embed(pool.texts, encoder=encoder, store=store)  # cached by _model_encoder
+    probs, values, conf = predict(adapter, project, pool.texts, model_emb)
     scores = np.zeros(0)
     if len(pool):
         labelled_emb = embed_texts(store, project, train.texts) if spec.name == "margin_kcenter" else None
@@ -214,6 +219,16 @@ def _fit_and_score(store, project, adapter_name: str, spec, train: Rows, pool: R
                                  labelled_embeddings=labelled_emb, multilabel=project.task == "multilabel")
     keep_probs = probs if project.task != "ner" else None
     return Outcome(adapter, adapter_name, values, conf, scores, keep_probs, train_seconds=train_seconds), eval_pred
+
+
+def _model_encoder(store, project, adapter_name: str, train: Rows, pool: Rows, evalset: Rows,
+                   report: ProgressFn) -> str:
+    """:func:`services.training.features.model_encoder` for the round's texts, labelled ones first."""
+    if features.wanted_encoder(project, adapter_name) is None:
+        return project.settings.encoder
+    report(0.0, "encoding ahead with the stronger encoder")
+    return features.model_encoder(store, project, adapter_name, [*train.texts, *evalset.texts, *pool.texts],
+                                  progress=report)
 
 
 def _cold_start(store, project, pool: Rows, pool_emb, evalset: Rows, head: int,
@@ -250,7 +265,10 @@ def commit(store, project, outcome: Outcome, pool: Rows, *, n_labels: int, strat
     root = Path(models_dir) if models_dir else models_dir_for(store.path)
     previous = store.get_project(project.id).active_model_version
     adapter_config = outcome.adapter.config.to_dict() if outcome.adapter is not None else {}
-    config = {"strategy": strategy, "encoder": project.settings.encoder, "cold_start": outcome.cold,
+    # whose vectors the model read: the project encoder's, or the stronger one's (services.training.features)
+    model_encoder = adapter_config.get("encoder", project.settings.encoder)
+    config = {"strategy": strategy, "encoder": project.settings.encoder, "model_encoder": model_encoder,
+              "cold_start": outcome.cold,
               "adapter_config": adapter_config, "zero_shot_check": outcome.zero_shot_check}
     version_id = store.add_model_version(project, outcome.adapter_name, project.labels, config=config,
                                          metrics=outcome.metrics, n_labels=n_labels,
@@ -268,7 +286,8 @@ def commit(store, project, outcome: Outcome, pool: Rows, *, n_labels: int, strat
         shutil.rmtree(path, ignore_errors=True)
         raise
     progress(1.0, "done")
-    return {"model_version_id": version_id, "adapter": outcome.adapter_name, "n_labels": n_labels,
+    return {"model_version_id": version_id, "adapter": outcome.adapter_name, "model_encoder": model_encoder,
+            "n_labels": n_labels,
             "metrics": {k: v for k, v in metrics.items() if k != "per_class"},
             "train_seconds": outcome.train_seconds, "pool": len(pool), "cold_start": outcome.cold}
 

@@ -263,6 +263,7 @@ def test_suite_default_audit_follows_the_products_recommended_encoders(reviews_c
     texts, y, names = data.movie_reviews("3class", reviews_csv)
     X = data.cached_embeddings(texts)
     noisy, _ = flip_any(y, len(names), 0.1, 0)
+    monkeypatch.setenv("WORKBENCH_STRONGER_ENCODER", "mpnet")
     fetched = bool(audit.recommended_also_encoders("minilm", "classification", "hybrid"))
     if fetched:  # the default is the MiniLM|mpnet ensemble, as in the product
         assert np.allclose(AUDIT_METHODS["default"](texts, X, noisy, names),

@@ -82,6 +82,21 @@ def test_cli_single_pass_and_even_mix_are_stored_with_the_audit(store, noisy_pro
     assert config["refit"] is False and config["weighted"] is False
 
 
+def test_cli_model_logreg_is_plain_cleanlab_the_yardstick(store, noisy_project, capsys, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_STRONGER_ENCODER", "mpnet")  # even where mpnet is fetched
+    store.close()
+    assert main(["--db", str(store.path), "audit", "films", "--source", "reference", "--folds", "4",
+                 "--model", "logreg", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    from workbench.store import Store
+
+    with Store(store.path) as s:
+        config = s.get_audit(out["audit_id"])["config"]
+    assert config["refit"] is False and config["also_encoders"] == [] and config["model"] == "logreg"
+    assert out["method"].startswith("logreg@minilm/4-fold")
+    assert audit.AuditConfig().refit is True and audit.AuditConfig(model="logreg", refit=True).refit is True
+
+
 def test_cli_errors_are_one_line(store, noisy_project, capsys):
     store.close()
     assert main(["--db", str(store.path), "audit", "films"]) == 2  # no human annotations yet
@@ -180,14 +195,23 @@ def test_recommended_ensemble_needs_mpnet_fetched_and_an_embedding_audit_on_mini
     from workbench import config
 
     monkeypatch.setattr(config, "ENCODERS_DIR", tmp_path / "encoders")
+    monkeypatch.setenv("WORKBENCH_STRONGER_ENCODER", "mpnet")
     assert audit.recommended_also_encoders("minilm", "classification", "hybrid") == []  # not fetched
     (tmp_path / "encoders" / "all-mpnet-base-v2").mkdir(parents=True)
     (tmp_path / "encoders" / "all-mpnet-base-v2" / "model.safetensors").write_bytes(b"")
     assert audit.recommended_also_encoders("minilm", "classification", "hybrid") == ["mpnet"]
-    assert audit.recommended_also_encoders("minilm", "multilabel", "logreg") == ["mpnet"]
+    assert audit.recommended_also_encoders("minilm", "multilabel", "hybrid") == ["mpnet"]
+    # only the default model gets it: logreg stays the plain yardstick, the others run as named
+    assert audit.recommended_also_encoders("minilm", "multilabel", "logreg") == []
+    assert audit.recommended_also_encoders("minilm", "classification", "knn") == []
     assert audit.recommended_also_encoders("minilm", "ner", "hybrid") == []
     assert audit.recommended_also_encoders("minilm", "classification", "setfit") == []
     assert audit.recommended_also_encoders("minilm-int8", "classification", "hybrid") == []
+    monkeypatch.setenv("WORKBENCH_STRONGER_ENCODER", "none")  # a machine that keeps MiniLM alone
+    assert audit.recommended_also_encoders("minilm", "classification", "hybrid") == []
+    monkeypatch.setenv("WORKBENCH_STRONGER_ENCODER", "bert")
+    with pytest.raises(ValidationError, match="WORKBENCH_STRONGER_ENCODER"):
+        audit.recommended_also_encoders("minilm", "classification", "hybrid")
     assert audit.ensemble_applies("multilabel", "knn") and not audit.ensemble_applies("classification", "ner")
 
 
@@ -201,9 +225,7 @@ def test_a_default_audit_without_mpnet_runs_on_minilm_alone_and_stores_that(stor
     assert meta["config"]["also_encoders"] == [] and meta["method"].startswith("hybrid@minilm/")
 
 
-@pytest.mark.skipif(not audit.recommended_also_encoders("minilm", "classification", "hybrid"),
-                    reason="mpnet is not fetched (make encoders; make test fetches it)")
-def test_a_default_audit_with_mpnet_fetched_is_the_minilm_mpnet_ensemble(store, noisy_project, capsys):
+def test_a_default_audit_with_mpnet_fetched_is_the_minilm_mpnet_ensemble(store, noisy_project, capsys, stronger_on):
     project, ids, texts = noisy_project
     meta = audit.get_audit(store, audit.run_audit(store, project, audit.AuditConfig(source="reference")))
     assert meta["config"]["also_encoders"] == ["mpnet"] and meta["method"].startswith("hybrid@minilm|mpnet/")

@@ -9,11 +9,15 @@ import statistics
 import numpy as np
 import pytest
 
-from services.simulate import curve_area, simulate
+from services import training
+from services.simulate import curve_area, pipeline, simulate
 from tests.conftest import add_texts
 from workbench.api.cli import main
 from workbench.config import SAMPLES_DIR
-from workbench.store import Store
+from workbench.errors import UnknownNameError
+from workbench.queue import queue_preview
+from workbench.store import NewRecord, Store
+from workbench.types import text_hash
 
 N_RECORDS = 240
 SEEDS = (0, 1, 2, 3, 4)  # one seed is noise on 240 records; five show the trend
@@ -108,3 +112,73 @@ def test_cli_rejects_unknown_strategy(store, movie_project, capsys):
     code = main(["--db", str(store.path), "simulate", "movies", "--strategy", "bald"])
     assert code == 2
     assert "unknown query strategy 'bald'; valid: random" in capsys.readouterr().err
+
+
+def _split_project(store, movie_data, name: str):
+    """The slice with its last quarter as split 'test': simulation and live queue then share one pool."""
+    texts, labels, cache_path = movie_data
+    store.execute("ATTACH DATABASE ? AS cache", (str(cache_path),))
+    with store.atomic():
+        store.execute("INSERT OR IGNORE INTO main.embeddings SELECT * FROM cache.embeddings")
+    store.execute("DETACH DATABASE cache")
+    project = store.create_project(name, "classification", ["fresh", "rotten", "plot"])
+    n_train = len(texts) * 3 // 4
+    ids = store.insert_records(project.id, [NewRecord(uid=text_hash(t), text=t, external_id=str(i),
+                                                      split="train" if i < n_train else "test")
+                                            for i, t in enumerate(texts)])
+    store.set_reference_labels(project.id, zip(ids, labels))
+    return store.get_project(project.id)
+
+
+def test_no_named_part_simulates_the_projects_own_pipeline_from_the_live_cold_start_queue(store, movie_data):
+    project = _split_project(store, movie_data, "split")
+    result = simulate(store, "split", seed_size=12, batch=12, budget=36, seed=0, full_pool=False)
+    assert (result["seeding"], result["adapter"], result["strategy"]) == ("cold", "hybrid", "margin")
+    assert result["run"] == "sim:margin:hybrid:seed0:cold" and result["model_encoder"] == "minilm"
+    assert [p["labels"] for p in result["curve"]] == [12, 24, 36]  # the cold-start round is no point
+    # the first labels are what the live queue serves a new project first: its cold-start round's picks
+    live = _split_project(store, movie_data, "live")
+    training.start_first_order(store, live, wait=True)
+    served = [r.text for r in queue_preview(store, store.get_project(live.id), "ann", 12)]
+    assert [r.text for r in store.get_records(result["first"])] == served
+    assert store.model_versions(project) == []  # the user's project got the curve only
+
+
+def test_a_named_part_runs_a_comparison_whose_other_parts_are_the_yardsticks(store, movie_project):
+    assert pipeline(movie_project, strategy="random") == {"seeding": "random", "strategy": "random",
+                                                          "adapter": "logreg"}
+    assert pipeline(movie_project, adapter="hybrid") == {"seeding": "random", "strategy": "margin",
+                                                         "adapter": "hybrid"}
+    assert pipeline(movie_project, seeding="cold") == {"seeding": "cold", "strategy": "margin", "adapter": "logreg"}
+    with pytest.raises(UnknownNameError, match="unknown seeding 'kmeans'; valid: cold, random"):
+        pipeline(movie_project, seeding="kmeans")
+    random_seeded = simulate(store, "movies", strategy="margin", seed_size=12, batch=12, budget=24, seed=1,
+                             full_pool=False)
+    cold_seeded = simulate(store, "movies", strategy="margin", seeding="cold", seed_size=12, batch=12, budget=24,
+                           seed=1, full_pool=False)
+    assert random_seeded["run"] == "sim:margin:logreg:seed1" and cold_seeded["run"] == "sim:margin:logreg:seed1:cold"
+    assert set(random_seeded["first"]) != set(cold_seeded["first"])
+
+
+def test_cli_simulate_without_options_names_what_it_ran(store, movie_project, capsys):
+    store.close()
+    assert main(["--db", str(store.path), "simulate", "movies", "--seed-size", "12", "--batch", "12",
+                 "--budget", "24", "--no-full-pool", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["seeding"], out["adapter"], out["strategy"], out["model_encoder"]) == ("cold", "hybrid", "margin",
+                                                                                      "minilm")
+    assert main(["--db", str(store.path), "simulate", "movies", "--seeding", "best"]) == 2
+    assert "unknown seeding 'best'; valid: cold, random" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_projects_pipeline_reads_the_stronger_encoder_when_it_is_fetched(store, movie_project, stronger_on):
+    from services.embeddings import model_key
+
+    result = simulate(store, "movies", seed_size=12, batch=12, budget=24, seed=0, full_pool=False)
+    assert result["model_encoder"] == "mpnet"  # every vector was encoded first (cached in the user's store)
+    texts = [r.text for r in store.get_records(sorted(store.reference_labels(movie_project.id)))]
+    assert store.count_vectors(model_key("mpnet"), [text_hash(t) for t in texts]) == len(texts)
+    yardstick = simulate(store, "movies", strategy="margin", seed_size=12, batch=12, budget=24, seed=0,
+                         full_pool=False)
+    assert yardstick["model_encoder"] == "minilm"  # logreg reads the project encoder, always

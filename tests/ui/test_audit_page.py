@@ -112,6 +112,7 @@ def test_the_ensemble_box_starts_with_mpnet_only_when_it_is_fetched(db, audited,
     from workbench import config
 
     monkeypatch.setattr(config, "ENCODERS_DIR", tmp_path / "encoders")
+    monkeypatch.setenv("WORKBENCH_STRONGER_ENCODER", "mpnet")  # the tests turn it off elsewhere (conftest)
     assert start("pages/audit.py", annotator="alice").multiselect(key="audit.also_encoders").value == []
     (tmp_path / "encoders" / "all-mpnet-base-v2").mkdir(parents=True)
     (tmp_path / "encoders" / "all-mpnet-base-v2" / "model.safetensors").write_bytes(b"")  # looks fetched

@@ -12,6 +12,11 @@ class EmbeddingsMixin:
         sql = "SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN ({marks})"
         return {row[0]: row[1] for row in self.select_in(sql, list(hashes), (key,))}
 
+    def cached_hashes(self, key: str, hashes: Sequence[str]) -> set[str]:
+        """The ``hashes`` that have a cached vector of encoder ``key`` (no vector is read)."""
+        sql = "SELECT text_hash FROM embeddings WHERE model = ? AND text_hash IN ({marks})"
+        return {row[0] for row in self.select_in(sql, list(dict.fromkeys(hashes)), (key,))}
+
     def count_vectors(self, key: str, hashes: Sequence[str]) -> int:
         """How many of ``hashes`` have a cached vector of encoder ``key`` (no vector is read)."""
         sql = "SELECT COUNT(*) FROM embeddings WHERE model = ? AND text_hash IN ({marks})"

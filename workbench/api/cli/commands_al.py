@@ -9,23 +9,28 @@ from __future__ import annotations
 import json
 import sys
 
-from workbench.config import DEFAULT_STRATEGY
-
 STRATEGY_HELP = "query strategy: random, least_confidence, margin, entropy, margin_diverse, margin_kcenter, ..."
 
 
 def register(sub) -> None:
-    sim = sub.add_parser("simulate", help="simulate active learning with the reference labels as annotator")
+    sim = sub.add_parser("simulate", help="simulate active learning with the reference labels as annotator",
+                         description="With none of --strategy, --adapter and --seeding: the project's own pipeline "
+                                     "(the live cold-start queue, then its adapter and strategy). Naming any of them "
+                                     "runs a comparison whose other parts are the yardstick's: a random seed set, "
+                                     "margin, plain logreg.")
     sim.add_argument("name", help="project name")
-    sim.add_argument("--strategy", default=DEFAULT_STRATEGY, help=STRATEGY_HELP)
-    sim.add_argument("--adapter", "--model", dest="adapter", default="logreg",
-                     help="what is trained: logreg, setfit, transformer, ner (--model is the older name)")
-    sim.add_argument("--seed-size", type=int, default=20, help="random labels before the first model")
+    sim.add_argument("--strategy", default=None, help=STRATEGY_HELP + " (comparison default: margin)")
+    sim.add_argument("--adapter", "--model", dest="adapter", default=None,
+                     help="what is trained: hybrid, logreg, setfit, transformer, ner (comparison default: logreg; "
+                          "--model is the older name)")
+    sim.add_argument("--seeding", default=None,
+                     help="the first labels: the live cold-start queue, or random (comparison default: random)")
+    sim.add_argument("--seed-size", type=int, default=20, help="labels before the first model")
     sim.add_argument("--batch", type=int, default=20, help="labels per round")
     sim.add_argument("--budget", type=int, default=500, help="stop after this many labels")
     sim.add_argument("--seed", type=int, default=0)
     sim.add_argument("--test-split", type=float, default=0.25, help="held-out share (unless records have split=test)")
-    sim.add_argument("--run", help="name of the curve (default sim:<strategy>:<adapter>:seed<seed>)")
+    sim.add_argument("--run", help="name of the curve (default sim:<strategy>:<adapter>:seed<seed>[:cold])")
     sim.add_argument("--no-full-pool", action="store_true", help="skip training on the whole pool")
     sim.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     sim.set_defaults(func=_simulate)
@@ -52,16 +57,17 @@ def _simulate(args, store) -> int:
         if not args.json:
             print(msg, file=sys.stderr)
 
-    result = simulate(store, args.name, strategy=args.strategy, adapter=args.adapter, seed_size=args.seed_size,
-                      batch=args.batch, budget=args.budget, seed=args.seed, test_split=args.test_split,
-                      run=args.run, full_pool=not args.no_full_pool, log=say)
+    result = simulate(store, args.name, strategy=args.strategy, adapter=args.adapter, seeding=args.seeding,
+                      seed_size=args.seed_size, batch=args.batch, budget=args.budget, seed=args.seed,
+                      test_split=args.test_split, run=args.run, full_pool=not args.no_full_pool, log=say)
     if args.json:
-        print(json.dumps({"curve": result["curve"], "full_pool": result["full_pool"], "run": result["run"],
-                          "strategy": result["strategy"], "adapter": result["adapter"], "seed": result["seed"],
-                          "seconds": result["seconds"]}, indent=2))
+        keys = ("curve", "full_pool", "run", "strategy", "adapter", "seeding", "model_encoder", "seed", "seconds")
+        print(json.dumps({k: result[k] for k in keys}, indent=2))
         return 0
     metric = "accuracy" if "accuracy" in result["curve"][0] else "f1"
-    print(f"{result['run']} ({result['seconds']} s)")
+    reads = f" on {result['model_encoder']} vectors" if result["model_encoder"] else ""
+    print(f"{result['run']}: {result['seeding']} seeding, {result['adapter']}{reads}, {result['strategy']} "
+          f"({result['seconds']} s)")
     for p in result["curve"]:
         print(f"  {p['labels']:5d} labels  {metric} {p.get(metric) or 0:.4f}  train {p['train_seconds']:.2f} s")
     if result["full_pool"]:

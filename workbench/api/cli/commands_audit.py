@@ -16,19 +16,22 @@ def register(sub) -> None:
                    help="audit the current human labels or the imported reference labels")
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     p.add_argument("--model", default=None,
-                   help="hybrid (default), logreg, knn or ensemble on cached embeddings, or an adapter name")
+                   help="hybrid (default: two passes, averaged over mpnet's vectors too when it is fetched), "
+                        "logreg (plain cleanlab on out-of-fold logistic regression: the yardstick), knn or "
+                        "ensemble on cached embeddings, or an adapter name")
     p.add_argument("--encoder", default=None,
                    help="sentence vectors the audit reads: minilm (default), minilm-int8, mpnet "
                         "(`python -m workbench models fetch mpnet` first), a local folder")
     p.add_argument("--also-encoder", action="append", default=None, metavar="ENCODER",
                    help="average the model's out-of-fold probabilities over this encoder's vectors too "
-                        "(repeatable; default: mpnet when it is fetched and the audit runs logreg/hybrid on "
-                        "minilm vectors)")
+                        "(repeatable; default: mpnet when it is fetched and the audit runs the default model "
+                        "on minilm vectors)")
     p.add_argument("--one-encoder", action="store_true",
                    help="no ensemble across encoders: only --encoder's vectors (faster)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--single-pass", action="store_true",
-                   help="skip the second out-of-fold pass without the first pass's flags (faster)")
+                   help="skip the second out-of-fold pass without the first pass's flags (faster; only the "
+                        "default model makes one unless told)")
     p.add_argument("--even-mix", action="store_true",
                    help="average hybrid's vector and word views half and half instead of weighting them")
     p.add_argument("--top", type=int, default=TOP, help="issues printed without --json")
@@ -86,7 +89,7 @@ def _audit(args, store) -> int:
     from workbench import api
 
     report = api.connect(store.path).audit(project.name, source=args.source, folds=args.folds, seed=args.seed,
-                                           refit=not args.single_pass, weighted=not args.even_mix,
+                                           refit=False if args.single_pass else None, weighted=not args.even_mix,
                                            **({"model": args.model} if args.model else {}),
                                            **({"encoder": args.encoder} if args.encoder else {}),
                                            also_encoders=[] if args.one_encoder else args.also_encoder)
