@@ -49,9 +49,10 @@ def test_the_weight_is_saved_with_the_version(tmp_path):
                        hybrid.predict_proba_mixed(word_texts[:6], noise[:6]), atol=1e-6)
 
 
-def test_the_default_is_still_half_and_half():
+def test_the_default_mix_is_chosen_out_of_fold():
     y, noise, _, word_texts = _data()
-    assert get_adapter("hybrid", "classification", LABELS).fit_mixed(word_texts, noise, y).vector_weight == 0.5
+    assert get_adapter("hybrid", "classification", LABELS).config.mix == "cv"
+    assert get_adapter("hybrid", "classification", LABELS).fit_mixed(word_texts, noise, y).vector_weight == 0.0
 
 
 @pytest.mark.parametrize("option", [{"mix": "median"}, {"mix_folds": 1}])
