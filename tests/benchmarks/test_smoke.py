@@ -185,10 +185,13 @@ def test_first_round_benchmark(reviews_csv, monkeypatch, capsys):
 
     monkeypatch.setattr(first_round, "MOVIE_CSV", reviews_csv)
     monkeypatch.setattr(training_jobs, "FIRST_ORDER_MIN_RECORDS", 100)
-    assert first_round.main(["--records", "120"]) == 0
+    assert first_round.main(["--records", "120", "--model-rounds", "2"]) == 0
     report = json.loads(capsys.readouterr().out)["sampled"]
     assert report["records"] == 120 and 0 < report["first_suggestions_s"] <= report["job_s"]
     assert report["next_round_s"] > 0
+    # no stronger encoder in the tests (conftest): both rounds read MiniLM, 10 more labels each
+    rounds = report["model_rounds"]
+    assert [r["model_encoder"] for r in rounds] == ["minilm", "minilm"] and rounds[1]["labels"] == rounds[0]["labels"] + 10
 
 
 def test_suite_methods_join_encoders_and_ensemble_across_them(reviews_csv):
