@@ -6,17 +6,19 @@ one run, on the same splits, seed sets, flips and seeds:
 
 - **al**: area under test accuracy from 20 to 500 labels (batches of 20, 25%
   test split). References: ``random`` and ``margin`` (small-text's
-  BreakingTies) with the plain ``logreg`` head, both from a random 20-label
-  seed set. ``default`` is the product's pipeline end to end: the cold-start
-  queue (one record per KMeans cluster, zero-shot accuracy while some label
-  has fewer than 2 examples), then ``DEFAULT_ADAPTERS["classification"]``
-  with ``DEFAULT_STRATEGY``.
+  BreakingTies) with the plain ``logreg`` head on MiniLM, both from a random
+  20-label seed set. ``default`` is the product's pipeline end to end: the
+  cold-start queue on MiniLM (one record per KMeans cluster, zero-shot accuracy
+  while some label has fewer than 2 examples), then
+  ``DEFAULT_ADAPTERS["classification"]`` on the vectors ``model_encoder: auto``
+  gives it (mpnet when it is fetched) with ``DEFAULT_STRATEGY``;
+  ``default@minilm`` the same on MiniLM alone (what runs without mpnet).
 - **audit**: random label flips (10% and 20%, to a uniformly drawn other
   class); precision@k (k = flips) of the label-quality ranking. Reference
   ``plain``: cleanlab on 5-fold out-of-fold plain logistic regression on the
   MiniLM vectors; ``default``: the product's audit (``AuditConfig()``, averaged
   over mpnet's vectors too when mpnet is fetched); ``default@minilm``: the same
-  on MiniLM alone (what runs without mpnet, and the audit table's column).
+  on MiniLM alone.
 
 Each table cell is mean ± std over seeds; "Δ" is the mean ± std of the paired
 per-seed difference to the reference, with the count of seeds it won.
@@ -45,7 +47,7 @@ from benchmarks.suite_report import render, render_zero_shot, write_readme
 
 AL_REFERENCE, AUDIT_REFERENCE = "margin", "plain"
 DEFAULT_AL = ("random", "margin", "default")
-DEFAULT_AUDIT = ("plain", "default@minilm")  # the audit default without mpnet; add `default` for the ensemble (README)
+DEFAULT_AUDIT = ("plain", "default@minilm", "default")
 
 
 def al_run(texts, X, y, names, method: str, seed: int, *, seed_size=20, batch=20, budget=500,

@@ -24,8 +24,10 @@ from typing import Any
 import numpy as np
 
 from services.active_learning import get_strategy
+from services.embeddings import embed, model_key
 from services.evaluation import evaluate
 from services.training import build_adapter, eval_split, predict, start_first_order, start_training
+from services.training.features import wanted_encoder
 from workbench.config import ProjectSettings
 from workbench.errors import ValidationError
 from workbench.queue import queue_preview
@@ -101,8 +103,6 @@ def _scratch_copy(store, source, workdir: Path, *, adapter: str, strategy: str, 
         # Encode once in the user's store (cached there for good), then share the vectors: the project
         # encoder's, and the stronger encoder's when the model reads it (every text has its vector from the
         # start, as in a live project once its first rounds have encoded ahead: services.training.features)
-        from services.embeddings import embed, model_key
-        from services.training.features import wanted_encoder
 
         for encoder in filter(None, (source.settings.encoder, wanted_encoder(project, adapter))):
             embed([r.text for r in records] + list(source.labels), encoder=encoder, store=store,
@@ -129,7 +129,9 @@ def _full_pool(scratch, project, oracle: dict[int, Any], pool: list[int]) -> dic
     """Metrics of the same model trained on every pool reference label (the ceiling)."""
     evalset = eval_split(scratch, project)
     recs = scratch.get_records(pool)
-    adapter = build_adapter(project.settings.adapter, project, scratch)
+    # the vectors the curve's models read (every one is cached in the scratch copy)
+    adapter = build_adapter(project.settings.adapter, project, scratch,
+                            wanted_encoder(project, project.settings.adapter))
     adapter.fit([r.text for r in recs], [oracle[r.id] for r in recs])
     predicted = predict(adapter, project, evalset.texts)[1]
     m = evaluate(project.task, project.labels, evalset.values, predicted, evalset.texts)
