@@ -9,10 +9,11 @@ from pages.ui import auth, charts, components, loaders, state
 from pages.ui.job_panel import ended_job_id, job_panel
 from services import evaluation, training
 from services.active_learning import NER_UNCERTAINTY_HELP, STRATEGIES, ZERO_SHOT_MIN_CHECK
-from services.embeddings import ENCODER_CHOICES, resolve_model
+from services.embeddings import ENCODER_CHOICES
 from services.models import adapters_for
 from services.training.features import MODEL_ENCODER_HELP
-from workbench.config import MODEL_ENCODERS, NER_UNCERTAINTIES, ProjectSettings
+from services.training.settings import change_settings
+from workbench.config import MODEL_ENCODERS, NER_UNCERTAINTIES
 from workbench.errors import WorkbenchError
 from workbench.store import Store
 
@@ -134,13 +135,9 @@ with loaders.ui_store() as store:
         if st.form_submit_button("Save settings"):
             try:
                 auth.require(store, "settings", project)
-                if encoder != settings.encoder:  # a new encoder that is not fetched: refused now, not at training
-                    resolve_model(encoder)
-                new = ProjectSettings.from_dict({**settings.to_dict(), "strategy": strategy, "adapter": adapter,
-                                                 "encoder": encoder, "retrain_every": int(every),
-                                                 "ner_uncertainty": ner_uncertainty,
+                change_settings(store, project, {"strategy": strategy, "adapter": adapter, "encoder": encoder,
+                                                 "retrain_every": int(every), "ner_uncertainty": ner_uncertainty,
                                                  "model_encoder": model_encoder})
-                store.update_project(project, settings=new)
                 _notice("success", "Settings saved; they apply from the next training.")
             except WorkbenchError as exc:
                 _notice("error", str(exc))

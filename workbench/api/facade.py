@@ -77,6 +77,17 @@ class Workbench:
         with self.store() as s:
             return duplicate_settings(s, s.get_project(project), new_name)
 
+    def settings(self, project: str, **changes: Any) -> config.ProjectSettings:
+        """The project's active-learning settings after ``changes`` (none: just read them); see
+        :func:`services.training.settings.change_settings` for what is checked."""
+        with self.store() as s:
+            p = s.get_project(project)
+            if not changes:
+                return p.settings
+            from services.training.settings import change_settings
+
+            return change_settings(s, p, changes).settings
+
     def archive_project(self, project: str, archived: bool = True) -> Project:
         with self.store() as s:
             return s.set_archived(s.get_project(project), archived)

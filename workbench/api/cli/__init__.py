@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`... | head`): not a failure of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so exit's flush does not raise again
+        return 0
     except Exception as exc:  # a bug, not bad input: still one line, never a traceback (unless asked for)
         if os.environ.get("WORKBENCH_DEBUG"):
             raise

@@ -1,4 +1,4 @@
-"""``project create|list|rename|duplicate|archive|delete`` and ``status``."""
+"""``project create|list|rename|duplicate|archive|delete|settings`` and ``status``."""
 
 from __future__ import annotations
 
@@ -35,6 +35,15 @@ def register(sub) -> None:
     delete.add_argument("--confirm", required=True, metavar="NAME", help="the project's name again")
     delete.set_defaults(func=_delete)
 
+    settings = psub.add_parser("settings", help="show or change a project's active-learning settings",
+                               description="KEY=VALUE pairs change settings (the Active learning page's form): "
+                                           "values are read as JSON where they parse (20, true, {\"spam\": \"p\"}), "
+                                           "else as text (margin, hybrid). All are checked before any is saved.")
+    settings.add_argument("name")
+    settings.add_argument("changes", nargs="*", metavar="KEY=VALUE")
+    settings.add_argument("--json", action="store_true", help="print the settings as JSON")
+    settings.set_defaults(func=_settings)
+
     status = sub.add_parser("status", help="counts for one project")
     status.add_argument("name")
     status.add_argument("--json", action="store_true", help="print JSON on stdout")
@@ -68,6 +77,29 @@ def _delete(args, store) -> None:
 
     path = delete_project(store, store.get_project(args.name), args.confirm)
     print(f"deleted {args.name!r}; backup: {path}")
+
+
+def _settings(args, store) -> None:
+    from workbench import api
+    from workbench.errors import ValidationError
+
+    changes = {}
+    for pair in args.changes:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValidationError(f"{pair!r} is not KEY=VALUE; e.g. strategy=margin or retrain_every=20")
+        try:
+            changes[key.strip()] = json.loads(raw)
+        except ValueError:
+            changes[key.strip()] = raw  # plain text: a name such as margin or hybrid
+    current = api.connect(store.path).settings(args.name, **changes).to_dict()
+    if args.json:
+        print(json.dumps(current, indent=2, ensure_ascii=False))
+        return
+    if changes:
+        print(f"saved {', '.join(changes)} for {args.name!r}; they apply from the next training")
+    for key, value in current.items():
+        print(f"  {key}: {json.dumps(value, ensure_ascii=False)}")
 
 
 def _list(args, store) -> None:
