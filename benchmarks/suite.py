@@ -122,6 +122,26 @@ def run_suite(parts: Sequence[str], datasets: Sequence[str], seeds: Sequence[int
     return result
 
 
+def merge_results(results: Sequence[dict]) -> dict:
+    """One result of several :func:`run_suite` results on the same seeds (e.g. one process per data set),
+    data sets in :data:`SUITE` order; a data set in two of them keeps the later one's methods too."""
+    seeds = {tuple(r["seeds"]) for r in results}
+    if len(seeds) != 1:
+        raise SystemExit(f"the results ran on different seeds ({sorted(seeds)}); merge runs of the same seeds")
+    merged: dict = {"seeds": list(seeds.pop()), "datasets": {}, "al": {}, "audit": {}, "zeroshot": {}}
+    for r in results:
+        merged["datasets"].update(r["datasets"])
+        merged["zeroshot"].update(r["zeroshot"])
+        for part in ("al", "audit"):
+            for name, settings in r[part].items():
+                for setting, by_method in settings.items():
+                    merged[part].setdefault(name, {}).setdefault(setting, {}).update(by_method)
+    order = list(SUITE)
+    for part in ("al", "audit", "zeroshot"):
+        merged[part] = dict(sorted(merged[part].items(), key=lambda kv: order.index(kv[0])))
+    return merged
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     p = argparse.ArgumentParser(prog="python -m benchmarks.suite", description=__doc__.splitlines()[0])
@@ -137,11 +157,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--budget", type=int, default=500)
     p.add_argument("--json", type=Path, help="write the raw per-seed values here")
     p.add_argument("--readme", type=Path, help="replace the suite tables between its markers in this file")
+    p.add_argument("--from-json", metavar="A.json,B.json",
+                   help="run nothing: merge these --json results (runs split by data set) into the tables")
     args = p.parse_args(argv)
     parts = ("zeroshot", "al", "audit") if args.part == "all" else (args.part,)
-    result = run_suite(parts, args.datasets.split(","), list(range(args.first_seed, args.first_seed + args.seeds)), args.al_methods.split(","),
-                       args.audit_methods.split(","), [float(r) for r in args.rates.split(",")],
-                       seed_size=args.seed_size, batch=args.batch, budget=args.budget)
+    if args.from_json:
+        result = merge_results([json.loads(Path(f).read_text()) for f in args.from_json.split(",")])
+        parts = tuple(part for part in parts if result[part])
+    else:
+        result = run_suite(parts, args.datasets.split(","), list(range(args.first_seed, args.first_seed + args.seeds)),
+                           args.al_methods.split(","), args.audit_methods.split(","),
+                           [float(r) for r in args.rates.split(",")],
+                           seed_size=args.seed_size, batch=args.batch, budget=args.budget)
     tables = {part: render_zero_shot(result) if part == "zeroshot" else
               render(result, part, AL_REFERENCE if part == "al" else AUDIT_REFERENCE) for part in parts}
     for table in tables.values():

@@ -118,7 +118,7 @@ MODELS: dict[str, Callable] = {
     "logreg": _logreg_probs,
     "logreg_c10": lambda ctx, lab, y, k: _logreg_probs(ctx, lab, y, k, C=10.0),
     "hybrid": _adapter_probs("hybrid"),
-    # the two heads half and half (the default), and mixed by the out-of-fold weight (opt-in)
+    # the two heads mixed by the out-of-fold weight (the default), and half and half (the old default)
     "hybrid_mean": _adapter_probs("hybrid", mix="mean"),
     "hybrid_cv": _adapter_probs("hybrid", mix="cv"),
     # vocabulary and IDF from every text of the data set (the product sees only the labelled ones)

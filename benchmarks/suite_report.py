@@ -21,7 +21,9 @@ def render(result: dict, part: str, reference: str) -> str:
     """One row per data set and setting, one column per method; non-reference cells add the paired
     per-seed difference to ``reference`` (mean ± std) and how many seeds it won."""
     rows = result[part]
-    methods = list(next(iter(next(iter(rows.values())).values())))
+    # every method any data set ran, in first-seen order; a data set that did not run one gets "-"
+    methods = list(dict.fromkeys(m for settings in rows.values() for by_method in settings.values()
+                                 for m in by_method))
     head = ["data set (texts, classes)", "measure"] + [f"{m} (reference)" if m == reference else m
                                                       for m in methods]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -29,7 +31,8 @@ def render(result: dict, part: str, reference: str) -> str:
         info = result["datasets"][name]
         for setting, by_method in settings.items():
             ref = by_method.get(reference)
-            cells = [_cell(by_method[m], None if m == reference or ref is None else ref) for m in methods]
+            cells = [_cell(by_method[m], None if m == reference or ref is None else ref) if m in by_method else "-"
+                     for m in methods]
             lines.append(f"| {name} ({info['n']:,}, {info['classes']}) | {setting} | " + " | ".join(cells) + " |")
     lines.append(f"\n{len(result['seeds'])} seeds ({', '.join(map(str, result['seeds']))}); "
                  "Δ = paired per-seed difference to the reference, then seeds won.")

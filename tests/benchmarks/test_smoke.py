@@ -177,6 +177,15 @@ def test_suite_runs_every_part_and_writes_its_readme_tables(reviews_csv, monkeyp
     raw = json.loads((tmp_path / "out" / "suite.json").read_text())
     assert len(raw["al"]["movie_reviews"]["auc@40"]["default"]) == 2
     assert "| movie_reviews | " in text and 0 <= raw["zeroshot"]["movie_reviews"]["accuracy"] <= 1
+    # a second process's run on another data set, other methods: merged into one table, "-" where not run
+    other = {"seeds": raw["seeds"], "datasets": {"debates": {"n": 9, "classes": 3}}, "zeroshot": {}, "audit": {},
+             "al": {"debates": {"auc@40": {"margin": [0.5, 0.6], "default@minilm": [0.7, 0.7]}}}}
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    assert suite.main(["al", "--from-json", f"{tmp_path / 'out' / 'suite.json'},{tmp_path / 'other.json'}",
+                       "--readme", str(readme)]) == 0
+    merged = readme.read_text(encoding="utf-8").split("suite-al:start")[1].split("suite-al:end")[0]
+    assert merged.index("| movie_reviews (120, 3)") < merged.index("| debates (9, 3) | auc@40 | - | 0.550 ± 0.050 | - |")
+    assert "0.700 ± 0.000 (Δ +0.150 ± 0.050, 2/2)" in merged
 
 
 def test_first_round_benchmark(reviews_csv, monkeypatch, capsys):
