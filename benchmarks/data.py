@@ -13,7 +13,7 @@ import numpy as np
 from workbench.config import DATA_DIR, SAMPLES_DIR
 from workbench.errors import NotFoundError
 from workbench.samples import FETCH_HINT
-from workbench.samples.suite_parsers import DEBATE_PARTIES, FORTUNE_TOPICS, WORDNET_NOUN_FILES
+from workbench.samples.suite_parsers import DEBATE_PARTIES, FORTUNE_TOPICS, TWEET_SENTIMENTS, WORDNET_NOUN_FILES
 from workbench.text import bio_to_spans, entity_types, join_words, parse_conll
 from workbench.types import text_hash
 
@@ -89,6 +89,7 @@ SUITE = {
     "wordnet_nouns": ("wordnet_nouns.jsonl", "dictionary definitions by semantic field",
                       tuple(WORDNET_NOUN_FILES.values())),
     "debates": ("debates_2016.jsonl", "2016 US debate statements by side", tuple(DEBATE_PARTIES.values())),
+    "tweet_sentiment": ("tweet_sentiment.jsonl", "tweet sentiment", TWEET_SENTIMENTS),
 }
 SUITE_FETCH_HINT = "python -m workbench samples fetch --suite"
 

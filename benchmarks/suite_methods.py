@@ -206,6 +206,10 @@ AL_METHODS: dict[str, ALMethod] = {
     # gives it (mpnet when it is fetched), the default strategy; ``default@minilm`` without mpnet
     "default": ALMethod("cold", DEFAULT_ADAPTERS["classification"], DEFAULT_STRATEGY, model_encoder=AUTO),
     "default@minilm": ALMethod("cold", DEFAULT_ADAPTERS["classification"], DEFAULT_STRATEGY),
+    # the candidates the default was chosen from, shaped like it (cold start on MiniLM, model on mpnet):
+    # the two heads half and half, and the plain logistic head alone
+    "default_even_mix": ALMethod("cold", "hybrid_mean", DEFAULT_STRATEGY, model_encoder=AUTO),
+    "default_logreg": ALMethod("cold", "logreg", DEFAULT_STRATEGY, model_encoder=AUTO),
     "cold+margin": ALMethod("cold", "logreg", "margin"),
     "power_entropy": ALMethod("random", "logreg", "power_entropy"),
     "cluster_margin": ALMethod("random", "logreg", "cluster_margin"),

