@@ -93,6 +93,26 @@ def test_debates_label_the_side_and_name_a_bad_row():
         suite_parsers.parse_debates(gzip.compress(bad.encode()))
 
 
+def test_tweet_sentiment_draws_a_fixed_sample_of_unambiguous_tweets_and_names_a_bad_row():
+    csv_bytes = ("sentiment,confidence,text\n"
+                 "negative,0.75,I do not trust it\n"
+                 "positive,1,Love it \xd1 really\n"   # a byte that is not UTF-8, as in the corpus
+                 "neutral,,Same text\n"
+                 "positive,0.6,Same text\n"            # under two labels: ambiguous, dropped
+                 "neutral,0.5,   \n"
+                 "neutral,0.9,News at six\n").encode("latin-1")
+    rows = suite_parsers.parse_tweet_sentiment(csv_bytes, size=2)
+    assert rows == suite_parsers.parse_tweet_sentiment(csv_bytes, size=2)  # the same draw every time
+    every = suite_parsers.parse_tweet_sentiment(csv_bytes, size=3)
+    assert [(r["id"], r["label"]) for r in every] == [("tweet-00001", "negative"), ("tweet-00002", "positive"),
+                                                      ("tweet-00006", "neutral")]
+    assert every[1]["text"] == "Love it \ufffd really" and every[0]["confidence"] == "0.75"
+    with pytest.raises(DataFileError, match="only 3 unambiguous tweets"):
+        suite_parsers.parse_tweet_sentiment(csv_bytes, size=4)
+    with pytest.raises(DataFileError, match="line 2.*'angry'"):
+        suite_parsers.parse_tweet_sentiment(b"sentiment,confidence,text\nangry,1,grr\n", size=1)
+
+
 def test_a_debian_source_installs_from_its_package_and_stays_out_of_the_plain_fetch(tmp_path):
     files = {f"usr/share/games/fortunes/{t}": f"A {t} fortune.\n%\nMore {t}.\n".encode()
              for t in suite_parsers.FORTUNE_TOPICS}
@@ -108,4 +128,4 @@ def test_a_debian_source_installs_from_its_package_and_stays_out_of_the_plain_fe
     plain = {s.name for s in samples.status(tmp_path)}
     suite = {s.name for s in samples.status(tmp_path, suite=True)}
     assert plain == {"rotten_tomatoes", "wnut16", "spam_assassin"}
-    assert suite - plain == {"fortunes", "wordnet_nouns", "debates"}
+    assert suite - plain == {"fortunes", "wordnet_nouns", "debates", "tweet_sentiment"}
