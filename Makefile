@@ -105,7 +105,7 @@ bench-argilla: samples argilla-venv
 	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.argilla_sync --sizes 1000,10000
 
 # every suite data set, method and seed side by side; rewrites the README's suite tables
-bench-suite: setup
+bench-suite: encoders
 	$(PY) -m workbench samples fetch --suite
 	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.suite all --seeds 5 --readme README.md --json artifacts/suite.json
 

@@ -46,7 +46,7 @@ from benchmarks.suite_methods import AL_METHODS, AUDIT_METHODS, flip_any
 from benchmarks.suite_report import render, render_zero_shot, write_readme
 
 AL_REFERENCE, AUDIT_REFERENCE = "margin", "plain"
-DEFAULT_AL = ("random", "margin", "default")
+DEFAULT_AL = ("random", "margin", "default", "default@minilm")
 DEFAULT_AUDIT = ("plain", "default@minilm", "default")
 
 
@@ -122,9 +122,10 @@ def run_suite(parts: Sequence[str], datasets: Sequence[str], seeds: Sequence[int
     return result
 
 
-def merge_results(results: Sequence[dict]) -> dict:
+def merge_results(results: Sequence[dict], methods: dict[str, Sequence[str]] | None = None) -> dict:
     """One result of several :func:`run_suite` results on the same seeds (e.g. one process per data set),
-    data sets in :data:`SUITE` order; a data set in two of them keeps the later one's methods too."""
+    data sets in :data:`SUITE` order; a data set in two of them keeps the later one's methods too.
+    ``methods`` (part -> names) keeps those methods alone, in that order."""
     seeds = {tuple(r["seeds"]) for r in results}
     if len(seeds) != 1:
         raise SystemExit(f"the results ran on different seeds ({sorted(seeds)}); merge runs of the same seeds")
@@ -139,6 +140,10 @@ def merge_results(results: Sequence[dict]) -> dict:
     order = list(SUITE)
     for part in ("al", "audit", "zeroshot"):
         merged[part] = dict(sorted(merged[part].items(), key=lambda kv: order.index(kv[0])))
+    for part, names in (methods or {}).items():
+        for settings in merged[part].values():
+            for setting, by_method in settings.items():
+                settings[setting] = {m: by_method[m] for m in names if m in by_method}
     return merged
 
 
@@ -149,8 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--datasets", default=",".join(SUITE), help=f"comma-separated ({', '.join(SUITE)})")
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--first-seed", type=int, default=0, help="seeds run from here (tuning used 100 and up)")
-    p.add_argument("--al-methods", default=",".join(DEFAULT_AL), help=f"of {', '.join(AL_METHODS)}")
-    p.add_argument("--audit-methods", default=",".join(DEFAULT_AUDIT), help=f"of {', '.join(AUDIT_METHODS)}")
+    p.add_argument("--al-methods", default=",".join(DEFAULT_AL),
+                   help=f"of {', '.join(AL_METHODS)}; with --from-json, the columns to show")
+    p.add_argument("--audit-methods", default=",".join(DEFAULT_AUDIT),
+                   help=f"of {', '.join(AUDIT_METHODS)}; with --from-json, the columns to show")
     p.add_argument("--rates", default="0.1,0.2")
     p.add_argument("--seed-size", type=int, default=20)
     p.add_argument("--batch", type=int, default=20)
@@ -162,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     parts = ("zeroshot", "al", "audit") if args.part == "all" else (args.part,)
     if args.from_json:
-        result = merge_results([json.loads(Path(f).read_text()) for f in args.from_json.split(",")])
+        result = merge_results([json.loads(Path(f).read_text()) for f in args.from_json.split(",")],
+                               {"al": args.al_methods.split(","), "audit": args.audit_methods.split(",")})
         parts = tuple(part for part in parts if result[part])
     else:
         result = run_suite(parts, args.datasets.split(","), list(range(args.first_seed, args.first_seed + args.seeds)),
