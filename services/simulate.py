@@ -103,7 +103,6 @@ def _scratch_copy(store, source, workdir: Path, *, adapter: str, strategy: str, 
         # Encode once in the user's store (cached there for good), then share the vectors: the project
         # encoder's, and the stronger encoder's when the model reads it (every text has its vector from the
         # start, as in a live project once its first rounds have encoded ahead: services.training.features)
-
         for encoder in filter(None, (source.settings.encoder, wanted_encoder(project, adapter))):
             embed([r.text for r in records] + list(source.labels), encoder=encoder, store=store,
                   progress=lambda fraction, message, encoder=encoder: say(f"{encoder}: {message}"))
