@@ -3,11 +3,11 @@
 With ``model_encoder: auto`` (the default), an adapter that declares :class:`~services.models.UpgradesVectors`
 (the default ``hybrid``) reads the vectors of :func:`services.embeddings.stronger_encoder` (mpnet, when it
 is fetched, for a project on MiniLM) once every text of the round has one. On the active-learning suite
-that took the default from a tie with margin + ``logreg`` on MiniLM to several points ahead on every data
-set (README, "How the defaults were chosen"). mpnet encodes 6-14 times slower than MiniLM on a CPU, so a
-round encodes at most :data:`AHEAD_CHARS` characters ahead (about a minute on two cores) and trains on the
-project encoder's vectors until the cache has caught up: a big project keeps quick rounds, and a small one
-switches within a round or two. On a GPU a round encodes everything it needs at once.
+that took the default from a tie with margin + ``logreg`` on MiniLM to 4-12 points ahead (README, "How the
+defaults were chosen"). mpnet encodes 6-14 times slower than MiniLM on a CPU, so a CPU round trains on
+what is cached, writes its suggestions, and only then encodes at most :data:`AHEAD_CHARS` characters ahead
+(about 45 s on two cores) for the rounds after it: encoding never delays suggestions, and a project
+switches once the cache has caught up. On a GPU a round encodes everything it needs first.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from services.embeddings import embed, stronger_encoder
 from services.models import ADAPTERS, UpgradesVectors, supports
 from workbench.types import ProgressFn, text_hash
 
-#: characters a CPU round encodes ahead with the stronger encoder (mpnet: roughly 1,500 to 2,500 a second on
-#: two cores, so about a minute); on a GPU there is no limit
-AHEAD_CHARS = 100_000
+#: characters a CPU round encodes ahead with the stronger encoder after its suggestions are out (mpnet: about
+#: 1,100 a second on two quiet cores, Movie reviews' snippets and plots; so about 45 s); on a GPU no limit
+AHEAD_CHARS = 50_000
 #: the settings form's words for each ``model_encoder`` value
 MODEL_ENCODER_HELP = {"auto": "auto: mpnet's vectors when it is fetched", "project": "the encoder's vectors"}
 
@@ -34,29 +34,43 @@ def wanted_encoder(project, adapter_name: str) -> str | None:
     return stronger_encoder(project.settings.encoder)
 
 
-def model_encoder(store, project, adapter_name: str, texts: Sequence[str], *, device: str = "auto",
-                  progress: ProgressFn | None = None) -> str:
-    """The encoder whose vectors the round's model reads for ``texts`` (its training, held-out and pool texts).
-
-    Encodes the missing vectors of :func:`wanted_encoder` first: on a GPU all of them, on a CPU up to
-    :data:`AHEAD_CHARS` characters (labelled texts first, as given). Returns the stronger encoder when every
-    text then has its vector, else the project encoder.
-    """
-    project_encoder = project.settings.encoder
+def model_encoder(store, project, adapter_name: str, texts: Sequence[str]) -> str:
+    """The encoder whose vectors the round's model reads for ``texts`` (its training, held-out and pool texts):
+    the stronger one when every text has its vector cached, else the project encoder. Encodes nothing."""
     stronger = wanted_encoder(project, adapter_name)
-    if stronger is None:
-        return project_encoder
+    if stronger is None or _missing(store, stronger, texts):
+        return project.settings.encoder
+    return stronger
+
+
+def encodes_before_fit(device: str = "auto") -> bool:
+    """On a GPU a round encodes everything it misses before it trains (seconds); on a CPU it trains on what
+    is cached and encodes ahead after its suggestions are out (:func:`encode_ahead`), so encoding never
+    delays them."""
     from services.device import resolve_device
+
+    return resolve_device(device) != "cpu"
+
+
+def encode_ahead(store, project, adapter_name: str, texts: Sequence[str], *, device: str = "auto",
+                 progress: ProgressFn | None = None) -> int:
+    """Encode the stronger encoder's missing vectors of ``texts`` (labelled ones first, as given): on a GPU all
+    of them, on a CPU up to :data:`AHEAD_CHARS` characters. Returns how many texts were encoded."""
+    stronger = wanted_encoder(project, adapter_name)
+    missing = _missing(store, stronger, texts) if stronger else []
+    if not missing:
+        return 0
+    todo = missing if encodes_before_fit(device) else _within(missing, AHEAD_CHARS)
+    embed(todo, encoder=stronger, store=store, progress=progress)
+    return len(todo)
+
+
+def _missing(store, encoder: str, texts: Sequence[str]) -> list[str]:
     from services.embeddings import model_key
 
     unique = list(dict.fromkeys(texts))
-    cached = store.cached_hashes(model_key(stronger), [text_hash(t) for t in unique])
-    missing = [t for t in unique if text_hash(t) not in cached]
-    if not missing:
-        return stronger
-    todo = _within(missing, AHEAD_CHARS) if resolve_device(device) == "cpu" else missing
-    embed(todo, encoder=stronger, store=store, progress=progress)
-    return stronger if len(todo) == len(missing) else project_encoder
+    cached = store.cached_hashes(model_key(encoder), [text_hash(t) for t in unique])
+    return [t for t in unique if text_hash(t) not in cached]
 
 
 def _within(texts: list[str], budget: int) -> list[str]:

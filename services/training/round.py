@@ -152,6 +152,11 @@ def train_round(store, project, *, adapter: str | None = None, strategy: str | N
     result = commit(store, project, outcome, pool, n_labels=len(train), strategy=strategy, run=run,
                     models_dir=models_dir, progress=rest)
     result["first_suggestions_seconds"] = time.perf_counter() - t_start
+    if not cold and features.wanted_encoder(project, adapter):
+        # the suggestions are live; encode ahead with the stronger encoder for the rounds after this one
+        features.encode_ahead(store, project, adapter, [*train.texts, *evalset.texts, *pool.texts],
+                              progress=lambda _, message: rest(1.0, f"suggestions ready; encoding ahead for the "
+                                                                    f"next rounds: {message}"))
     if len(later):
         # the suggestions are live; encode the rest of the pool now so the first model's round is quick
         rest(1.0, f"suggestions ready; encoding the other {len(later):,} records for the first model")
@@ -200,7 +205,8 @@ def _sample(rows: Rows, limit: int | None = None) -> tuple[Rows, Rows]:
 
 def _fit_and_score(store, project, adapter_name: str, spec, train: Rows, pool: Rows, pool_emb, evalset: Rows,
                    head: int, report: ProgressFn) -> tuple[Outcome, list[Any]]:
-    encoder = _model_encoder(store, project, adapter_name, train, pool, evalset, scaled(report, 0.0, 0.1))
+    encoder = _model_encoder(store, project, adapter_name, [*train.texts, *evalset.texts, *pool.texts],
+                             scaled(report, 0.0, 0.1))
     report(0.1, f"training {adapter_name} on {len(train)} labels")
     adapter = build_adapter(adapter_name, project, store, encoder)
     t = time.perf_counter()
@@ -210,7 +216,7 @@ def _fit_and_score(store, project, adapter_name: str, spec, train: Rows, pool: R
     eval_pred = predict(adapter, project, evalset.texts)[1] if len(evalset) else []
     report(0.75, f"predicting {len(pool)} pool records")
     model_emb = pool_emb if encoder == project.settings.encoder or pool_emb is None else \
-        embed(pool.texts, encoder=encoder, store=store)  # cached by _model_encoder
+        embed(pool.texts, encoder=encoder, store=store)  # all cached: model_encoder checked
     probs, values, conf = predict(adapter, project, pool.texts, model_emb)
     scores = np.zeros(0)
     if len(pool):
@@ -221,14 +227,15 @@ def _fit_and_score(store, project, adapter_name: str, spec, train: Rows, pool: R
     return Outcome(adapter, adapter_name, values, conf, scores, keep_probs, train_seconds=train_seconds), eval_pred
 
 
-def _model_encoder(store, project, adapter_name: str, train: Rows, pool: Rows, evalset: Rows,
-                   report: ProgressFn) -> str:
-    """:func:`services.training.features.model_encoder` for the round's texts, labelled ones first."""
+def _model_encoder(store, project, adapter_name: str, texts: list[str], report: ProgressFn) -> str:
+    """:func:`services.training.features.model_encoder` for the round's texts (labelled ones first); on a GPU
+    the missing vectors are encoded first (:func:`~services.training.features.encodes_before_fit`)."""
     if features.wanted_encoder(project, adapter_name) is None:
         return project.settings.encoder
-    report(0.0, "encoding ahead with the stronger encoder")
-    return features.model_encoder(store, project, adapter_name, [*train.texts, *evalset.texts, *pool.texts],
-                                  progress=report)
+    if features.encodes_before_fit():
+        report(0.0, "encoding with the stronger encoder")
+        features.encode_ahead(store, project, adapter_name, texts, progress=report)
+    return features.model_encoder(store, project, adapter_name, texts)
 
 
 def _cold_start(store, project, pool: Rows, pool_emb, evalset: Rows, head: int,

@@ -49,7 +49,7 @@ def test_the_budget_takes_whole_texts_in_order_and_at_least_one():
 
 
 @pytest.mark.slow
-def test_a_cpu_round_encodes_ahead_within_its_budget_and_switches_once_every_text_has_a_vector(
+def test_a_cpu_round_encodes_ahead_after_its_suggestions_and_switches_once_every_text_has_a_vector(
         store, monkeypatch, stronger_on):
     texts = [t for pair in zip(POS, NEG) for t in pair]
     project = store.create_project("films", "classification", ["pos", "neg"], settings=ProjectSettings(retrain_every=0))
@@ -66,8 +66,22 @@ def test_a_cpu_round_encodes_ahead_within_its_budget_and_switches_once_every_tex
         reads.append(result["model_encoder"])
         version = store.model_version(result["model_version_id"])
         assert version["config"]["model_encoder"] == reads[-1] == version["config"]["adapter_config"]["encoder"]
-        if len(reads) == 1:  # about 60% of the texts, the labelled ones first
+        if len(reads) == 1:  # after its suggestions: about 60% of the texts, the labelled ones first
             cached = store.count_vectors(key, [text_hash(t) for t in texts])
             assert 0 < cached < len(texts) and store.count_vectors(key, [text_hash(t) for t in texts[:6]]) == 6
-    assert reads == ["minilm", "mpnet", "mpnet"]
+            assert result["first_suggestions_seconds"] < result["seconds"]
+    assert reads == ["minilm", "minilm", "mpnet"]  # the second round encodes the rest after its suggestions
     assert store.count_vectors(key, [text_hash(t) for t in texts]) == len(texts)
+
+
+@pytest.mark.slow
+def test_a_gpu_round_encodes_everything_first_and_reads_the_stronger_encoder_at_once(store, monkeypatch, stronger_on):
+    texts = [t for pair in zip(POS, NEG) for t in pair]
+    project = store.create_project("films", "classification", ["pos", "neg"], settings=ProjectSettings(retrain_every=0))
+    ids = add_texts(store, project, texts, ["pos", "neg"] * len(POS))
+    for rid, label in zip(ids[:6], ["pos", "neg"] * 3):
+        store.annotate(project, rid, "ann", "label", label)
+    monkeypatch.setattr(features, "AHEAD_CHARS", 1)  # a CPU round would encode one text
+    monkeypatch.setattr(features, "encodes_before_fit", lambda device="auto": True)  # as on a GPU
+    assert train_round(store, store.get_project(project.id))["model_encoder"] == "mpnet"
+    assert store.count_vectors(model_key("mpnet"), [text_hash(t) for t in texts]) == len(texts)
