@@ -13,8 +13,10 @@ store, jobs and queue:
    still a cold start).
 3. with ``--model-rounds N``: up to N more rounds of ten labels each, until a round's model reads
    the stronger encoder's vectors (``model_encoder: auto``, mpnet when it is fetched): each round's
-   labels, seconds, adapter and the encoder its model read (``model_rounds``). This is what encoding
-   ahead (``services.training.features``) costs a big project on a CPU, and when it pays off.
+   labels, seconds until its suggestions were written (``suggestions_s``) and until its job ended
+   (``seconds``, encoding ahead included), adapter and the encoder its model read (``model_rounds``).
+   This is what encoding ahead (``services.training.features``) costs a project on a CPU, and when it
+   pays off.
 
 ``--compare-full`` runs, in the same process and on a second fresh database, the round as it was
 before the cold-start sample: one cold-start round that encodes the whole pool and held-out
@@ -71,6 +73,7 @@ def _timed_round(store, project) -> dict[str, Any]:
     if job["status"] != "done":
         raise SystemExit(f"a training round failed: {job['error']}")
     return {"labels": job["result"]["n_labels"], "seconds": round(time.perf_counter() - t, 2),
+            "suggestions_s": round(job["result"]["first_suggestions_seconds"], 2),
             "adapter": job["result"]["adapter"], "model_encoder": job["result"].get("model_encoder")}
 
 

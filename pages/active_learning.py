@@ -120,8 +120,9 @@ with loaders.ui_store() as store:
                 "Model vectors", list(MODEL_ENCODERS), index=list(MODEL_ENCODERS).index(settings.model_encoder),
                 format_func=MODEL_ENCODER_HELP.get,
                 help="auto: the default adapter (hybrid) reads mpnet's vectors once mpnet is fetched and every "
-                     "text of a round has one; each retrain encodes about a minute ahead on a CPU (all at once "
-                     "on a GPU) and trains on the encoder's vectors until then. On the benchmark suite it beat "
+                     "text of a round has one; on a CPU each retrain encodes about 45 s ahead after its "
+                     "suggestions are out (all at once on a GPU) and trains on the encoder's vectors until "
+                     "then. On the benchmark suite it beat "
                      "margin + logreg by 4 to 12 points on every data set it ran on (README). project: always the encoder's.")
         ner_uncertainty = settings.ner_uncertainty
         if project.task == "ner":

@@ -201,6 +201,7 @@ def test_first_round_benchmark(reviews_csv, monkeypatch, capsys):
     # no stronger encoder in the tests (conftest): both rounds read MiniLM, 10 more labels each
     rounds = report["model_rounds"]
     assert [r["model_encoder"] for r in rounds] == ["minilm", "minilm"] and rounds[1]["labels"] == rounds[0]["labels"] + 10
+    assert all(0 < r["suggestions_s"] <= r["seconds"] for r in rounds)
 
 
 def test_suite_methods_join_encoders_and_ensemble_across_them(reviews_csv):
