@@ -120,7 +120,7 @@ with loaders.ui_store() as store:
                 "Model vectors", list(MODEL_ENCODERS), index=list(MODEL_ENCODERS).index(settings.model_encoder),
                 format_func=MODEL_ENCODER_HELP.get,
                 help="auto: the default adapter (hybrid) reads mpnet's vectors once mpnet is fetched and every "
-                     "text of a round has one; on a CPU each retrain encodes about 45 s ahead after its "
+                     "text of a round has one; on a CPU each retrain encodes 50,000 characters ahead after its "
                      "suggestions are out (all at once on a GPU) and trains on the encoder's vectors until "
                      "then. On the benchmark suite it beat "
                      "margin + logreg by 4 to 12 points on every data set it ran on (README). project: always the encoder's.")

@@ -6,7 +6,7 @@ is fetched, for a project on MiniLM) once every text of the round has one. On th
 that took the default from a tie with margin + ``logreg`` on MiniLM to 4-12 points ahead (README, "How the
 defaults were chosen"). mpnet encodes 6-14 times slower than MiniLM on a CPU, so a CPU round trains on
 what is cached, writes its suggestions, and only then encodes at most :data:`AHEAD_CHARS` characters ahead
-(about 45 s on two cores) for the rounds after it: encoding never delays suggestions, and a project
+(70-100 s on two cores) for the rounds after it: encoding never delays suggestions, and a project
 switches once the cache has caught up. On a GPU a round encodes everything it needs first.
 """
 
@@ -18,8 +18,8 @@ from services.embeddings import embed, stronger_encoder
 from services.models import ADAPTERS, UpgradesVectors, supports
 from workbench.types import ProgressFn, text_hash
 
-#: characters a CPU round encodes ahead with the stronger encoder after its suggestions are out (mpnet: about
-#: 1,100 a second on two quiet cores, Movie reviews' snippets and plots; so about 45 s); on a GPU no limit
+#: characters a CPU round encodes ahead with the stronger encoder after its suggestions are out (mpnet: 70 to
+#: 100 s on two quiet cores for Movie reviews' snippets and plots, README); on a GPU no limit
 AHEAD_CHARS = 50_000
 #: the settings form's words for each ``model_encoder`` value
 MODEL_ENCODER_HELP = {"auto": "auto: mpnet's vectors when it is fetched", "project": "the encoder's vectors"}
