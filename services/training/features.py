@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.embeddings import embed, stronger_encoder
+from services.embeddings import embed, model_key, stronger_encoder, uncached_share
 from services.models import ADAPTERS, UpgradesVectors, supports
 from workbench.types import ProgressFn, text_hash
 
@@ -38,7 +38,7 @@ def model_encoder(store, project, adapter_name: str, texts: Sequence[str]) -> st
     """The encoder whose vectors the round's model reads for ``texts`` (its training, held-out and pool texts):
     the stronger one when every text has its vector cached, else the project encoder. Encodes nothing."""
     stronger = wanted_encoder(project, adapter_name)
-    if stronger is None or _missing(store, stronger, texts):
+    if stronger is None or uncached_share(texts, stronger, store) > 0:
         return project.settings.encoder
     return stronger
 
@@ -66,11 +66,10 @@ def encode_ahead(store, project, adapter_name: str, texts: Sequence[str], *, dev
 
 
 def _missing(store, encoder: str, texts: Sequence[str]) -> list[str]:
-    from services.embeddings import model_key
-
-    unique = list(dict.fromkeys(texts))
-    cached = store.cached_hashes(model_key(encoder), [text_hash(t) for t in unique])
-    return [t for t in unique if text_hash(t) not in cached]
+    """The distinct ``texts`` with no cached vector of ``encoder``, in order."""
+    by_hash = dict(zip(map(text_hash, texts), texts))  # each text hashed once; a repeat keeps its first place
+    cached = store.cached_hashes(model_key(encoder), list(by_hash))
+    return [t for h, t in by_hash.items() if h not in cached]
 
 
 def _within(texts: list[str], budget: int) -> list[str]:

@@ -152,8 +152,8 @@ def train_round(store, project, *, adapter: str | None = None, strategy: str | N
     result = commit(store, project, outcome, pool, n_labels=len(train), strategy=strategy, run=run,
                     models_dir=models_dir, progress=rest)
     result["first_suggestions_seconds"] = time.perf_counter() - t_start
-    if not cold and features.wanted_encoder(project, adapter):
-        # the suggestions are live; encode ahead with the stronger encoder for the rounds after this one
+    if not cold:
+        # the suggestions are live; encode ahead with the stronger encoder (if the model reads one) for later rounds
         features.encode_ahead(store, project, adapter, [*train.texts, *evalset.texts, *pool.texts],
                               progress=lambda _, message: rest(1.0, f"suggestions ready; encoding ahead for the "
                                                                     f"next rounds: {message}"))
@@ -230,9 +230,7 @@ def _fit_and_score(store, project, adapter_name: str, spec, train: Rows, pool: R
 def _model_encoder(store, project, adapter_name: str, texts: list[str], report: ProgressFn) -> str:
     """:func:`services.training.features.model_encoder` for the round's texts (labelled ones first); on a GPU
     the missing vectors are encoded first (:func:`~services.training.features.encodes_before_fit`)."""
-    if features.wanted_encoder(project, adapter_name) is None:
-        return project.settings.encoder
-    if features.encodes_before_fit():
+    if features.wanted_encoder(project, adapter_name) and features.encodes_before_fit():
         report(0.0, "encoding with the stronger encoder")
         features.encode_ahead(store, project, adapter_name, texts, progress=report)
     return features.model_encoder(store, project, adapter_name, texts)
