@@ -239,12 +239,12 @@ def _cleanlab_quality(noisy, probs, names) -> np.ndarray:
 def _audit_model(model: str, folds: int = 5, refit: bool = False, weighted: bool = False, seed: int = 0,
                  encoder: str = "minilm"):
     """cleanlab on ``model``'s out-of-fold probabilities on ``encoder``'s vectors (:func:`encoder_vectors`);
-    ``a|b``: the mean of the probabilities on each encoder's vectors, an ensemble across encoders."""
+    ``a|b``: the model's views on each encoder's vectors in one mix, an ensemble across encoders, as the
+    product's ``also_encoders`` does."""
     def run(texts, X, noisy, names):
-        probs = np.mean([audit.oof_embedding_probabilities(encoder_vectors(texts, X, e), noisy, len(names),
-                                                           model=model, folds=folds, seed=seed, texts=texts,
-                                                           refit=refit, weighted=weighted)
-                         for e in encoder.split("|")], axis=0)
+        probs = audit.oof_embedding_probabilities([encoder_vectors(texts, X, e) for e in encoder.split("|")],
+                                                  noisy, len(names), model=model, folds=folds, seed=seed,
+                                                  texts=texts, refit=refit, weighted=weighted)
         return _cleanlab_quality(noisy, probs, names)
     return run
 
@@ -274,11 +274,39 @@ def _views(views: Sequence[tuple[str, float]], folds: int = 5):
     return run
 
 
+def _previous_default(encoder: str = "minilm|mpnet"):
+    """The default audit before the kNN view and the joint mix (commit adadb96), rebuilt for side-by-side runs:
+    on each encoder's vectors apart, logreg and TF-IDF mixed by quarters, a second pass without that
+    mix's flags, the two passes averaged; then the mean over the encoders."""
+    from cleanlab.filter import find_label_issues
+
+    from services.audit.cleanlab_issues import find_issues
+    from services.models.common import mixing_weights
+
+    def run(texts, X, noisy, names):
+        k, n = len(names), len(noisy)
+        assignment = oof.fold_assignment(noisy, 5, 0)
+        words = oof._tfidf_fit_predict(list(texts), noisy, k) if n >= oof.HYBRID_MIN_TEXTS else None
+        per_encoder = []
+        for e in encoder.split("|"):
+            fitters = [oof._logreg_fit_predict(encoder_vectors(texts, X, e), noisy, k), *([words] if words else [])]
+            first = [oof.oof_probabilities(fp, n, k, assignment) for fp in fitters]
+            weights = mixing_weights(first, noisy)
+            mixed = np.tensordot(weights, np.stack(first), axes=1)
+            keep = ~np.asarray(find_issues(find_label_issues, noisy, mixed, filter_by="prune_by_noise_rate"), bool)
+            again = [oof.oof_probabilities(fp, n, k, assignment, keep=keep) for fp in fitters]
+            per_encoder.append((mixed + np.tensordot(weights, np.stack(again), axes=1)) / 2)
+        return _cleanlab_quality(noisy, np.mean(per_encoder, axis=0), names)
+    return run
+
+
 AUDIT_METHODS: dict[str, Callable] = {
     "plain": _audit_model("logreg"),
     "default": _default_audit(),
     "plain@mpnet": _audit_model("logreg", encoder="mpnet"),
     "default@minilm": _default_audit("minilm"),  # MiniLM alone: a default audit where mpnet is not fetched
+    "default_v1": _previous_default(),  # the default until the kNN view and the joint mix
+    "default_v1@minilm": _previous_default("minilm"),
     "default@mpnet": _default_audit("mpnet"),
     "default@minilm+mpnet": _default_audit("minilm+mpnet"),
     "plain@minilm|mpnet": _audit_model("logreg", encoder="minilm|mpnet"),

@@ -72,7 +72,7 @@ def _start(project_id: int, source: str, folds: int, model: str, encoder: str) -
     with loaders.ui_store() as s:
         try:
             if not audit_service.ensemble_applies(s.get_project(project_id).task, model):
-                also = []  # the ensemble averages embedding models' probabilities (the box's help says so)
+                also = []  # the ensemble mixes embedding models' views (the box's help says so)
             config = audit_service.AuditConfig(source=source, folds=folds, model=model, encoder=encoder,
                                                also_encoders=also)
             for name in (encoder, *also):
@@ -121,11 +121,11 @@ with loaders.ui_store() as store:
                                     "workbench models fetch mpnet) finds more of the wrong labels on some data "
                                     "sets but encodes 6-14x slower on CPU (see the README's benchmarks)")
         if project.task != "ner":
-            st.multiselect("Also average over", ENCODER_CHOICES, key=state.AUDIT_ALSO_ENCODERS,
+            st.multiselect("Also mix in", ENCODER_CHOICES, key=state.AUDIT_ALSO_ENCODERS,
                            default=audit_service.recommended_also_encoders(audit_service.DEFAULT_ENCODER, project.task,
                                                                            audit_service.DEFAULT_MODEL),
-                           help="an ensemble across encoders: the model's out-of-fold probabilities on each chosen "
-                                "encoder's vectors are averaged with the main encoder's (logreg, hybrid, knn and "
+                           help="an ensemble across encoders: the model's regression on each chosen encoder's "
+                                "vectors joins its mix, and its kNN reads the last one's (logreg, hybrid, knn and "
                                 "ensemble only; adapters ignore it; the main encoder itself is skipped). mpnet is "
                                 "chosen when it is fetched: it found more wrong labels on every benchmark data set "
                                 "(README)")

@@ -29,9 +29,9 @@ class AuditConfig(ConfigMixin):
     ----------
     source : "annotations" (current human labels) or "reference" (imported labels).
     folds : K of the stratified K-fold that yields out-of-fold probabilities.
-    model : "hybrid" (default: mean of logreg on cached embeddings and logreg on
-        TF-IDF word n-grams), "logreg", "knn", "ensemble" (logreg + cosine kNN),
-        or any adapter registry name (re-trained per fold).
+    model : "hybrid" (default: logreg on cached embeddings, logreg on TF-IDF word n-grams and cosine
+        kNN, mixed), "logreg", "knn", "ensemble" (logreg + cosine kNN), or any adapter registry name
+        (re-trained per fold).
     encoder : sentence-embedding model for features, neighbours and duplicates.
     seed : fold shuffling seed.
     neighbours : nearest labelled neighbours kept per issue.
@@ -39,12 +39,12 @@ class AuditConfig(ConfigMixin):
         averaged with the first (fixed-feature models only; ``benchmarks/suite.py`` measures it).
         ``None`` (the default): on for the default ``model``, off for any other, so ``model="logreg"``
         is plain cleanlab on out-of-fold logistic regression, the yardstick.
-    weighted : mix the two views of ``hybrid`` by the weight whose out-of-fold log-loss on the given
-        labels is lowest (``services.audit.oof.mixing_weights``) instead of half and half.
-    also_encoders : more encoders (e.g. ``["mpnet"]``): the model's out-of-fold probabilities on each
-        one's vectors are averaged with those on ``encoder``'s, an ensemble across encoders
-        (classification and multi-label audits with a model of ``AUDIT_MODELS``; neighbours and
-        duplicates still come from ``encoder``). ``None`` (the default): :func:`recommended_also_encoders`
+    weighted : mix the model's views by the weights (tenths) whose out-of-fold log-loss on the given
+        labels is lowest (``services.models.common.mixing_weights``) instead of the plain mean.
+    also_encoders : more encoders (e.g. ``["mpnet"]``), the strongest last: the model's logistic
+        regression on each one's vectors joins the mix, and its kNN reads the last one's, an ensemble
+        across encoders (classification and multi-label audits with a model of ``AUDIT_MODELS``;
+        neighbours and duplicates still come from ``encoder``). ``None`` (the default): :func:`recommended_also_encoders`
         (the stronger encoder for the default model), decided when the audit runs and stored as the list
         it became; ``[]``: ``encoder`` alone.
     """
@@ -88,7 +88,7 @@ def _encoder_list(names: Any, encoder: str) -> list[str]:
 
 
 def ensemble_applies(task: str, model: str) -> bool:
-    """Whether ``also_encoders`` can average ``model``'s probabilities: an embedding model of ``AUDIT_MODELS``
+    """Whether ``also_encoders`` can add views to ``model``'s mix: an embedding model of ``AUDIT_MODELS``
     (not an adapter retrained per fold) in a classification or multi-label audit."""
     from services.audit.oof import AUDIT_MODELS
 
@@ -96,7 +96,7 @@ def ensemble_applies(task: str, model: str) -> bool:
 
 
 def recommended_also_encoders(encoder: str, task: str, model: str) -> list[str]:
-    """What a default audit (``also_encoders=None``) averages over: the stronger encoder of
+    """What a default audit (``also_encoders=None``) also reads: the stronger encoder of
     :func:`services.embeddings.stronger_encoder` (mpnet, when it is fetched, for MiniLM) for the default
     ``model`` in a classification or multi-label audit; else none. Any other model runs on ``encoder``
     alone unless told otherwise, so ``logreg`` stays the plain yardstick."""

@@ -16,7 +16,7 @@ import numpy as np
 from services.audit.config import DEFAULT_MODEL
 from services.models.common import mixing_weights
 from workbench.errors import ValidationError
-from workbench.jobs import Meter
+from workbench.jobs import Meter, scaled
 from workbench.registry import Registry
 from workbench.types import ProgressFn
 
@@ -137,67 +137,77 @@ def _tfidf_fit_predict(texts: Sequence[str], y: np.ndarray, k: int, C: float = 4
     return fit_predict
 
 
-#: audit model name -> the views it averages ("embedding logreg", "tfidf", "knn")
+#: audit model name -> its views ("logreg": one per encoder, "knn": on the last encoder's vectors, "tfidf")
 AUDIT_MODELS: Registry[tuple[str, ...]] = Registry("audit model")
-# hybrid: the embedding logreg and a TF-IDF word 1-2-gram logreg make different mistakes
-# (benchmarks/audit.py measures it against plain).
-AUDIT_MODELS.register("hybrid", ("logreg", "tfidf"))
+# hybrid: embedding regressions, a TF-IDF word 1-2-gram regression and a cosine kNN make different
+# mistakes; mixed by out-of-fold log-loss they rank wrong labels better than any one (README: "How the
+# defaults were chosen").
+AUDIT_MODELS.register("hybrid", ("logreg", "tfidf", "knn"))
 AUDIT_MODELS.register("logreg", ("logreg",))
 AUDIT_MODELS.register("knn", ("knn",))
 AUDIT_MODELS.register("ensemble", ("logreg", "knn"))
+#: spacing of the weight grid on which an audit mixes its views (tenths: 286 mixes of four views)
+AUDIT_MIX_STEP = 0.1
 
 
-def _view(view: str, X: np.ndarray, y: np.ndarray, k: int, texts: Sequence[str] | None) -> FitPredict | None:
-    if view == "logreg":
-        return _logreg_fit_predict(X, y, k)
-    if view == "knn":
-        return _knn_fit_predict(X, y, k)
-    return _tfidf_fit_predict(list(texts), y, k) if len(y) >= HYBRID_MIN_TEXTS else None
+def _fitters(model: str, matrices: Sequence[np.ndarray], y: np.ndarray, k: int,
+             texts: Sequence[str] | None) -> list[FitPredict]:
+    """One fit-predict per view of ``model``: a logistic regression on each encoder's vectors, TF-IDF once,
+    and kNN on the last encoder's (the strongest: a kNN on MiniLM beside mpnet's added nothing when the
+    audit was tuned)."""
+    out: list[FitPredict] = []
+    for view in AUDIT_MODELS.get(model):
+        if view == "logreg":
+            out += [_logreg_fit_predict(X, y, k) for X in matrices]
+        elif view == "knn":
+            out.append(_knn_fit_predict(matrices[-1], y, k))
+        elif len(y) >= HYBRID_MIN_TEXTS:
+            try:
+                out.append(_tfidf_fit_predict(list(texts), y, k))
+            except ValueError:  # no usable vocabulary (e.g. only stop words): the other views alone
+                pass
+    return out
 
 
-def oof_embedding_probabilities(X: np.ndarray, y: np.ndarray, k: int, *, model: str = DEFAULT_MODEL,
-                                folds: int = 5, seed: int = 0, texts: Sequence[str] | None = None,
-                                progress: ProgressFn | None = None, refit: bool = False,
-                                weighted: bool = False) -> np.ndarray:
+def oof_embedding_probabilities(X: np.ndarray | Sequence[np.ndarray], y: np.ndarray, k: int, *,
+                                model: str = DEFAULT_MODEL, folds: int = 5, seed: int = 0,
+                                texts: Sequence[str] | None = None, progress: ProgressFn | None = None,
+                                refit: bool = False, weighted: bool = False) -> np.ndarray:
     """Out-of-fold (N, K) class probabilities from an audit model on fixed features.
 
     Parameters
     ----------
-    X : (N, D) float features (L2-normalised sentence embeddings).
+    X : (N, D) float features (L2-normalised sentence embeddings), or a list of such matrices, one per
+        encoder (each its own D), the strongest last: every embedding view of ``model`` then joins the mix
+        (:func:`_fitters`), an ensemble across encoders.
     y : (N,) int given labels in 0..K-1.
-    model : a name of :data:`AUDIT_MODELS`: "hybrid" (logreg on X + logreg on TF-IDF of
-        ``texts``), "logreg", "knn" or "ensemble" (logreg + kNN).
+    model : a name of :data:`AUDIT_MODELS`: "hybrid" (logreg on X, logreg on TF-IDF of ``texts`` and
+        kNN on X), "logreg", "knn" or "ensemble" (logreg + kNN).
     texts : the N texts; needed by views that read words ("hybrid").
     refit : a second pass whose fold models leave out the examples cleanlab flagged after the
         first, averaged with the first: models trained on fewer wrong labels rank wrong labels better.
-    weighted : mix two views by :func:`mixing_weights` instead of the plain mean.
+    weighted : mix the views by :func:`mixing_weights` (the grid point of :data:`AUDIT_MIX_STEP` with the
+        lowest out-of-fold log-loss) instead of the plain mean.
     """
-    X = np.asarray(X, dtype=np.float32)
+    matrices = [np.asarray(M, dtype=np.float32) for M in ([X] if isinstance(X, np.ndarray) else X)]
     y = np.asarray(y, dtype=int)
-    if len(X) != len(y):
-        raise ValidationError(f"features have {len(X)} rows but there are {len(y)} labels")
-    views = AUDIT_MODELS.get(model)
-    if "tfidf" in views and (texts is None or len(texts) != len(y)):
+    if not matrices or any(len(M) != len(y) for M in matrices):
+        raise ValidationError(f"features have {[len(M) for M in matrices]} rows but there are {len(y)} labels")
+    if "tfidf" in AUDIT_MODELS.get(model) and (texts is None or len(texts) != len(y)):
         raise ValidationError(f"the {model} audit model needs the texts (one per label)")
     assignment = fold_assignment(y, folds, seed)
-    fitters = []
-    for view in views:
-        try:
-            fit_predict = _view(view, X, y, k, texts)
-        except ValueError:
-            if view != "tfidf":
-                raise  # tfidf with no usable vocabulary (e.g. only stop words): the other views alone
-            fit_predict = None
-        if fit_predict is not None:
-            fitters.append(fit_predict)
+    fitters = _fitters(model, matrices, y, k, texts)
     passes = 2 if refit else 1
 
-    def each_view(report, keep=None) -> list[np.ndarray]:
-        return [oof_probabilities(fp, len(y), k, assignment, report if i == 0 else None, keep=keep)
-                for i, fp in enumerate(fitters)]
+    def each_view(views: list[int], report: ProgressFn | None, keep=None) -> list[np.ndarray]:
+        return [oof_probabilities(fitters[v], len(y), k, assignment, report and scaled(report, i / len(views),
+                                                                                         (i + 1) / len(views)),
+                                  keep=keep)
+                for i, v in enumerate(views)]
 
-    views_probs = each_view(progress and (lambda f, m: progress(f / passes, m)))
-    weights = mixing_weights(views_probs, y) if weighted else np.full(len(views_probs), 1 / len(views_probs))
+    every = list(range(len(fitters)))
+    views_probs = each_view(every, progress and scaled(progress, 0, 1 / passes))
+    weights = mixing_weights(views_probs, y, AUDIT_MIX_STEP) if weighted else np.full(len(fitters), 1 / len(fitters))
     probs = np.tensordot(weights, np.stack(views_probs), axes=1)
     if not refit:
         return probs
@@ -206,8 +216,13 @@ def oof_embedding_probabilities(X: np.ndarray, y: np.ndarray, k: int, *, model: 
     from services.audit.cleanlab_issues import find_issues
 
     keep = ~np.asarray(find_issues(find_label_issues, y, probs, filter_by="prune_by_noise_rate"), dtype=bool)
-    second = progress and (lambda f, m: progress(0.5 + f / 2, f"{m} (second pass, without the flagged labels)"))
-    return (probs + np.tensordot(weights, np.stack(each_view(second, keep)), axes=1)) / 2
+    used = [v for v in every if weights[v] > 0]  # a view the mix left out is not trained again
+
+    def second(f: float, m: str) -> None:
+        progress(0.5 + f / 2, f"{m} (second pass, without the flagged labels)")
+
+    again = each_view(used, progress and second, keep)
+    return (probs + np.tensordot(weights[used], np.stack(again), axes=1)) / 2
 
 
 def oof_adapter_probabilities(name: str, task: str, labels: Sequence[str], texts: Sequence[str],

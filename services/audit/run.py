@@ -43,7 +43,7 @@ def run_audit(store, project, config: AuditConfig | None = None, progress: Progr
                 else "import a file with a label column first")
         raise ValidationError(f"project {project.name!r} has no {config.source} labels to audit; {hint}")
     if config.also_encoders and not ensemble_applies(project.task, config.model):
-        raise ValidationError(f"also_encoders averages the probabilities of an embedding model "
+        raise ValidationError(f"also_encoders adds views of an embedding model "
                               f"({', '.join(AUDIT_MODELS.names())}) in a classification or multi-label audit; "
                               f"drop it for {'NER' if project.task == 'ner' else f'the adapter {config.model!r}'}")
     result = (audit_ner if project.task == "ner" else audit_classes)(store, project, items, config, report)
@@ -96,15 +96,12 @@ def _embed(store, texts: list[str], config: AuditConfig, report: ProgressFn) -> 
     return views, ends[-2]
 
 
-def _oof_mean(views: list[np.ndarray], y: np.ndarray, k: int, config: AuditConfig, texts: list[str],
-              progress: ProgressFn | None = None) -> np.ndarray:
-    """``(N, k)`` out-of-fold probabilities of ``config.model``, averaged over the encoders' vectors;
-    ``progress`` runs once from 0 to 1 over all of them."""
-    n = len(views)
-    return np.mean([oof_embedding_probabilities(X, y, k, model=config.model, folds=config.folds, seed=config.seed,
-                                                texts=texts, refit=config.refit, weighted=config.weighted,
-                                                progress=progress and scaled(progress, i / n, (i + 1) / n))
-                    for i, X in enumerate(views)], axis=0)
+def _oof(views: list[np.ndarray], y: np.ndarray, k: int, config: AuditConfig, texts: list[str],
+         progress: ProgressFn | None = None) -> np.ndarray:
+    """``(N, k)`` out-of-fold probabilities of ``config.model`` on the encoders' vectors (``views``, the main
+    encoder's first), its views on all of them mixed into one."""
+    return oof_embedding_probabilities(views, y, k, model=config.model, folds=config.folds, seed=config.seed,
+                                       texts=texts, refit=config.refit, weighted=config.weighted, progress=progress)
 
 
 def _class_probabilities(project, items, views: list[np.ndarray], config: AuditConfig, report: ProgressFn,
@@ -122,7 +119,7 @@ def _class_probabilities(project, items, views: list[np.ndarray], config: AuditC
         for i, g in enumerate(given_sets):
             Y[i, g] = 1
         if embedding_model:
-            probs = np.stack([_oof_mean(views, Y[:, c], 2, config, texts)[:, 1] for c in range(k)], axis=1)
+            probs = np.stack([_oof(views, Y[:, c], 2, config, texts)[:, 1] for c in range(k)], axis=1)
         else:
             strat = Y.argmax(axis=1) + Y.sum(axis=1) * k  # first label and count: a rough stratum
             probs, _ = oof_adapter_probabilities(config.model, project.task, labels, texts, values, strat,
@@ -134,7 +131,7 @@ def _class_probabilities(project, items, views: list[np.ndarray], config: AuditC
         return probs, quality, is_issue, suggested, noise, [], None
     y = np.array([index[v] for v in values], dtype=int)
     if embedding_model:
-        probs = _oof_mean(views, y, k, config, texts, fold_report)
+        probs = _oof(views, y, k, config, texts, fold_report)
     else:
         probs, _ = oof_adapter_probabilities(config.model, project.task, labels, texts, values, y,
                                              folds=config.folds, seed=config.seed, progress=fold_report,

@@ -12,6 +12,7 @@ may come from someone else).
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -241,22 +242,34 @@ class LinearHead:
         return cls(task, n_labels, s["weights"], bias, active)
 
 
-#: candidate weights of the first view when two views are mixed
+#: candidate weights of the first view when two views are mixed (``mixing_weights``' default step)
 MIX_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
-def mixing_weights(views_probs: Sequence[np.ndarray], y: np.ndarray) -> np.ndarray:
-    """(V,) weights of the views' out-of-fold probabilities: for two views, the grid point of
-    :data:`MIX_GRID` whose mixture has the lowest log-loss on the given labels (noisy as they are,
-    random flips cost every mixture alike, so the view that predicts the rest better wins); the
-    plain mean for one view or more than two."""
-    if len(views_probs) != 2:
-        return np.full(len(views_probs), 1 / len(views_probs))
-    a, b = views_probs
+def weight_grid(views: int, step: float) -> np.ndarray:
+    """(G, V) every weight vector of ``views`` non-negative multiples of ``step`` that sum to 1."""
+    m = round(1 / step)
+    rows = [(*c, m - sum(c)) for c in itertools.product(range(m + 1), repeat=views - 1) if sum(c) <= m]
+    return np.array(rows, dtype=float) / m
+
+
+def mixing_weights(views_probs: Sequence[np.ndarray], y: np.ndarray, step: float = 0.25) -> np.ndarray:
+    """(V,) weights of the views' out-of-fold probabilities: the point of :func:`weight_grid` whose mixture
+    has the lowest log-loss on the given labels (noisy as they are, random flips cost every mixture alike,
+    so the views that predict the rest better win). Two views with the default step search :data:`MIX_GRID`.
+
+    Parameters
+    ----------
+    views_probs : V arrays (N, K) of probabilities.
+    y : (N,) int given labels.
+    step : grid spacing of the weights.
+    """
+    if len(views_probs) == 1:
+        return np.ones(1)
     rows = np.arange(len(y))
-
-    def loss(w: float) -> float:
-        return float(-np.log(np.clip(w * a[rows, y] + (1 - w) * b[rows, y], 1e-12, None)).mean())
-
-    best = min(MIX_GRID, key=lambda w: (loss(w), abs(w - 0.5)))  # ties: the even mix
-    return np.array([best, 1 - best])
+    given = np.stack([p[rows, y] for p in views_probs], axis=1)  # (N, V): each view's probability of the label
+    grid = weight_grid(len(views_probs), step)
+    # rounded so that views giving the same probabilities tie exactly; ties go to the most even mix
+    losses = np.round(-np.log(np.clip(given @ grid.T, 1e-12, None)).mean(axis=0), 10)
+    spread = ((grid - 1 / len(views_probs)) ** 2).sum(axis=1)
+    return grid[np.lexsort((spread, losses))[0]]

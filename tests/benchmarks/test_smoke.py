@@ -217,7 +217,7 @@ def test_suite_methods_join_encoders_and_ensemble_across_them(reviews_csv):
     assert np.allclose(np.linalg.norm(joined, axis=1), 1.0, atol=1e-5)
     noisy, _ = flip_any(y, len(names), 0.1, 0)
     single = _audit_model("logreg")(texts, X, noisy, names)
-    # the mean of two identical members is that member: the ensemble averages probabilities, nothing else
+    # the mean of two identical members is that member: the unweighted ensemble averages probabilities, nothing else
     assert np.allclose(_audit_model("logreg", encoder="minilm|minilm")(texts, X, noisy, names), single)
 
 

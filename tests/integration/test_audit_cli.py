@@ -163,20 +163,26 @@ def test_also_encoders_average_the_probabilities_and_are_named_in_the_method(sto
     assert {r["record_id"] for r in top} == {ids[i] for i in FLIPPED}
 
 
-def test_the_ensemble_is_the_mean_of_each_encoders_out_of_fold_probabilities(noisy_project):
+def test_the_ensemble_mixes_each_encoders_out_of_fold_probabilities(noisy_project):
     import numpy as np
 
-    from services.audit.run import _oof_mean
+    from services.audit.oof import AUDIT_MIX_STEP
+    from services.audit.run import _oof
     from services.embeddings import embed
+    from services.models.common import mixing_weights
 
     project, ids, texts = noisy_project
     y = np.array([0] * len(POS) + [1] * len(NEG))
     X = embed(texts)
     other = embed([t.upper() + " !!" for t in texts])  # different vectors of the same records
-    config = audit.AuditConfig(model="logreg")
-    each = [_oof_mean([V], y, 2, config, texts) for V in (X, other)]
+    plain = audit.AuditConfig(model="logreg", weighted=False)
+    each = [_oof([V], y, 2, plain, texts) for V in (X, other)]
     assert not np.allclose(each[0], each[1])
-    assert np.allclose(_oof_mean([X, other], y, 2, config, texts), np.mean(each, axis=0))
+    assert np.allclose(_oof([X, other], y, 2, plain, texts), np.mean(each, axis=0))
+    # weighted (the default): the mix of the two whose out-of-fold log-loss on the given labels is lowest
+    weights = mixing_weights(each, y, AUDIT_MIX_STEP)
+    mixed = _oof([X, other], y, 2, audit.AuditConfig(model="logreg"), texts)
+    assert np.allclose(mixed, weights[0] * each[0] + weights[1] * each[1])
 
 
 @pytest.mark.parametrize("options, match", [

@@ -16,14 +16,15 @@ def register(sub) -> None:
                    help="audit the current human labels or the imported reference labels")
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     p.add_argument("--model", default=None,
-                   help="hybrid (default: two passes, averaged over mpnet's vectors too when it is fetched), "
+                   help="hybrid (default: regressions on the vectors and on word n-grams and a kNN, mixed; two passes; "
+                        "mpnet's vectors join the mix when it is fetched), "
                         "logreg (plain cleanlab on out-of-fold logistic regression: the yardstick), knn or "
                         "ensemble on cached embeddings, or an adapter name")
     p.add_argument("--encoder", default=None,
                    help="sentence vectors the audit reads: minilm (default), minilm-int8, mpnet "
                         "(`python -m workbench models fetch mpnet` first), a local folder")
     p.add_argument("--also-encoder", action="append", default=None, metavar="ENCODER",
-                   help="average the model's out-of-fold probabilities over this encoder's vectors too "
+                   help="mix the model's views on this encoder's vectors in too (the kNN reads the last one named) "
                         "(repeatable; default: mpnet when it is fetched and the audit runs the default model "
                         "on minilm vectors)")
     p.add_argument("--one-encoder", action="store_true",
@@ -33,7 +34,7 @@ def register(sub) -> None:
                    help="skip the second out-of-fold pass without the first pass's flags (faster; only the "
                         "default model makes one unless told)")
     p.add_argument("--even-mix", action="store_true",
-                   help="average hybrid's vector and word views half and half instead of weighting them")
+                   help="average the model's views (hybrid: vectors, words, kNN) evenly instead of weighting them")
     p.add_argument("--top", type=int, default=TOP, help="issues printed without --json")
     p.add_argument("--json", action="store_true", help="print every issue and score as JSON on stdout")
     p.add_argument("--push-argilla", action="store_true",

@@ -75,11 +75,41 @@ def test_two_views_are_mixed_by_what_predicts_the_given_labels_best():
     assert mixing_weights([good, flat], y).tolist() == [1.0, 0.0]
     assert mixing_weights([flat, good], y).tolist() == [0.0, 1.0]
     assert mixing_weights([good, good], y).tolist() == [0.5, 0.5]  # a tie keeps the even mix
-    assert np.allclose(mixing_weights([good, flat, good], y), 1 / 3)  # three views: the plain mean
+    assert mixing_weights([good, flat, good], y).tolist() == [0.5, 0.0, 0.5]  # more views: the same search
+    assert mixing_weights([good, flat, good, flat], y, step=0.1).tolist() == [0.5, 0.0, 0.5, 0.0]
+    assert mixing_weights([flat], y).tolist() == [1.0]
     X, labels = _clusters(k=3)
     texts = [f"word{c} text" for c in labels]  # the words give the class away
     weighted = audit.oof_embedding_probabilities(X, labels, 3, model="hybrid", texts=texts, weighted=True)
     assert weighted.shape == (120, 3) and np.allclose(weighted.sum(axis=1), 1)
+
+
+def test_the_weight_grid_holds_every_mix_of_the_step_and_nothing_else():
+    from services.models.common import MIX_GRID, weight_grid
+
+    assert weight_grid(2, 0.25)[:, 0].tolist() == list(MIX_GRID)
+    grid = weight_grid(4, 0.1)
+    assert grid.shape == (286, 4) and np.allclose(grid.sum(axis=1), 1) and (grid >= 0).all()
+    assert len({tuple(row) for row in grid.round(6)}) == 286
+
+
+def test_hybrid_mixes_a_regression_per_encoder_words_and_a_knn_on_the_last_encoder():
+    from services.audit.oof import _fitters
+
+    X, y = _clusters(k=3, n_per=80)
+    noise = np.random.default_rng(1).normal(size=X.shape).astype(np.float32)
+    noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+    texts = [f"word{c} text" for c in y]
+    assert len(_fitters("hybrid", [noise, X], y, 3, texts)) == 4  # logreg x 2, tfidf, knn
+    assert len(_fitters("hybrid", [X], y, 3, texts)) == 3
+    assert len(_fitters("ensemble", [noise, X], y, 3, None)) == 3
+    noisy, flipped = _flip(y, 12, 3)
+    # the first encoder's vectors are noise; the mix leans on the views that predict the labels
+    probs = audit.oof_embedding_probabilities([noise, X], noisy, 3, model="ensemble", weighted=True, refit=True)
+    worst = set(np.argsort(audit.classification_issues(noisy, probs, ["a", "b", "c"]).quality)[:12].tolist())
+    assert worst == flipped
+    with pytest.raises(ValidationError, match="rows but there are"):
+        audit.oof_embedding_probabilities([X, X[:-1]], y, 3, model="logreg")
 
 
 def test_out_of_fold_guarantee_on_embeddings():
