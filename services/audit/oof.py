@@ -189,7 +189,8 @@ def oof_embedding_probabilities(X: np.ndarray | Sequence[np.ndarray], y: np.ndar
     weighted : mix the views by :func:`mixing_weights` (the grid point of :data:`AUDIT_MIX_STEP` with the
         lowest out-of-fold log-loss) instead of the plain mean.
     """
-    matrices = [np.asarray(M, dtype=np.float32) for M in ([X] if isinstance(X, np.ndarray) else X)]
+    one = isinstance(X, np.ndarray) or (len(X) > 0 and np.ndim(X[0]) < 2)  # one matrix, not a list of them
+    matrices = [np.asarray(M, dtype=np.float32) for M in ([X] if one else X)]
     y = np.asarray(y, dtype=int)
     if not matrices or any(len(M) != len(y) for M in matrices):
         raise ValidationError(f"features have {[len(M) for M in matrices]} rows but there are {len(y)} labels")

@@ -244,6 +244,8 @@ class LinearHead:
 
 #: candidate weights of the first view when two views are mixed (``mixing_weights``' default step)
 MIX_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
+#: rows of given-label probabilities scored against the whole weight grid at once
+MIX_CHUNK = 8192
 
 
 def weight_grid(views: int, step: float) -> np.ndarray:
@@ -269,7 +271,10 @@ def mixing_weights(views_probs: Sequence[np.ndarray], y: np.ndarray, step: float
     rows = np.arange(len(y))
     given = np.stack([p[rows, y] for p in views_probs], axis=1)  # (N, V): each view's probability of the label
     grid = weight_grid(len(views_probs), step)
+    total = np.zeros(len(grid))
+    for start in range(0, len(y), MIX_CHUNK):  # (chunk, G) at a time: a big audit's N x G would not fit
+        total -= np.log(np.clip(given[start:start + MIX_CHUNK] @ grid.T, 1e-12, None)).sum(axis=0)
     # rounded so that views giving the same probabilities tie exactly; ties go to the most even mix
-    losses = np.round(-np.log(np.clip(given @ grid.T, 1e-12, None)).mean(axis=0), 10)
+    losses = np.round(total / max(len(y), 1), 10)
     spread = ((grid - 1 / len(views_probs)) ** 2).sum(axis=1)
     return grid[np.lexsort((spread, losses))[0]]

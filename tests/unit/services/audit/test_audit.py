@@ -93,6 +93,19 @@ def test_the_weight_grid_holds_every_mix_of_the_step_and_nothing_else():
     assert len({tuple(row) for row in grid.round(6)}) == 286
 
 
+def test_the_mix_is_the_same_scored_in_chunks(monkeypatch):
+    import services.models.common as common
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, size=1000)
+    views = [rng.dirichlet(np.ones(3), size=1000) for _ in range(3)]
+    views[1][np.arange(1000), y] += 1.0  # the middle view predicts the labels
+    views[1] /= views[1].sum(axis=1, keepdims=True)
+    whole = common.mixing_weights(views, y, 0.1)
+    monkeypatch.setattr(common, "MIX_CHUNK", 7)
+    assert common.mixing_weights(views, y, 0.1).tolist() == whole.tolist() and whole[1] == whole.max()
+
+
 def test_hybrid_mixes_a_regression_per_encoder_words_and_a_knn_on_the_last_encoder():
     from services.audit.oof import _fitters
 
@@ -110,6 +123,8 @@ def test_hybrid_mixes_a_regression_per_encoder_words_and_a_knn_on_the_last_encod
     assert worst == flipped
     with pytest.raises(ValidationError, match="rows but there are"):
         audit.oof_embedding_probabilities([X, X[:-1]], y, 3, model="logreg")
+    as_lists = audit.oof_embedding_probabilities(X.tolist(), y, 3, model="logreg")  # one matrix as nested lists
+    assert np.allclose(as_lists, audit.oof_embedding_probabilities(X, y, 3, model="logreg"))
 
 
 def test_out_of_fold_guarantee_on_embeddings():
