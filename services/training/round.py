@@ -152,8 +152,9 @@ def train_round(store, project, *, adapter: str | None = None, strategy: str | N
     result = commit(store, project, outcome, pool, n_labels=len(train), strategy=strategy, run=run,
                     models_dir=models_dir, progress=rest)
     result["first_suggestions_seconds"] = time.perf_counter() - t_start
-    if not cold:
-        # the suggestions are live; encode ahead with the stronger encoder (if the model reads one) for later rounds
+    if not cold and not features.encodes_before_fit():
+        # the suggestions are live; a CPU round encodes ahead with the stronger encoder (if the model reads one)
+        # for later rounds (a GPU round encoded every text before it trained: nothing would be missing)
         features.encode_ahead(store, project, adapter, [*train.texts, *evalset.texts, *pool.texts],
                               progress=lambda _, message: rest(1.0, f"suggestions ready; encoding ahead for the "
                                                                     f"next rounds: {message}"))
