@@ -131,7 +131,7 @@ class _Heartbeat:
         self._thread.join(timeout=10)
 
 
-def _reporting(store: Store, job_id: int) -> ProgressFn:
+def _reporting(store: Store, job_id: int, echo: ProgressFn | None = None) -> ProgressFn:
     pause_at = os.environ.get(FAULT_PAUSE_ENV)
     write = throttled(lambda fraction, message: store.update_job(job_id, fraction, message))
 
@@ -140,14 +140,18 @@ def _reporting(store: Store, job_id: int) -> ProgressFn:
             store.update_job(job_id, fraction, message)
             time.sleep(3600)  # the test kills this process here
         write(fraction, message)
+        if echo is not None:
+            echo(fraction, message)
     return report
 
 
-def run(db_path: str | Path, job_id: int, work: JobWork, *, what: str = "job", keeps: str = "") -> dict[str, Any]:
+def run(db_path: str | Path, job_id: int, work: JobWork, *, what: str = "job", keeps: str = "",
+        echo: ProgressFn | None = None) -> dict[str, Any]:
     """Run a queued job synchronously with its own store; return its result.
 
     While it runs, the job row names this process as its owner and gets a heartbeat every
-    :data:`HEARTBEAT_S` seconds, so a killed worker is noticed (:func:`recover`).
+    :data:`HEARTBEAT_S` seconds, so a killed worker is noticed (:func:`recover`). ``echo`` also
+    gets every progress report (e.g. the CLI's bar), unthrottled.
 
     Raises
     ------
@@ -159,7 +163,7 @@ def run(db_path: str | Path, job_id: int, work: JobWork, *, what: str = "job", k
         store.start_job(job_id)
         with _Heartbeat(db_path, job_id):
             try:
-                result = work(store, _reporting(store, job_id))
+                result = work(store, _reporting(store, job_id, echo))
             except Exception as exc:
                 message = str(exc) if isinstance(exc, WorkbenchError) else f"{type(exc).__name__}: {exc}"
                 store.fail_job(job_id, message)
@@ -187,13 +191,14 @@ def recover(store: Store) -> dict[str, int]:
 
 
 def start(db_path: str | Path, job_id: int, work: JobWork, *, what: str = "job", keeps: str = "",
-          wait: bool = False) -> int:
-    """Run a queued job in a daemon thread (or here when ``wait``); return the job id.
+          wait: bool = False, echo: ProgressFn | None = None) -> int:
+    """Run a queued job in a daemon thread (or here when ``wait``, with ``echo`` as in :func:`run`);
+    return the job id.
 
     In a thread, a failure is recorded on the job row (the UI shows it), never raised.
     """
     if wait:
-        run(db_path, job_id, work, what=what, keeps=keeps)
+        run(db_path, job_id, work, what=what, keeps=keeps, echo=echo)
         return job_id
 
     def target() -> None:

@@ -50,7 +50,9 @@ def run_audit(store, project, config: AuditConfig | None = None, progress: Progr
     report(0.95, "saving")
     encoders = "|".join([config.encoder, *config.also_encoders])
     method = f"{config.model}@{encoders}/{config.folds}-fold/seed{config.seed}"
-    return store.save_audit(project, config.source, config.to_dict(), result["summary"], method, result["rows"])
+    audit_id = store.save_audit(project, config.source, config.to_dict(), result["summary"], method, result["rows"])
+    report(1.0, f"audit #{audit_id} saved")
+    return audit_id
 
 
 def with_recommended(config: AuditConfig, task: str) -> AuditConfig:

@@ -15,6 +15,7 @@ from services import active_learning as al
 from services.training.round import train_round
 from workbench import jobs
 from workbench.errors import ConflictError
+from workbench.types import ProgressFn
 
 JOB_KIND = "train"
 KEEPS = "the previous model version stays active"
@@ -94,8 +95,10 @@ def _work(project_name: str, params: dict[str, Any]) -> jobs.JobWork:
 
 
 def start_training(store, project, *, adapter: str | None = None, strategy: str | None = None,
-                   run: str = "live", wait: bool = False, models_dir: str | Path | None = None) -> int:
-    """Queue a training job of ``project`` and run it (in a background thread unless ``wait``).
+                   run: str = "live", wait: bool = False, models_dir: str | Path | None = None,
+                   echo: ProgressFn | None = None) -> int:
+    """Queue a training job of ``project`` and run it (in a background thread unless ``wait``; then
+    ``echo(fraction, message)`` follows it too).
 
     Returns
     -------
@@ -111,7 +114,7 @@ def start_training(store, project, *, adapter: str | None = None, strategy: str 
     """
     job_id, params = _queue(store, project, adapter, strategy, run, models_dir)
     return jobs.start(store.path, job_id, _work(project.name, params), what="training",
-                      keeps=KEEPS, wait=wait)
+                      keeps=KEEPS, wait=wait, echo=echo)
 
 
 def launch_process(store, project, *, adapter: str | None = None, strategy: str | None = None) -> int:

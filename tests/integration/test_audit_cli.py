@@ -59,7 +59,9 @@ def test_cli_json_output(store, noisy_project, capsys):
     store.close()
     code = main(["--db", str(store.path), "audit", "films", "--source", "reference", "--folds", "4", "--json"])
     assert code == 0
-    out = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    assert captured.err == ""  # no progress bar under --json
+    out = json.loads(captured.out)
     assert {"issues", "noise_rate", "duplicates", "scores"} <= set(out)
     assert len(out["scores"]) == len(texts)
     flagged_ext = [i["external_id"] for i in out["issues"]]
@@ -95,6 +97,18 @@ def test_cli_model_logreg_is_plain_cleanlab_the_yardstick(store, noisy_project, 
     assert config["refit"] is False and config["also_encoders"] == [] and config["model"] == "logreg"
     assert out["method"].startswith("logreg@minilm/4-fold")
     assert audit.AuditConfig().refit is True and audit.AuditConfig(model="logreg", refit=True).refit is True
+
+
+def test_cli_text_output_follows_the_audit_on_a_progress_bar(store, noisy_project, capsys):
+    store.close()
+    assert main(["--db", str(store.path), "audit", "films", "--source", "reference", "--folds", "4",
+                 "--model", "logreg", "--top", "2"]) == 0
+    captured = capsys.readouterr()
+    frames = captured.err.split("\r")[1:]
+    assert len(frames) > 3 and all(f.startswith("[") for f in frames)
+    assert "out-of-fold models" in captured.err
+    assert frames[-1].split("]")[1].strip().startswith("100%") and captured.err.endswith("\n")
+    assert captured.out.startswith("audit #") and "flagged" in captured.out.splitlines()[0]
 
 
 def test_cli_errors_are_one_line(store, noisy_project, capsys):

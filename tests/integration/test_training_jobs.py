@@ -166,7 +166,11 @@ def test_cli_train_wait_and_queue(store, project, capsys):
     p, ids, refs = project
     _label(store, p, ids, refs, 4, eval_ids(store, p))
     assert main(["--db", str(store.path), "train", "films", "--wait"]) == 0
-    assert "trained on 4 labels" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "trained on 4 labels" in captured.out
+    frames = captured.err.split("\r")[1:]  # the job's progress on a bar, on stderr
+    assert len(frames) >= 2 and all(f.startswith("[") for f in frames) and captured.err.endswith("\n")
+    assert "100% done" in frames[-1] and "reading labels" in captured.err
     assert main(["--db", str(store.path), "queue", "films", "--n", "3", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 3 and all(r["uncertainty"] is not None for r in rows)

@@ -19,6 +19,7 @@ from typing import Any
 from workbench import accounts, config, queue
 from workbench.errors import PermissionDeniedError
 from workbench.store import Project, Record, Store
+from workbench.types import ProgressFn
 
 
 @dataclass(frozen=True)
@@ -196,20 +197,25 @@ class Workbench:
 
     # -- models and audits --------------------------------------------------------------------
     def train(self, project: str, *, wait: bool = True, adapter: str | None = None,
-              strategy: str | None = None) -> dict[str, Any]:
-        """Retrain now; with ``wait`` the job's result (``model_version_id``, ``metrics``...), else ``{"job_id"}``."""
+              strategy: str | None = None, progress: ProgressFn | None = None) -> dict[str, Any]:
+        """Retrain now; with ``wait`` the job's result (``model_version_id``, ``metrics``...; ``progress(fraction,
+        message)`` follows it), else ``{"job_id"}``."""
         from services.training import start_training
 
         with self.store() as s:
-            job_id = start_training(s, s.get_project(project), adapter=adapter, strategy=strategy, wait=wait)
+            job_id = start_training(s, s.get_project(project), adapter=adapter, strategy=strategy, wait=wait,
+                                    echo=progress)
             return s.job(job_id)["result"] if wait else {"job_id": job_id}
 
-    def audit(self, project: str, *, source: str = "annotations", **options: Any) -> dict[str, Any]:
-        """Run a label audit now (:class:`services.audit.AuditConfig` options); return its JSON report."""
+    def audit(self, project: str, *, source: str = "annotations", progress: ProgressFn | None = None,
+              **options: Any) -> dict[str, Any]:
+        """Run a label audit now (:class:`services.audit.AuditConfig` options; ``progress(fraction, message)``
+        follows it); return its JSON report."""
         from services import audit
 
         with self.store() as s:
-            audit_id = audit.run_audit(s, s.get_project(project), audit.AuditConfig(source=source, **options))
+            audit_id = audit.run_audit(s, s.get_project(project), audit.AuditConfig(source=source, **options),
+                                       progress=progress)
             return audit.report(s, audit_id)
 
     def status(self, project: str) -> dict[str, Any]:

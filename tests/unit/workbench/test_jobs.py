@@ -24,6 +24,21 @@ def test_run_records_result_and_progress(store, clf_project):
     assert job["progress"] == 1
 
 
+def test_a_waited_job_echoes_every_report_unthrottled_beside_the_job_row(store, clf_project):
+    project, _ = clf_project
+    job_id = store.create_job(project, "probe")
+    echoed = []
+
+    def work(own, progress):
+        for i in range(5):  # faster than the job row's throttle lets through
+            progress(i / 5, f"step {i}")
+        return {}
+
+    jobs.start(store.path, job_id, work, wait=True, echo=lambda f, m: echoed.append((f, m)))
+    assert echoed == [(i / 5, f"step {i}") for i in range(5)]
+    assert store.job(job_id)["status"] == "done"
+
+
 def test_a_failing_job_is_failed_with_its_message(store, clf_project):
     project, _ = clf_project
     job_id = store.create_job(project, "probe")

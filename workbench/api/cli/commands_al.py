@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import sys
 
+from workbench.api.cli.terminal import ProgressBar
+
 STRATEGY_HELP = "query strategy: random, least_confidence, margin, entropy, margin_diverse, margin_kcenter, ..."
 
 
@@ -85,7 +87,9 @@ def _train(args, store) -> int:
         return 0
     from workbench import api
 
-    result = api.connect(store.path).train(project.name, wait=True, adapter=args.adapter, strategy=args.strategy)
+    with ProgressBar() as bar:
+        result = api.connect(store.path).train(project.name, wait=True, adapter=args.adapter, strategy=args.strategy,
+                                               progress=bar)
     metrics = ", ".join(f"{k}={v:.4f}" for k, v in result["metrics"].items() if isinstance(v, float))
     print(f"model version {result['model_version_id']} ({result['adapter']}) trained on {result['n_labels']} labels "
           f"in {result['train_seconds']:.2f} s; {result['pool']} pool suggestions" + (f"; {metrics}" if metrics else ""))

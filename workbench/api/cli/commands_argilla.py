@@ -10,6 +10,8 @@ import json
 import sys
 import time
 
+from workbench.api.cli.terminal import ProgressBar
+
 
 def register(sub) -> None:
     p = sub.add_parser("argilla", help="sync a project with an Argilla server (serve, link, push, pull, status)")
@@ -74,11 +76,6 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _bar(fraction: float, message: str) -> None:
-    filled = int(round(fraction * 30))
-    print(f"\r[{'#' * filled}{' ' * (30 - filled)}] {fraction:4.0%} {message}", end="", file=sys.stderr, flush=True)
-
-
 def _serve(args, store) -> int:
     from services.argilla import server
 
@@ -135,14 +132,12 @@ def _push(args, store) -> int:
     from services import argilla
 
     project, link_row = _linked(args, store)
-    with _client(args, store, link_row) as client:
+    with _client(args, store, link_row) as client, ProgressBar(not args.json) as bar:
         report = argilla.push(store, project, client, only=args.only, limit=args.limit, vectors=not args.no_vectors,
-                              progress=None if args.json else _bar)
+                              progress=bar)
     if args.json:
         print(json.dumps(report.to_dict(), indent=1))
         return 0
-    if report.pushed:
-        print("", file=sys.stderr)  # end the progress bar's line
     print(f"pushed {report.pushed} records to {report.dataset!r} ({report.created} new, {report.updated} updated, "
           f"{report.suggestions_removed} stale suggestions removed) in {report.seconds:.1f} s")
     for note in report.notes:
@@ -154,13 +149,12 @@ def _pull(args, store) -> int:
     from services import argilla
 
     project, link_row = _linked(args, store)
-    with _client(args, store, link_row) as client:
-        report = argilla.pull(store, project, client, progress=None if args.json else _bar)
+    with _client(args, store, link_row) as client, ProgressBar(not args.json) as bar:
+        report = argilla.pull(store, project, client, progress=bar)
     retrain = argilla.retrain_if_due(store, store.get_project(project.id), detached=True)
     if args.json:
         print(json.dumps({**report.to_dict(), "retrain_job": retrain}, indent=1))
         return 0
-    print("", file=sys.stderr)
     print(f"pulled from {report.dataset!r}: {report.labels} labels, {report.skips} skips, {report.issues_closed} audit "
           f"issues decided, {report.changed} changed, {report.retracted} retracted, {report.drafts} drafts ignored, "
           f"{report.unchanged} unchanged ({report.stale} older than a workbench edit, kept as history) "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from workbench.api.cli.terminal import ProgressBar
 from workbench.errors import ValidationError
 
 TOP = 10
@@ -89,11 +90,13 @@ def _audit(args, store) -> int:
         require_link(store, project)  # before the audit runs, not after
     from workbench import api
 
-    report = api.connect(store.path).audit(project.name, source=args.source, folds=args.folds, seed=args.seed,
-                                           refit=False if args.single_pass else None, weighted=not args.even_mix,
-                                           **({"model": args.model} if args.model else {}),
-                                           **({"encoder": args.encoder} if args.encoder else {}),
-                                           also_encoders=[] if args.one_encoder else args.also_encoder)
+    with ProgressBar(not args.json) as bar:
+        report = api.connect(store.path).audit(project.name, source=args.source, folds=args.folds, seed=args.seed,
+                                               refit=False if args.single_pass else None, weighted=not args.even_mix,
+                                               **({"model": args.model} if args.model else {}),
+                                               **({"encoder": args.encoder} if args.encoder else {}),
+                                               also_encoders=[] if args.one_encoder else args.also_encoder,
+                                               progress=bar)
     audit_id = report["audit_id"]
     if args.push_argilla:
         report["argilla"] = _push_flagged(store, project)

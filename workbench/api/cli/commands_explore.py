@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-import sys
+
+from workbench.api.cli.terminal import ProgressBar
 
 
 def register(sub) -> None:
@@ -21,15 +22,10 @@ def _explore(args, store) -> int:
 
     project = store.get_project(args.name)
 
-    def progress(fraction: float, message: str) -> None:
-        if not args.json:
-            print(f"\r[{fraction:4.0%}] {message:<70}", end="", file=sys.stderr, flush=True)
-
     found = explore.current_map(store, project)
     if found is None or args.refresh:
-        map_id = explore.build_map(store, project, progress=progress, force=args.refresh)
-        if not args.json:
-            print("", file=sys.stderr)  # end the progress line
+        with ProgressBar(not args.json) as bar:
+            map_id = explore.build_map(store, project, progress=bar, force=args.refresh)
     else:
         map_id = found["id"]
     rows = explore.cluster_table(store, project, map_id)
