@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 
-#: characters of the bar itself, and of the message after it (longer ones are cut so the line never wraps,
-#: which would break redrawing it in place)
-WIDTH, MESSAGE_WIDTH = 30, 60
+#: characters of the bar itself; the whole line is "[bar] 100% message"
+WIDTH = 30
+#: the fewest characters of message shown, however narrow the terminal
+MIN_MESSAGE_WIDTH = 20
+
+
+def message_width() -> int:
+    """Characters left for the message on one terminal line (``COLUMNS`` or the terminal's width, 100 when
+    there is none): a longer message is cut, as a line that wraps cannot be redrawn in place."""
+    return max(MIN_MESSAGE_WIDTH, shutil.get_terminal_size((100, 24)).columns - WIDTH - 9)
 
 
 class ProgressBar:
@@ -25,8 +33,9 @@ class ProgressBar:
             return
         fraction = min(max(float(fraction), 0.0), 1.0)
         filled = int(round(fraction * WIDTH))
-        text = message if len(message) <= MESSAGE_WIDTH else message[:MESSAGE_WIDTH - 3] + "..."
-        print(f"\r[{'#' * filled}{' ' * (WIDTH - filled)}] {fraction:4.0%} {text:<{MESSAGE_WIDTH}}", end="",
+        room = message_width()
+        text = message if len(message) <= room else message[:room - 3] + "..."
+        print(f"\r[{'#' * filled}{' ' * (WIDTH - filled)}] {fraction:4.0%} {text:<{room}}", end="",
               file=sys.stderr, flush=True)
         self.drawn = True
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.api.cli.terminal import MESSAGE_WIDTH, WIDTH, ProgressBar
+from workbench.api.cli.terminal import MIN_MESSAGE_WIDTH, WIDTH, ProgressBar
 
 
 def test_bar_redraws_one_line_and_ends_it(capsys):
@@ -18,14 +18,23 @@ def test_bar_redraws_one_line_and_ends_it(capsys):
     assert second.startswith("[" + "#" * WIDTH + "]") and second.endswith("\n") and "100% done" in second
 
 
-def test_fraction_is_clamped_and_a_long_message_cut_so_the_line_never_wraps(capsys):
+@pytest.mark.parametrize("columns", [80, 120])
+def test_fraction_is_clamped_and_a_long_message_cut_so_the_line_never_wraps(capsys, monkeypatch, columns):
+    monkeypatch.setenv("COLUMNS", str(columns))
     with ProgressBar() as bar:
         bar(1.7, "x" * 500)
         bar(-0.2, "y")
     first, second = capsys.readouterr().err.split("\r")[1:]
-    assert "100%" in first and "x" * (MESSAGE_WIDTH - 3) + "..." in first and "x" * MESSAGE_WIDTH not in first
+    assert len(first) == columns - 1 and first.startswith("[" + "#" * WIDTH + "] 100% x") and first.endswith("x...")
     assert second.startswith("[" + " " * WIDTH + "]") and "  0% y" in second
     assert len(first) == len(second.rstrip("\n"))  # every frame overwrites the whole previous one
+
+
+def test_a_very_narrow_terminal_still_shows_some_message(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "10")
+    with ProgressBar() as bar:
+        bar(0.5, "m" * 100)
+    assert "m" * (MIN_MESSAGE_WIDTH - 3) + "...\n" in capsys.readouterr().err
 
 
 def test_disabled_or_unused_bar_writes_nothing(capsys):
@@ -40,4 +49,5 @@ def test_a_failure_starts_on_a_line_of_its_own(capsys):
     with pytest.raises(RuntimeError), ProgressBar() as bar:
         bar(0.2, "working")
         raise RuntimeError("boom")
-    assert capsys.readouterr().err.endswith("working".ljust(MESSAGE_WIDTH) + "\n")
+    err = capsys.readouterr().err
+    assert err.endswith("\n") and err.rstrip().endswith("20% working")
