@@ -242,8 +242,8 @@ class LinearHead:
         return cls(task, n_labels, s["weights"], bias, active)
 
 
-#: candidate weights of the first view when two views are mixed (``mixing_weights``' default step)
-MIX_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
+#: ``mixing_weights``' default grid spacing (quarters: 0, .25, .5, .75, 1 for the first of two views)
+MIX_STEP = 0.25
 #: rows of given-label probabilities scored against the whole weight grid at once
 MIX_CHUNK = 8192
 
@@ -255,10 +255,10 @@ def weight_grid(views: int, step: float) -> np.ndarray:
     return np.array(rows, dtype=float) / m
 
 
-def mixing_weights(views_probs: Sequence[np.ndarray], y: np.ndarray, step: float = 0.25) -> np.ndarray:
+def mixing_weights(views_probs: Sequence[np.ndarray], y: np.ndarray, step: float = MIX_STEP) -> np.ndarray:
     """(V,) weights of the views' out-of-fold probabilities: the point of :func:`weight_grid` whose mixture
     has the lowest log-loss on the given labels (noisy as they are, random flips cost every mixture alike,
-    so the views that predict the rest better win). Two views with the default step search :data:`MIX_GRID`.
+    so the views that predict the rest better win).
 
     Parameters
     ----------

@@ -47,8 +47,8 @@ class HybridConfig(LogRegConfig):
         Only the first ``max_chars`` characters of a text are read for words, so a 300 kB e-mail
         costs what a long one does (the encoder reads its first 256 tokens only anyway).
     mix : {"cv", "mean"}
-        How the two heads are mixed: ``"cv"`` (the default) by the weight of
-        :data:`~services.models.common.MIX_GRID` whose out-of-fold mixture (``mix_folds``-fold,
+        How the two heads are mixed: ``"cv"`` (the default) by the weight, in quarters
+        (:data:`~services.models.common.MIX_STEP`), whose out-of-fold mixture (``mix_folds``-fold,
         stratified) has the lowest log-loss on the labels, so a word view that does not help on
         this project's texts fades out (on mpnet's vectors it beat the even mix on every suite data set:
         README, "How the defaults were chosen"); ``"mean"`` half and half. Single-label classification

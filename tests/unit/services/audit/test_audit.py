@@ -85,9 +85,9 @@ def test_two_views_are_mixed_by_what_predicts_the_given_labels_best():
 
 
 def test_the_weight_grid_holds_every_mix_of_the_step_and_nothing_else():
-    from services.models.common import MIX_GRID, weight_grid
+    from services.models.common import MIX_STEP, weight_grid
 
-    assert weight_grid(2, 0.25)[:, 0].tolist() == list(MIX_GRID)
+    assert weight_grid(2, MIX_STEP)[:, 0].tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
     grid = weight_grid(4, 0.1)
     assert grid.shape == (286, 4) and np.allclose(grid.sum(axis=1), 1) and (grid >= 0).all()
     assert len({tuple(row) for row in grid.round(6)}) == 286
