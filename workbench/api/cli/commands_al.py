@@ -7,9 +7,8 @@ The services are imported inside the handlers so that ``python -m workbench
 from __future__ import annotations
 
 import json
-import sys
 
-from workbench.api.cli.terminal import ProgressBar
+from workbench.api.cli.terminal import ProgressBar, say
 
 STRATEGY_HELP = "query strategy: random, least_confidence, margin, entropy, margin_diverse, margin_kcenter, ..."
 
@@ -55,13 +54,13 @@ def register(sub) -> None:
 def _simulate(args, store) -> int:
     from services.simulate import simulate
 
-    def say(msg: str) -> None:
+    def log(msg: str) -> None:
         if not args.json:
-            print(msg, file=sys.stderr)
+            say(msg)
 
     result = simulate(store, args.name, strategy=args.strategy, adapter=args.adapter, seeding=args.seeding,
                       seed_size=args.seed_size, batch=args.batch, budget=args.budget, seed=args.seed,
-                      test_split=args.test_split, run=args.run, full_pool=not args.no_full_pool, log=say)
+                      test_split=args.test_split, run=args.run, full_pool=not args.no_full_pool, log=log)
     if args.json:
         keys = ("curve", "full_pool", "run", "strategy", "adapter", "seeding", "model_encoder", "seed", "seconds")
         print(json.dumps({k: result[k] for k in keys}, indent=2))

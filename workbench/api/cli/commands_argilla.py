@@ -10,7 +10,7 @@ import json
 import sys
 import time
 
-from workbench.api.cli.terminal import ProgressBar
+from workbench.api.cli.terminal import ProgressBar, say
 
 
 def register(sub) -> None:
@@ -72,16 +72,12 @@ def _client(args, store, link_row=None):
     return open_client(store, link_row, url=args.url, api_key=args.api_key, workspace=args.workspace)
 
 
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def _serve(args, store) -> int:
     from services.argilla import server
 
     started = time.monotonic()
     found = server.start(instance=args.data, port=args.port, fresh=args.fresh,
-                         echo=_say)
+                         echo=say)
     print(found.env_lines())
     print(f"# ready in {time.monotonic() - started:.1f} s; web UI {found.url} (user owner, password in "
           f"{server.instance_dir(instance=args.data) / 'owner.json'}); stop with `python -m workbench argilla stop`",
@@ -100,7 +96,7 @@ def _stop(args, store) -> int:
 def _install(args, store) -> int:
     from services.argilla import server
 
-    print(server.install(echo=_say))
+    print(server.install(echo=say))
     return 0
 
 

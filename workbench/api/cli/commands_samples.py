@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import sys
 
+from workbench.api.cli.terminal import say
+
 
 def register(sub) -> None:
     from workbench.samples import DATASETS
@@ -48,11 +50,8 @@ def _fetch(args, store) -> None:
     for name in args.names:
         samples.get_source(name)  # unknown names fail before any download
 
-    def progress(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
-
     results = samples.fetch(args.names or None, dest=args.dir, force=args.force, timeout=args.timeout,
-                            progress=progress, suite=args.suite)
+                            progress=say, suite=args.suite)
     for r in results:
         verb = "already present" if r.status == "present" else "downloaded"
         print(f"{r.path}: {verb}, {r.count:,} {r.unit} (sha256 verified)")
@@ -65,7 +64,7 @@ def _fetch_models(args, store) -> None:
         encoder_folder(name)  # unknown names fail before any download
     for name in args.names:
         folder, state = fetch_encoder(name, timeout=args.timeout,
-                                      progress=lambda m: print(m, file=sys.stderr, flush=True))
+                                      progress=say)
         print(f"{folder}: {'already present' if state == 'present' else 'downloaded'} (sha256 verified)")
 
 

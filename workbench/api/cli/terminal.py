@@ -11,6 +11,11 @@ WIDTH = 30
 MIN_MESSAGE_WIDTH = 20
 
 
+def say(message: str) -> None:
+    """One line of news on stderr (a phase, a download), so stdout stays the result alone."""
+    print(message, file=sys.stderr, flush=True)
+
+
 def message_width() -> int:
     """Characters left for the message on one terminal line (``COLUMNS`` or the terminal's width, 100 when
     there is none): a longer message is cut, as a line that wraps cannot be redrawn in place."""

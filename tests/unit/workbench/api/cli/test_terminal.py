@@ -1,10 +1,10 @@
-"""The CLI's progress bar on stderr."""
+"""The CLI's progress bar and news lines on stderr."""
 
 from __future__ import annotations
 
 import pytest
 
-from workbench.api.cli.terminal import MIN_MESSAGE_WIDTH, WIDTH, ProgressBar
+from workbench.api.cli.terminal import MIN_MESSAGE_WIDTH, WIDTH, ProgressBar, say
 
 
 def test_bar_redraws_one_line_and_ends_it(capsys):
@@ -51,3 +51,11 @@ def test_a_failure_starts_on_a_line_of_its_own(capsys):
         raise RuntimeError("boom")
     err = capsys.readouterr().err
     assert err.endswith("\n") and err.rstrip().endswith("20% working")
+
+
+def test_say_writes_one_line_to_stderr_only(capsys):
+    say("fetching mpnet part 1 of 5")
+    say("[literal] text")
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "fetching mpnet part 1 of 5\n[literal] text\n"
