@@ -2,7 +2,7 @@
 
     python -m benchmarks.training [--device auto|cpu|cuda] [--sizes 64,256,1024]
         [--ner-sentences 500] [--models setfit,transformer,transformer-lora,ner]
-        [--epochs 1] [--setfit-iterations 5] [--eval 0] [--threads 0] [--json]
+        [--epochs 1] [--setfit-iterations 5] [--eval 0] [--threads 0] [--base-model minilm] [--json]
 
 Times ``fit()`` (model load + training; not prediction) of ``setfit``,
 ``transformer`` with and without LoRA on N labelled Movie reviews snippets
@@ -10,7 +10,8 @@ Times ``fit()`` (model load + training; not prediction) of ``setfit``,
 first N sentences of ``data/samples/wnut16.conll``. Without the sample files
 (``python -m workbench samples fetch``) it falls back to synthetic sentences
 and says so in the output. ``--eval M`` also reports accuracy / entity F1 on
-M held-out examples.
+M held-out examples. ``--base-model`` starts every adapter from another network: an alias or a local
+folder (e.g. a half-precision copy of MiniLM small enough to carry to a GPU machine).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.data import movie_reviews, wnut_sentences
-from workbench.config import SAMPLES_DIR
+from workbench.config import DEFAULT_ENCODER, SAMPLES_DIR
 from workbench.errors import WorkbenchError
 
 MODELS = ("setfit", "transformer", "transformer-lora", "ner")
@@ -48,7 +49,8 @@ def load_conll(path: Path, limit: int) -> tuple[list[str], list[list[dict]], lis
 
 
 def _adapter_spec(model: str, args) -> tuple[str, dict[str, Any]]:
-    base = {"device": args.device, "epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed}
+    base = {"device": args.device, "epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed,
+            "base_model": args.base_model}
     if model == "setfit":
         return "setfit", {**base, "num_iterations": args.setfit_iterations}
     if model == "transformer-lora":
@@ -76,12 +78,14 @@ def run(args) -> dict[str, Any]:
     info = {"device": device, "device_name": torch.cuda.get_device_name(0) if device.startswith("cuda") else
             platform.processor() or platform.machine(), "precision": precision(device, True),
             "threads": torch.get_num_threads(), "cpu_count": os.cpu_count(), "torch": torch.__version__,
-            "epochs": args.epochs, "batch_size": args.batch_size, "setfit_iterations": args.setfit_iterations,
+            "base_model": args.base_model, "epochs": args.epochs, "batch_size": args.batch_size,
+            "setfit_iterations": args.setfit_iterations,
             "reviews": review_source, "ner_data": ner_source, "load_average": _loadavg()}
     rows: list[dict[str, Any]] = []
 
     if args.warmup:  # CUDA context, kernels and file cache, so the first timed row is not penalised
-        get_adapter("transformer", "classification", ["fresh", "rotten"], device=args.device, epochs=1).fit(
+        get_adapter("transformer", "classification", ["fresh", "rotten"], device=args.device, epochs=1,
+                    base_model=args.base_model).fit(
             texts[:16], labels[:16]).close()
 
     data = {"texts": texts, "labels": labels, "ner_texts": ner_texts, "ner_spans": ner_spans, "ner_labels": ner_labels}
@@ -137,6 +141,7 @@ def _loadavg() -> list[float] | None:
 def format_table(result: dict[str, Any]) -> str:
     info = result["info"]
     lines = [f"device={info['device']} ({info['device_name']}), precision={info['precision']}, "
+             f"base model={info.get('base_model', DEFAULT_ENCODER)}, "
              f"threads={info['threads']}, epochs={info['epochs']}, batch={info['batch_size']}, setfit iterations={info['setfit_iterations']}",
              f"reviews: {info['reviews']}; ner: {info['ner_data']}; load average at start: {info['load_average']}",
              "", "| model | n | train s (wall) | CPU s | examples/s/epoch | held-out |", "| --- | ---: | ---: | ---: | ---: | --- |"]
@@ -178,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0,
                         help="torch CPU threads (0 = torch's default); 1 is far faster on an oversubscribed machine")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--base-model", default=DEFAULT_ENCODER,
+                        help="what the adapters fine-tune: an alias (minilm) or a local model folder")
     parser.add_argument("--data-dir", default=str(SAMPLES_DIR))
     parser.add_argument("--no-warmup", dest="warmup", action="store_false")
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")

@@ -138,7 +138,7 @@ def resolve_model(name: str = DEFAULT_MODEL) -> str:
         return _fetched_mpnet()
     if Path(key).is_dir():
         return key
-    if "/" not in key and (Path(key).suffix or key.startswith((".", "~"))):
+    if _looks_like_path(key):
         raise ValidationError(f"model {name!r} is neither a known alias ({', '.join(ALIASES)}) nor an existing folder")
     hint = f"use 'minilm' (packaged) or a local model folder; known aliases: {', '.join(ALIASES)}"
     if _offline_by_env():
@@ -146,6 +146,14 @@ def resolve_model(name: str = DEFAULT_MODEL) -> str:
     if not _hub_reachable():
         raise OfflineError(f"model {name!r} is a hub id but huggingface.co cannot be reached; {hint}")
     return key
+
+
+def _looks_like_path(key: str) -> bool:
+    """True when ``key`` cannot be a hub id (``name`` or ``namespace/name``): an absolute or relative path,
+    a home path, more than one ``/``, or a dotted file name; it is then a folder that is not there."""
+    if key.startswith(("/", ".", "~")) or "\\" in key or key.count("/") > 1 or key.endswith("/"):
+        return True
+    return "/" not in key and bool(Path(key).suffix)
 
 
 _LOAD_LOCK = threading.Lock()

@@ -128,10 +128,23 @@ def test_setfit_speed_configs_parse():
 
 @pytest.mark.slow
 def test_training_benchmark(capsys):
+    from services.embeddings import resolve_model
+
+    folder = resolve_model("minilm")  # a base model given as a local folder, as a copy carried to a GPU would be
     assert training.main(["--device", "cpu", "--models", "transformer", "--sizes", "8", "--eval", "4",
-                          "--no-warmup", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)["rows"]
+                          "--no-warmup", "--base-model", folder, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    rows = report["rows"]
     assert rows[0]["model"] == "transformer" and rows[0]["n"] == 8 and 0 <= rows[0]["accuracy"] <= 1
+    assert report["info"]["base_model"] == folder
+
+
+def test_training_benchmark_refuses_a_missing_base_model_folder(tmp_path, capsys):
+    missing = str(tmp_path / "no-such-model")
+    assert training.main(["--device", "cpu", "--models", "transformer", "--sizes", "8", "--no-warmup",
+                          "--base-model", missing]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "no-such-model" in err and "Traceback" not in err
 
 
 def test_reliability(capsys):

@@ -26,6 +26,14 @@ def test_local_folder_is_used_as_is(tmp_path):
     assert resolve_model(str(tmp_path)) == str(tmp_path.resolve())
 
 
+@pytest.mark.parametrize("missing", ["/no/such/model", "./no-such-model", "~/no-such-model", "models/a/b"])
+def test_a_missing_folder_is_named_as_one_not_as_a_hub_id(missing, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ValidationError, match="neither a known alias .* nor an existing folder") as caught:
+        resolve_model(missing)
+    assert not isinstance(caught.value, OfflineError) and missing in str(caught.value)
+
+
 def test_hub_id_offline_fails_fast_and_says_what_to_do(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     start = time.perf_counter()
