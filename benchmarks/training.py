@@ -141,7 +141,7 @@ def _loadavg() -> list[float] | None:
 def format_table(result: dict[str, Any]) -> str:
     info = result["info"]
     lines = [f"device={info['device']} ({info['device_name']}), precision={info['precision']}, "
-             f"base model={info.get('base_model', DEFAULT_ENCODER)}, "
+             f"base model={info['base_model']}, "
              f"threads={info['threads']}, epochs={info['epochs']}, batch={info['batch_size']}, setfit iterations={info['setfit_iterations']}",
              f"reviews: {info['reviews']}; ner: {info['ner_data']}; load average at start: {info['load_average']}",
              "", "| model | n | train s (wall) | CPU s | examples/s/epoch | held-out |", "| --- | ---: | ---: | ---: | ---: | --- |"]
